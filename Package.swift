@@ -1,0 +1,33 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "muslcheck",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "muslcheck", targets: ["muslcheck"]),
+        .library(name: "ELF", targets: ["ELF"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // libelf from elfutils (Debian: libelf-dev).
+        .systemLibrary(
+            name: "CLibELF",
+            pkgConfig: "libelf",
+            providers: [.apt(["libelf-dev"])]
+        ),
+        .target(name: "ELF", dependencies: ["CLibELF"]),
+        .executableTarget(
+            name: "muslcheck",
+            dependencies: [
+                "ELF",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(name: "TestSupport", dependencies: ["ELF"], path: "Tests/TestSupport"),
+        .testTarget(name: "ELFTests", dependencies: ["ELF", "TestSupport"]),
+        .testTarget(name: "muslcheckTests", dependencies: ["muslcheck", "ELF", "TestSupport"]),
+    ]
+)
