@@ -47,7 +47,7 @@ public enum ELFReader {
             throw ELFError(path: name, reason: .libelf(libelfMessage()))
         }
         defer { elf_end(elf) }
-        return try parse(elf: elf, path: name)
+        return try parse(elf: elf, path: name, fileSize: UInt64(st.st_size))
     }
 
     /// Reads an ELF image held in memory (an archive member, say).
@@ -62,7 +62,7 @@ public enum ELFReader {
             throw ELFError(path: displayPath, reason: .libelf(libelfMessage()))
         }
         defer { elf_end(elf) }
-        return try parse(elf: elf, path: displayPath)
+        return try parse(elf: elf, path: displayPath, fileSize: UInt64(bytes.count))
     }
 
     /// Reads an ELF image held in an array.
@@ -117,11 +117,11 @@ public enum ELFReader {
         }
     }
 
-    static func parse(elf: OpaquePointer, path: String) throws(ELFError) -> ELFFile {
+    static func parse(elf: OpaquePointer, path: String, fileSize: UInt64) throws(ELFError) -> ELFFile {
         guard elf_kind(elf) == ELF_K_ELF else {
             throw ELFError(path: path, reason: .notELF)
         }
-        var parser = try Parser(elf: elf, path: path)
+        var parser = try Parser(elf: elf, path: path, fileSize: fileSize)
         return parser.run()
     }
 }

@@ -16,7 +16,11 @@ struct Parser {
     let elf: OpaquePointer
     let path: String
     let header: ELFHeader
+    let fileSize: UInt64
+    /// e_shoff, e_shnum and e_phoff, e_phnum as the header states them.
+    let sectionHeaderOffset: UInt64, sectionHeaderCount: UInt16
     var problems: [String] = []
+    var programHeadersReadable = true
 
     // Program headers.
     var loads: [GElf_Phdr] = []
@@ -42,9 +46,10 @@ struct Parser {
     var dynamicTags: [Int64: UInt64] = [:]
     var dynamicStrings: UnsafeRawBufferPointer?
 
-    init(elf: OpaquePointer, path: String) throws(ELFError) {
+    init(elf: OpaquePointer, path: String, fileSize: UInt64) throws(ELFError) {
         self.elf = elf
         self.path = path
+        self.fileSize = fileSize
         var ehdr = GElf_Ehdr()
         guard gelf_getehdr(elf, &ehdr) != nil else {
             throw ELFError(path: path, reason: .truncated("ELF header unreadable (\(ELFReader.libelfMessage()))"))
@@ -58,6 +63,8 @@ struct Parser {
             machine: ELFMachine(rawValue: ehdr.e_machine),
             entry: ehdr.e_entry
         )
+        sectionHeaderOffset = ehdr.e_shoff
+        sectionHeaderCount = ehdr.e_shnum
     }
 
     mutating func run() -> ELFFile {
@@ -84,6 +91,7 @@ struct Parser {
         var count = 0
         guard elf_getphdrnum(elf, &count) == 0 else {
             problems.append("program headers unreadable: \(ELFReader.libelfMessage())")
+            programHeadersReadable = false
             return
         }
         for i in 0..<count {
@@ -126,6 +134,9 @@ struct Parser {
             return
         }
         sectionCount = count
+        if count == 0 && sectionHeaderOffset != 0 && (sectionHeaderCount != 0 || sectionHeaderOffset >= fileSize) {
+            problems.append("section headers at offset \(sectionHeaderOffset) lie outside the file (\(fileSize) bytes); read through the program headers")
+        }
         guard count > 0 else { return }
         var scn: OpaquePointer? = nil
         var relocs: [(OpaquePointer, Int, Bool)] = []
@@ -724,6 +735,7 @@ struct Parser {
     // MARK: - Linkage
 
     func classify(dynamic: DynamicSection?, symbols: [DynamicSymbol]) -> Linkage {
+        if !programHeadersReadable && header.type != .ET_REL && header.type != .ET_CORE { return .unknown }
         switch header.type {
         case .ET_REL: return .relocatable
         case .ET_CORE: return .core

@@ -1,13 +1,46 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct Muslcheck: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "muslcheck",
         abstract: "Tells whether native code (executables, shared libraries, wheels, jars, addons) will run on musl (Alpine), and proves it in the target image.",
+        discussion: """
+        Exit status: 0 success; 1 findings at or above --fail-on (inspect: a file could not be read); \
+        2 usage or configuration error; 3 container engine or environment error.
+        """,
         version: MuslcheckVersion.current,
         subcommands: [Inspect.self]
     )
+
+    /// Parses, runs, and maps errors to muslcheck's documented exit codes (usage errors: 2).
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(MuslcheckExit.usage.rawValue)
+            }
+            exit(withError: error)
+        }
+    }
+}
+
+/// muslcheck's exit codes (README, "Exit codes").
+enum MuslcheckExit: Int32 {
+    case ok = 0
+    /// Findings at or above --fail-on; for inspect, an input that could not be read.
+    case findings = 1
+    /// Usage or configuration error.
+    case usage = 2
+    /// Container engine or environment error.
+    case environment = 3
+
+    var exitCode: ExitCode { ExitCode(rawValue) }
 }
 
 enum MuslcheckVersion {

@@ -20,3 +20,20 @@ public enum TestPaths {
         return FileManager.default.fileExists(atPath: url.path) ? url : nil
     }
 }
+
+extension TestPaths {
+    /// The build products folder of this test run (where the test bundle and `muslcheck` are).
+    public static let productsDirectory: URL = {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var url = URL(fileURLWithPath: exe)
+        // On Linux the test bundle is an executable inside the products folder.
+        while url.path != "/" {
+            url.deleteLastPathComponent()
+            if FileManager.default.isExecutableFile(atPath: url.appendingPathComponent("muslcheck").path) { return url }
+        }
+        return packageRoot.appendingPathComponent(".build/debug")
+    }()
+
+    /// The `muslcheck` executable built with the tests.
+    public static var muslcheck: String { productsDirectory.appendingPathComponent("muslcheck").path }
+}

@@ -48,7 +48,7 @@ struct Inspect: ParsableCommand {
             try JSONOutput.write(items)
         }
         if results.contains(where: { if case .failure = $0 { true } else { false } }) {
-            throw ExitCode(1)
+            throw MuslcheckExit.findings.exitCode
         }
     }
 }
