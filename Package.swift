@@ -18,7 +18,10 @@ let package = Package(
             pkgConfig: "libelf",
             providers: [.apt(["libelf-dev"])]
         ),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CLZMA", pkgConfig: "liblzma", providers: [.apt(["liblzma-dev"])]),
         .target(name: "ELF", dependencies: ["CLibELF"]),
+        .target(name: "Artifacts", dependencies: ["ELF", "CZlib", "CLZMA"]),
         .executableTarget(
             name: "muslcheck",
             dependencies: [
@@ -28,6 +31,7 @@ let package = Package(
         ),
         .target(name: "TestSupport", dependencies: ["ELF"], path: "Tests/TestSupport"),
         .testTarget(name: "ELFTests", dependencies: ["ELF", "TestSupport"]),
+        .testTarget(name: "ArtifactsTests", dependencies: ["Artifacts", "ELF", "TestSupport"]),
         .testTarget(name: "muslcheckTests", dependencies: ["muslcheck", "ELF", "TestSupport"]),
     ]
 )

@@ -1,0 +1,453 @@
+import ELF
+import Foundation
+
+/// Bounds that keep a scan's memory and time in check on hostile input.
+public struct ScanLimits: Sendable {
+    /// Nesting of archives (a jar in a war in a tarball is depth 3).
+    public var maxArchiveDepth = 4
+    /// The largest single member held in memory (an ELF file or a nested archive).
+    public var maxMemberSize: UInt64 = 1 << 30
+    /// Bytes all decompression of one top-level archive may produce, nested archives included.
+    public var maxArchiveExpansion: UInt64 = 16 << 30
+    /// A zip archive on disk is read whole; larger ones are refused.
+    public var maxZipSize: UInt64 = 4 << 30
+    /// Members of one zip archive.
+    public var maxArchiveEntries = 1_000_000
+    /// A member that declares more than this ratio of uncompressed to compressed size, and is
+    /// larger than 16 MiB, is taken for a zip bomb and not inflated.
+    public var maxCompressionRatio: UInt64 = 1000
+
+    public init() {}
+}
+
+/// An ELF file the scan found.
+public struct ScannedELF: Sendable {
+    /// How the user sees it: `dist/app.whl!numpy/core/_umath.so`.
+    public var displayPath: String
+    /// Its path inside its tree, as the loader would open it once installed.
+    public var treePath: String
+    public var file: ELFFile
+}
+
+/// ELF files that share a tree: one file on disk (its tree is the disk), or the ELF members of
+/// one archive (its tree is the archive).
+public struct ArtifactBatch: Sendable {
+    public var tree: any ArtifactTree
+    /// The archive the items came from (display path), nil for files on disk.
+    public var archive: String?
+    public var items: [ScannedELF]
+}
+
+/// Something the scan could not read, with the file and the cause. The scan goes on.
+public struct ScanProblem: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable, Codable {
+        /// open/read/stat failed.
+        case unreadable
+        /// ELF magic but no readable ELF header.
+        case malformedELF = "malformed-elf"
+        /// A broken archive or member.
+        case malformedArchive = "malformed-archive"
+        /// A size, ratio, depth or count limit: zip bombs, absurd sizes.
+        case limit
+        /// Encryption, an unknown compression method.
+        case unsupported
+        /// A symbolic link that loops, or points nowhere.
+        case symlink
+    }
+    public var path: String
+    public var kind: Kind
+    public var message: String
+
+    public init(path: String, kind: Kind, message: String) {
+        self.path = path
+        self.kind = kind
+        self.message = message
+    }
+}
+
+/// What the scan saw, counted.
+public struct ScanCounts: Sendable, Hashable, Codable {
+    public var files = 0
+    public var elfFiles = 0
+    public var nonELFFiles = 0
+    public var archives = 0
+    public var archiveMembers = 0
+    public var directories = 0
+    /// FIFOs, sockets, devices: skipped without being opened.
+    public var specialFiles = 0
+    /// Files or directories reached a second time (hard links, symlinks, loops).
+    public var duplicates = 0
+    public var problems = 0
+    public var bytesRead: UInt64 = 0
+    public init() {}
+}
+
+public enum ScanEvent: Sendable {
+    case batch(ArtifactBatch)
+    case problem(ScanProblem)
+}
+
+/// Walks paths (directories, files, archives), finds every ELF file by its magic bytes, and hands
+/// them over in batches from several worker threads. Archives are read in memory or streamed,
+/// never unpacked to disk.
+public final class Scanner: @unchecked Sendable {
+    public let limits: ScanLimits
+    public let jobs: Int
+    private let lock = NSLock()
+    private var counts = ScanCounts()
+
+    public init(limits: ScanLimits = ScanLimits(), jobs: Int = ProcessInfo.processInfo.activeProcessorCount) {
+        self.limits = limits
+        self.jobs = max(1, jobs)
+    }
+
+    /// A snapshot of the counts so far (for progress display).
+    public func currentCounts() -> ScanCounts {
+        lock.lock(); defer { lock.unlock() }
+        return counts
+    }
+
+    func count(_ update: (inout ScanCounts) -> Void) {
+        lock.lock()
+        update(&counts)
+        lock.unlock()
+    }
+
+    // MARK: - Paths on disk
+
+    struct WorkItem: Sendable {
+        var path: String
+        var display: String
+    }
+
+    /// Scans the given files and directories; `handler` is called from worker threads.
+    @discardableResult
+    public func scan(paths: [String], handler: @escaping @Sendable (ScanEvent) -> Void) -> ScanCounts {
+        let queue = BoundedQueue<WorkItem>(capacity: 256)
+        let tree = DiskTree(name: "disk")
+        let group = DispatchGroup()
+        for _ in 0..<jobs {
+            group.enter()
+            Thread.detachNewThread { [self] in
+                while let item = queue.pop() {
+                    processFile(item, tree: tree, handler: handler)
+                }
+                group.leave()
+            }
+        }
+        var walker = Walker(scanner: self, handler: handler) { item in queue.push(item) }
+        for path in paths { walker.walk(path) }
+        queue.close()
+        group.wait()
+        return currentCounts()
+    }
+
+    func problem(_ p: ScanProblem, _ handler: @Sendable (ScanEvent) -> Void) {
+        count { $0.problems += 1 }
+        handler(.problem(p))
+    }
+
+    func processFile(_ item: WorkItem, tree: DiskTree, handler: @Sendable (ScanEvent) -> Void) {
+        count { $0.files += 1 }
+        let source: FileDescriptorSource
+        do throws(ArtifactError) {
+            source = try FileDescriptorSource(path: item.path, displayPath: item.display)
+        } catch {
+            problem(ScanProblem(path: item.display, kind: .unreadable, message: error.message), handler)
+            return
+        }
+        var head = [UInt8](repeating: 0, count: 512)
+        let n: Int
+        do throws(ArtifactError) {
+            n = try head.withMutableBytesTyped { (b: UnsafeMutableRawBufferPointer) throws(ArtifactError) -> Int in try source.readFully(into: b) }
+        } catch {
+            problem(ScanProblem(path: item.display, kind: .unreadable, message: error.message), handler)
+            return
+        }
+        head.removeLast(512 - n)
+        if head.starts(with: ELFReader.magic) {
+            do throws(ELFError) {
+                let file = try ELFReader.read(path: item.path, displayPath: item.display)
+                count { $0.elfFiles += 1 }
+                tree.remember(file, at: item.path)
+                handler(.batch(ArtifactBatch(tree: tree, archive: nil, items: [ScannedELF(displayPath: item.display, treePath: item.path, file: file)])))
+            } catch {
+                problem(ScanProblem(path: item.display, kind: .malformedELF, message: error.reason.text), handler)
+            }
+            return
+        }
+        guard let kind = ArchiveKind.detect(name: item.display, head: head, nested: false) else {
+            count { $0.nonELFFiles += 1 }
+            return
+        }
+        count { $0.archives += 1 }
+        let budget = ExpansionBudget(limit: limits.maxArchiveExpansion)
+        do throws(ArtifactError) {
+            switch kind {
+            case .zip:
+                var st = stat()
+                _ = fstat(source.fd, &st)
+                guard UInt64(st.st_size) <= limits.maxZipSize else {
+                    throw ArtifactError(path: item.display, kind: .limit, message: "zip archive of \(formatBytes(UInt64(st.st_size))) exceeds the \(formatBytes(limits.maxZipSize)) limit")
+                }
+                let data: Data
+                do { data = try Data(contentsOf: URL(fileURLWithPath: item.path), options: .alwaysMapped) } catch {
+                    throw ArtifactError(path: item.display, kind: .io, message: "cannot read: \(error.localizedDescription)")
+                }
+                count { $0.bytesRead += UInt64(data.count) }
+                try data.withBytesTyped { (raw: UnsafeRawBufferPointer) throws(ArtifactError) -> Void in
+                    try processZip(raw, display: item.display, depth: 1, budget: budget, handler: handler)
+                }
+            case .tar, .gzip, .xz:
+                try processTarStream(try kind.decompressing(PrefixedSource(head, then: source), name: item.display, budget: budget),
+                                     display: item.display, depth: 1, budget: budget, rooted: false,
+                                     textFiles: [], handler: handler)
+            }
+        } catch {
+            problem(ScanProblem(error), handler)
+        }
+    }
+
+    // MARK: - Archives
+
+    func processArchiveBytes(_ bytes: [UInt8], kind: ArchiveKind, display: String, depth: Int, budget: ExpansionBudget,
+                             handler: @Sendable (ScanEvent) -> Void) throws(ArtifactError) {
+        guard depth <= limits.maxArchiveDepth else {
+            throw ArtifactError(path: display, kind: .limit, message: "archive nested deeper than \(limits.maxArchiveDepth) levels; not opened")
+        }
+        count { $0.archives += 1 }
+        switch kind {
+        case .zip:
+            try bytes.withBytesTyped { (raw: UnsafeRawBufferPointer) throws(ArtifactError) -> Void in
+                try processZip(raw, display: display, depth: depth, budget: budget, handler: handler)
+            }
+        case .tar, .gzip, .xz:
+            try processTarStream(try kind.decompressing(MemorySource(bytes), name: display, budget: budget),
+                                 display: display, depth: depth, budget: budget, rooted: false, textFiles: [], handler: handler)
+        }
+    }
+
+    func processZip(_ raw: UnsafeRawBufferPointer, display: String, depth: Int, budget: ExpansionBudget,
+                    handler: @Sendable (ScanEvent) -> Void) throws(ArtifactError) {
+        let zip = try ZipReader(bytes: raw, name: display, maxEntries: limits.maxArchiveEntries)
+        let tree = MemberTree(name: display, rooted: false)
+        var items: [ScannedELF] = []
+        for entry in zip.entries.sorted(by: { $0.path < $1.path }) {
+            let path = normalize(entry.path)
+            if entry.isDirectory { tree.addDirectory(path); continue }
+            count { $0.archiveMembers += 1 }
+            let member = "\(display)!\(entry.path)"
+            do throws(ArtifactError) {
+                if entry.isSymlink {
+                    let target = try zip.read(entry, limit: 4096, budget: budget)
+                    tree.addSymlink(path, target: String(decoding: target, as: UTF8.self))
+                    continue
+                }
+                if entry.uncompressedSize > 16 << 20,
+                   entry.uncompressedSize / max(entry.compressedSize, 1) > limits.maxCompressionRatio {
+                    throw ArtifactError(path: member, kind: .limit,
+                                        message: "declares \(formatBytes(entry.uncompressedSize)) from \(formatBytes(entry.compressedSize)) (ratio over \(limits.maxCompressionRatio):1, a zip bomb?); not inflated")
+                }
+                let head = try zip.read(entry, limit: 512, budget: budget)
+                let isELF = head.starts(with: ELFReader.magic)
+                let nested = isELF ? nil : ArchiveKind.detect(name: entry.path, head: head, nested: true)
+                guard isELF || nested != nil else {
+                    tree.addOther(path, reason: "not an ELF file")
+                    count { $0.nonELFFiles += 1 }
+                    continue
+                }
+                guard entry.uncompressedSize <= limits.maxMemberSize else {
+                    throw ArtifactError(path: member, kind: .limit, message: "member of \(formatBytes(entry.uncompressedSize)) exceeds the \(formatBytes(limits.maxMemberSize)) limit; skipped")
+                }
+                let bytes = try zip.read(entry, limit: Int(entry.uncompressedSize), budget: budget)
+                if isELF {
+                    if let item = readELF(bytes, display: member, treePath: path, handler: handler) {
+                        tree.addELF(item.file, at: path)
+                        items.append(item)
+                    } else {
+                        tree.addOther(path, reason: "unreadable ELF")
+                    }
+                } else if let nested {
+                    try processArchiveBytes(bytes, kind: nested, display: member, depth: depth + 1, budget: budget, handler: handler)
+                }
+            } catch {
+                if error.kind == .limit && budget.used > budget.limit { throw error }
+                problem(ScanProblem(error), handler)
+            }
+        }
+        if !items.isEmpty { handler(.batch(ArtifactBatch(tree: tree, archive: display, items: items))) }
+    }
+
+    func readELF(_ bytes: [UInt8], display: String, treePath: String, handler: @Sendable (ScanEvent) -> Void) -> ScannedELF? {
+        do throws(ELFError) {
+            let file = try ELFReader.read(bytes: bytes, displayPath: display)
+            count { $0.elfFiles += 1 }
+            return ScannedELF(displayPath: display, treePath: treePath, file: file)
+        } catch {
+            problem(ScanProblem(path: display, kind: .malformedELF, message: error.reason.text), handler)
+            return nil
+        }
+    }
+
+    /// Reads a tar stream (a tarball, an npm pack, an image export). Returns the tree it built.
+    @discardableResult
+    func processTarStream(_ source: ByteSource, display: String, depth: Int, budget: ExpansionBudget, rooted: Bool,
+                          textFiles: Set<String>, handler: @Sendable (ScanEvent) -> Void) throws(ArtifactError) -> MemberTree {
+        let tar = TarReader(source: source, name: display)
+        let tree = MemberTree(name: display, rooted: rooted)
+        var items: [ScannedELF] = []
+        var hardlinks: [(String, String)] = []
+        defer { if !items.isEmpty { handler(.batch(ArtifactBatch(tree: tree, archive: display, items: items))) } }
+        while let entry = try tar.next() {
+            let path = entry.path
+            switch entry.kind {
+            case .directory: tree.addDirectory(path); continue
+            case .symlink(let target): tree.addSymlink(path, target: target); continue
+            case .hardlink(let target): hardlinks.append((path, target)); continue
+            case .other: continue
+            case .file: break
+            }
+            count { $0.archiveMembers += 1 }
+            let member = "\(display)!\(path)"
+            do throws(ArtifactError) {
+                if textFiles.contains(path) {
+                    if entry.size <= 1 << 20 {
+                        tree.addText(path, String(decoding: try tar.readContent(), as: UTF8.self))
+                    }
+                    tree.addOther(path, reason: "not an ELF file")
+                    continue
+                }
+                let head = try tar.readPrefix(512)
+                let isELF = head.starts(with: ELFReader.magic)
+                let nested = isELF ? nil : ArchiveKind.detect(name: path, head: head, nested: true)
+                guard isELF || nested != nil else {
+                    tree.addOther(path, reason: "not an ELF file")
+                    count { $0.nonELFFiles += 1 }
+                    continue
+                }
+                guard entry.size <= limits.maxMemberSize else {
+                    throw ArtifactError(path: member, kind: .limit, message: "member of \(formatBytes(entry.size)) exceeds the \(formatBytes(limits.maxMemberSize)) limit; skipped")
+                }
+                let bytes = try tar.readContent(prefix: head)
+                if isELF {
+                    if let item = readELF(bytes, display: member, treePath: rooted ? "/" + path : path, handler: handler) {
+                        tree.addELF(item.file, at: path)
+                        items.append(item)
+                    } else {
+                        tree.addOther(path, reason: "unreadable ELF")
+                    }
+                } else if let nested {
+                    do throws(ArtifactError) {
+                        try processArchiveBytes(bytes, kind: nested, display: member, depth: depth + 1, budget: budget, handler: handler)
+                    } catch where nested == .gzip || nested == .xz {
+                        // A compressed file that is not a tarball: just data.
+                        if error.kind == .limit { throw error }
+                        count { $0.nonELFFiles += 1 }
+                    }
+                }
+            } catch {
+                // A truncated stream cannot go on; anything else is this member's problem only.
+                if error.message.contains("truncated") || (error.kind == .limit && budget.used > budget.limit) { throw error }
+                problem(ScanProblem(error), handler)
+            }
+        }
+        for (path, target) in hardlinks {
+            if let file = tree.elf(at: target) { tree.addELF(file, at: path) } else { tree.addSymlink(path, target: "/" + target) }
+        }
+        return tree
+    }
+
+    /// Reads a whole filesystem as a tar stream (an image export), never unpacking it: returns
+    /// its tree (every ELF's facts, symlinks, and the named small text files) after handing
+    /// over the ELF files as one batch.
+    public func scanFilesystemStream(_ source: ByteSource, name: String, textFiles: Set<String>,
+                                     handler: @escaping @Sendable (ScanEvent) -> Void) throws(ArtifactError) -> MemberTree {
+        let budget = ExpansionBudget(limit: limits.maxArchiveExpansion)
+        return try processTarStream(source, display: name, depth: 1, budget: budget, rooted: true, textFiles: textFiles, handler: handler)
+    }
+}
+
+extension ScanProblem {
+    init(_ error: ArtifactError) {
+        let kind: Kind
+        switch error.kind {
+        case .io: kind = .unreadable
+        case .malformed: kind = .malformedArchive
+        case .limit: kind = .limit
+        case .unsupported: kind = .unsupported
+        }
+        self.init(path: error.path, kind: kind, message: error.message)
+    }
+}
+
+/// Archive formats, told apart by name and magic bytes.
+public enum ArchiveKind: Sendable, Hashable {
+    case zip, tar, gzip, xz
+
+    static let zipExtensions = [".whl", ".zip", ".jar", ".war", ".ear", ".egg", ".aar", ".apk"]
+    static let tarExtensions = [".tar"]
+    static let gzipExtensions = [".tar.gz", ".tgz"]
+    static let xzExtensions = [".tar.xz", ".txz"]
+
+    /// Zip archives are recognised by name (many formats are zips: .docx, .xlsx are not wanted);
+    /// tar, gzip and xz also by content when nested (image layers have no extension).
+    static func detect(name: String, head: [UInt8], nested: Bool) -> ArchiveKind? {
+        let lower = name.lowercased()
+        let zipMagic = head.starts(with: [0x50, 0x4b, 0x03, 0x04]) || head.starts(with: [0x50, 0x4b, 0x05, 0x06])
+        let gzipMagic = head.starts(with: [0x1f, 0x8b])
+        let xzMagic = head.starts(with: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])
+        let tarMagic = head.count >= 262 && head[257..<262].elementsEqual("ustar".utf8)
+        if zipExtensions.contains(where: lower.hasSuffix) && zipMagic { return .zip }
+        if gzipMagic && (gzipExtensions.contains(where: lower.hasSuffix) || lower.hasSuffix(".gz") || nested) { return .gzip }
+        if xzMagic && (xzExtensions.contains(where: lower.hasSuffix) || lower.hasSuffix(".xz") || nested) { return .xz }
+        if tarMagic { return .tar }
+        return nil
+    }
+
+    func decompressing(_ source: ByteSource, name: String, budget: ExpansionBudget) throws(ArtifactError) -> ByteSource {
+        switch self {
+        case .gzip: return try GzipSource(source, name: name, budget: budget)
+        case .xz: return try XZSource(source, name: name, budget: budget)
+        default: return source
+        }
+    }
+}
+
+/// A blocking producer/consumer queue with a fixed capacity, so a fast walker cannot run ahead
+/// of the workers and fill memory.
+final class BoundedQueue<T>: @unchecked Sendable {
+    private var items: [T] = []
+    private var head = 0
+    private var closed = false
+    private let capacity: Int
+    private let condition = NSCondition()
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    func push(_ item: T) {
+        condition.lock()
+        while items.count - head >= capacity { condition.wait() }
+        items.append(item)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func pop() -> T? {
+        condition.lock()
+        defer { condition.unlock() }
+        while head == items.count && !closed { condition.wait() }
+        guard head < items.count else { return nil }
+        let item = items[head]
+        head += 1
+        if head > 1024 { items.removeFirst(head); head = 0 }
+        condition.broadcast()
+        return item
+    }
+
+    func close() {
+        condition.lock()
+        closed = true
+        condition.broadcast()
+        condition.unlock()
+    }
+}

@@ -1,0 +1,161 @@
+import ELF
+import Foundation
+
+/// What a path names inside an artifact tree.
+public enum TreeLookup: Sendable {
+    /// An ELF file, and the path it was found at after following symlinks.
+    case elf(ELFFile, path: String)
+    /// A file that is not ELF (or not readable as ELF), with the reason.
+    case notELF(path: String, reason: String)
+    case directory
+    case missing
+}
+
+/// The files around an artifact, as the loader would see them once the artifact is installed:
+/// a directory on disk, an archive's members, or an image's filesystem. `$ORIGIN` lookups of the
+/// loader simulation go here.
+public protocol ArtifactTree: AnyObject, Sendable {
+    /// A name for messages ("dist/app.whl", "image alpine:3.20", a directory).
+    var name: String { get }
+    func lookup(_ path: String) -> TreeLookup
+    /// A small text file's content (a loader path file, os-release), if the tree has it.
+    func text(_ path: String) -> String?
+    /// Whether any entry (file, symlink, directory) exists at the path.
+    func exists(_ path: String) -> Bool
+}
+
+/// Files on disk, read on demand and cached. Paths are as the loader would open them
+/// (absolute, or relative to the current directory).
+public final class DiskTree: ArtifactTree, @unchecked Sendable {
+    public let name: String
+    private let lock = NSLock()
+    private var cache: [String: TreeLookup] = [:]
+    private let cacheLimit: Int
+
+    public init(name: String, cacheLimit: Int = 4096) {
+        self.name = name
+        self.cacheLimit = cacheLimit
+    }
+
+    public func lookup(_ path: String) -> TreeLookup {
+        lock.lock()
+        if let hit = cache[path] { lock.unlock(); return hit }
+        lock.unlock()
+        let result = load(path)
+        lock.lock()
+        // A bounded cache keeps memory flat however large the tree is.
+        if cache.count >= cacheLimit { cache.removeAll(keepingCapacity: true) }
+        cache[path] = result
+        lock.unlock()
+        return result
+    }
+
+    /// Seeds the cache with a file the scan has already read.
+    public func remember(_ file: ELFFile, at path: String) {
+        lock.lock()
+        if cache.count >= cacheLimit { cache.removeAll(keepingCapacity: true) }
+        cache[path] = .elf(file, path: path)
+        lock.unlock()
+    }
+
+    func load(_ path: String) -> TreeLookup {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return .missing }
+        if st.st_mode & S_IFMT == S_IFDIR { return .directory }
+        do {
+            return .elf(try ELFReader.read(path: path), path: path)
+        } catch {
+            return .notELF(path: path, reason: error.reason.text)
+        }
+    }
+
+    public func text(_ path: String) -> String? {
+        var st = stat()
+        guard stat(path, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_size < 1 << 20 else { return nil }
+        return try? String(contentsOfFile: path, encoding: .utf8)
+    }
+
+    public func exists(_ path: String) -> Bool {
+        var st = stat()
+        return lstat(path, &st) == 0
+    }
+}
+
+/// An archive's or an image's members, held as facts in memory. Paths are relative to the
+/// archive root without a leading slash ("numpy/core/_umath.so", "usr/lib/libz.so.1");
+/// lookups accept absolute paths too and resolve "." and ".." and symlinks inside the tree.
+public final class MemberTree: ArtifactTree, @unchecked Sendable {
+    public let name: String
+    var elves: [String: ELFFile] = [:]
+    var others: [String: String] = [:]  // non-ELF files: path -> why not ELF
+    var symlinks: [String: String] = [:]
+    var directories: Set<String> = []
+    var texts: [String: String] = [:]
+
+    /// Paths are absolute in the installed system (an image's filesystem) rather than relative
+    /// to wherever an archive gets unpacked.
+    public let rooted: Bool
+
+    public init(name: String, rooted: Bool) {
+        self.name = name
+        self.rooted = rooted
+    }
+
+    func shown(_ resolved: String) -> String { rooted ? "/" + resolved : resolved }
+
+    func addELF(_ file: ELFFile, at path: String) { elves[path] = file; addParents(path) }
+    func addOther(_ path: String, reason: String) { others[path] = reason; addParents(path) }
+    func addSymlink(_ path: String, target: String) { symlinks[path] = target; addParents(path) }
+    func addDirectory(_ path: String) { if !path.isEmpty { directories.insert(path) }; addParents(path) }
+    func addText(_ path: String, _ text: String) { texts[path] = text }
+    func addParents(_ path: String) {
+        var p = path
+        while let slash = p.lastIndex(of: "/") {
+            p = String(p[..<slash])
+            if !directories.insert(p).inserted { break }
+        }
+    }
+
+    public var elfPaths: [String] { elves.keys.sorted() }
+    public func elf(at path: String) -> ELFFile? { elves[path] }
+
+    /// Resolves a path inside the tree: lexical "." and "..", symlinks (at most 40, as Linux).
+    public func resolve(_ path: String) -> String? {
+        var pending = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        var out: [String] = []
+        var hops = 0
+        while !pending.isEmpty {
+            let part = pending.removeFirst()
+            if part == "." { continue }
+            if part == ".." { if !out.isEmpty { out.removeLast() }; continue }
+            out.append(part)
+            let current = out.joined(separator: "/")
+            if let target = symlinks[current] {
+                hops += 1
+                if hops > 40 { return nil }
+                out.removeLast()
+                if target.hasPrefix("/") { out = [] }
+                pending = target.split(separator: "/", omittingEmptySubsequences: true).map(String.init) + pending
+            }
+        }
+        return out.joined(separator: "/")
+    }
+
+    public func lookup(_ path: String) -> TreeLookup {
+        guard let resolved = resolve(path) else { return .notELF(path: path, reason: "too many levels of symbolic links") }
+        if let file = elves[resolved] { return .elf(file, path: shown(resolved)) }
+        if let reason = others[resolved] { return .notELF(path: shown(resolved), reason: reason) }
+        if directories.contains(resolved) || resolved.isEmpty { return .directory }
+        return .missing
+    }
+
+    public func text(_ path: String) -> String? {
+        guard let resolved = resolve(path) else { return nil }
+        return texts[resolved]
+    }
+
+    public func exists(_ path: String) -> Bool {
+        guard let resolved = resolve(path) else { return false }
+        return elves[resolved] != nil || others[resolved] != nil || directories.contains(resolved) || texts[resolved] != nil
+    }
+}

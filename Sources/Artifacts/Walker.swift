@@ -1,0 +1,76 @@
+import Foundation
+
+/// Walks files and directories depth-first in sorted order (so results are deterministic).
+/// Symbolic links are followed, but a directory or file reached twice (a loop, a hard link, a
+/// second link to it) is visited once. FIFOs, sockets and devices are counted and never opened.
+struct Walker {
+    struct Identity: Hashable { var device: UInt64; var inode: UInt64 }
+
+    let scanner: Scanner
+    let handler: @Sendable (ScanEvent) -> Void
+    let emit: (Scanner.WorkItem) -> Void
+    var seen: Set<Identity> = []
+
+    init(scanner: Scanner, handler: @escaping @Sendable (ScanEvent) -> Void, emit: @escaping (Scanner.WorkItem) -> Void) {
+        self.scanner = scanner
+        self.handler = handler
+        self.emit = emit
+    }
+
+    mutating func walk(_ root: String) {
+        var stack: [(path: String, topLevel: Bool)] = [(root, true)]
+        while let (path, topLevel) = stack.popLast() {
+            var st = stat()
+            // stat follows symlinks; its errors tell dangling links and loops apart.
+            if stat(path, &st) != 0 {
+                let code = errno
+                var lst = stat()
+                let isLink = lstat(path, &lst) == 0 && lst.st_mode & S_IFMT == S_IFLNK
+                if isLink && code == ELOOP {
+                    scanner.problem(ScanProblem(path: path, kind: .symlink, message: "symbolic link loop; not followed"), handler)
+                } else if isLink && code == ENOENT {
+                    // A dangling link inside a tree is common (development symlinks); only
+                    // a path the user named is worth a problem.
+                    if topLevel {
+                        scanner.problem(ScanProblem(path: path, kind: .symlink, message: "symbolic link points to nothing"), handler)
+                    }
+                } else {
+                    scanner.problem(ScanProblem(path: path, kind: .unreadable, message: String(cString: strerror(code))), handler)
+                }
+                continue
+            }
+            let identity = Identity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+            switch st.st_mode & S_IFMT {
+            case S_IFDIR:
+                guard seen.insert(identity).inserted else {
+                    scanner.count { $0.duplicates += 1 }
+                    continue
+                }
+                scanner.count { $0.directories += 1 }
+                guard let dir = opendir(path) else {
+                    scanner.problem(ScanProblem(path: path, kind: .unreadable, message: "cannot list directory: \(String(cString: strerror(errno)))"), handler)
+                    continue
+                }
+                var names: [String] = []
+                while let entry = readdir(dir) {
+                    let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                        String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+                    }
+                    if name != "." && name != ".." { names.append(name) }
+                }
+                closedir(dir)
+                let prefix = path.hasSuffix("/") ? path : path + "/"
+                // Reverse-sorted onto the stack, so they pop in sorted order.
+                for name in names.sorted(by: >) { stack.append((prefix + name, false)) }
+            case S_IFREG:
+                guard seen.insert(identity).inserted else {
+                    scanner.count { $0.duplicates += 1 }
+                    continue
+                }
+                emit(Scanner.WorkItem(path: path, display: path))
+            default:
+                scanner.count { $0.specialFiles += 1 }
+            }
+        }
+    }
+}
