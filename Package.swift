@@ -22,16 +22,20 @@ let package = Package(
         .systemLibrary(name: "CLZMA", pkgConfig: "liblzma", providers: [.apt(["liblzma-dev"])]),
         .target(name: "ELF", dependencies: ["CLibELF"]),
         .target(name: "Artifacts", dependencies: ["ELF", "CZlib", "CLZMA"]),
+        .target(name: "Compat", dependencies: ["ELF", "Artifacts"], resources: [.copy("Resources")]),
+        .target(name: "Engine"),
+        .target(name: "Report", dependencies: ["Compat"]),
         .executableTarget(
             name: "muslcheck",
             dependencies: [
-                "ELF",
+                "ELF", "Artifacts", "Compat", "Engine", "Report",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .target(name: "TestSupport", dependencies: ["ELF"], path: "Tests/TestSupport"),
         .testTarget(name: "ELFTests", dependencies: ["ELF", "TestSupport"]),
         .testTarget(name: "ArtifactsTests", dependencies: ["Artifacts", "ELF", "TestSupport"]),
+        .testTarget(name: "CompatTests", dependencies: ["Compat", "Artifacts", "ELF", "Engine", "TestSupport"]),
         .testTarget(name: "muslcheckTests", dependencies: ["muslcheck", "ELF", "TestSupport"]),
     ]
 )

@@ -159,3 +159,85 @@ public final class MemberTree: ArtifactTree, @unchecked Sendable {
         return elves[resolved] != nil || others[resolved] != nil || directories.contains(resolved) || texts[resolved] != nil
     }
 }
+
+/// A root filesystem on disk (`--sysroot DIR`): paths resolve inside DIR, absolute symlinks
+/// included (as in a chroot), so the host's own /lib is never read by mistake.
+public final class SysrootTree: ArtifactTree, @unchecked Sendable {
+    public let name: String
+    public let root: String
+    private let lock = NSLock()
+    private var cache: [String: TreeLookup] = [:]
+
+    public init(root: String) {
+        self.root = root.hasSuffix("/") && root.count > 1 ? String(root.dropLast()) : root
+        self.name = "sysroot \(root)"
+    }
+
+    /// The path inside the root after following symlinks, or nil (missing, or a loop).
+    public func resolve(_ path: String) -> String? {
+        var pending = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        var out: [String] = []
+        var hops = 0
+        while !pending.isEmpty {
+            let part = pending.removeFirst()
+            if part == "." { continue }
+            if part == ".." { if !out.isEmpty { out.removeLast() }; continue }
+            out.append(part)
+            let host = root + "/" + out.joined(separator: "/")
+            var st = stat()
+            guard lstat(host, &st) == 0 else { return pending.isEmpty ? "/" + out.joined(separator: "/") : nil }
+            if st.st_mode & S_IFMT == S_IFLNK {
+                hops += 1
+                if hops > 40 { return nil }
+                var buf = [CChar](repeating: 0, count: 4096)
+                let n = readlink(host, &buf, buf.count - 1)
+                guard n > 0 else { return nil }
+                let target = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                out.removeLast()
+                if target.hasPrefix("/") { out = [] }
+                pending = target.split(separator: "/", omittingEmptySubsequences: true).map(String.init) + pending
+            }
+        }
+        return "/" + out.joined(separator: "/")
+    }
+
+    public func lookup(_ path: String) -> TreeLookup {
+        lock.lock()
+        if let hit = cache[path] { lock.unlock(); return hit }
+        lock.unlock()
+        let result: TreeLookup
+        if let resolved = resolve(path) {
+            let host = root + resolved
+            var st = stat()
+            if stat(host, &st) != 0 {
+                result = .missing
+            } else if st.st_mode & S_IFMT == S_IFDIR {
+                result = .directory
+            } else {
+                do { result = .elf(try ELFReader.read(path: host, displayPath: resolved), path: resolved) } catch {
+                    result = .notELF(path: resolved, reason: error.reason.text)
+                }
+            }
+        } else {
+            result = .missing
+        }
+        lock.lock()
+        if cache.count > 8192 { cache.removeAll(keepingCapacity: true) }
+        cache[path] = result
+        lock.unlock()
+        return result
+    }
+
+    public func text(_ path: String) -> String? {
+        guard let resolved = resolve(path) else { return nil }
+        var st = stat()
+        guard stat(root + resolved, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_size < 1 << 20 else { return nil }
+        return try? String(contentsOfFile: root + resolved, encoding: .utf8)
+    }
+
+    public func exists(_ path: String) -> Bool {
+        guard let resolved = resolve(path) else { return false }
+        var st = stat()
+        return lstat(root + resolved, &st) == 0
+    }
+}

@@ -6,12 +6,12 @@ import Foundation
 struct Walker {
     struct Identity: Hashable { var device: UInt64; var inode: UInt64 }
 
-    let scanner: Scanner
+    let scanner: ArtifactScanner
     let handler: @Sendable (ScanEvent) -> Void
-    let emit: (Scanner.WorkItem) -> Void
+    let emit: (ArtifactScanner.WorkItem) -> Void
     var seen: Set<Identity> = []
 
-    init(scanner: Scanner, handler: @escaping @Sendable (ScanEvent) -> Void, emit: @escaping (Scanner.WorkItem) -> Void) {
+    init(scanner: ArtifactScanner, handler: @escaping @Sendable (ScanEvent) -> Void, emit: @escaping (ArtifactScanner.WorkItem) -> Void) {
         self.scanner = scanner
         self.handler = handler
         self.emit = emit
@@ -67,7 +67,7 @@ struct Walker {
                     scanner.count { $0.duplicates += 1 }
                     continue
                 }
-                emit(Scanner.WorkItem(path: path, display: path))
+                emit(ArtifactScanner.WorkItem(path: path, display: path))
             default:
                 scanner.count { $0.specialFiles += 1 }
             }

@@ -225,6 +225,8 @@ public struct DynamicTag: RawRepresentable, Hashable, Sendable {
     public static let DT_BIND_NOW = DynamicTag(rawValue: 24)
     public static let DT_RUNPATH = DynamicTag(rawValue: 29)
     public static let DT_FLAGS = DynamicTag(rawValue: 30)
+    /// Packed relative relocations (`-z pack-relative-relocs`); musl reads them from 1.2.4 on.
+    public static let DT_RELR = DynamicTag(rawValue: 36)
     public static let DT_GNU_HASH = DynamicTag(rawValue: 0x6fff_fef5)
     public static let DT_VERSYM = DynamicTag(rawValue: 0x6fff_fff0)
     public static let DT_FLAGS_1 = DynamicTag(rawValue: 0x6fff_fffb)

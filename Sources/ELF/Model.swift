@@ -51,6 +51,8 @@ public struct DynamicSection: Sendable, Hashable {
     public var flags1: DynamicFlags1 = []
     public var hasTextRelocations = false
     public var bindNow = false
+    /// DT_RELR is present.
+    public var hasRELR = false
     /// Number of entries up to and including DT_NULL.
     public var entryCount = 0
     /// A DT_NEEDED/DT_SONAME/DT_RPATH/DT_RUNPATH whose string offset lies outside the string table.

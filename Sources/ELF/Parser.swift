@@ -308,6 +308,8 @@ struct Parser {
                 out.hasTextRelocations = true
             case .DT_BIND_NOW:
                 out.bindNow = true
+            case .DT_RELR:
+                out.hasRELR = true
             default: break
             }
         }
@@ -651,14 +653,17 @@ struct Parser {
                 if mips64BE { type = UInt32(info & 0xff) }
                 summary.total += 1
                 summary.countsByType[type, default: 0] += 1
-                guard symbolIndex != 0 else { continue }
-                let k = Int(symbolIndex) - 1
-                guard k < symbols.count else { outOfRange += 1; continue }
                 let kind: RelocationKind
                 if let cached = kindCache[type] { kind = cached } else {
                     kind = RelocationType(machine: machine, rawValue: type).kind
                     kindCache[type] = kind
                 }
+                guard symbolIndex != 0 else {
+                    if kind == .tlsInitialExec { summary.localTLSInitialExec += 1 }
+                    continue
+                }
+                let k = Int(symbolIndex) - 1
+                guard k < symbols.count else { outOfRange += 1; continue }
                 var use: RelocationUse = .referenced
                 switch kind {
                 case .plt: use.insert(.plt)

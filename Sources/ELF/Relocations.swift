@@ -121,6 +121,9 @@ public struct RelocationSummary: Sendable, Hashable {
     public var countsByType: [UInt32: Int] = [:]
     /// Total number of relocation entries read.
     public var total: Int = 0
+    /// Initial-exec TLS relocations without a symbol (the object's own TLS): on dlopen, musl
+    /// refuses them like symbol-named ones.
+    public var localTLSInitialExec: Int = 0
 
     public init() {}
 

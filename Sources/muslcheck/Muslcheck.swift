@@ -11,7 +11,7 @@ struct Muslcheck: ParsableCommand {
         2 usage or configuration error; 3 container engine or environment error.
         """,
         version: MuslcheckVersion.current,
-        subcommands: [Inspect.self]
+        subcommands: [Scan.self, Inspect.self, Targets.self]
     )
 
     /// Parses, runs, and maps errors to muslcheck's documented exit codes (usage errors: 2).

@@ -40,7 +40,7 @@ func python(_ script: String, _ args: [String] = []) throws {
 @Suite struct ScannerTests {
     func scan(_ paths: [String], limits: ScanLimits = ScanLimits()) -> (Collector, ScanCounts) {
         let collector = Collector()
-        let counts = Scanner(limits: limits, jobs: 2).scan(paths: paths) { collector.handle($0) }
+        let counts = ArtifactScanner(limits: limits, jobs: 2).scan(paths: paths) { collector.handle($0) }
         return (collector, counts)
     }
 

@@ -278,13 +278,11 @@ int main(void)
 	if (r >= 0) {
 		int bom = 0;
 		const char *order = "unknown";
-		size_t off = 0;
 		hex(out, ol, h, sizeof h);
 		j_str("utf16_hex", h);
-		if (ol >= 2 && (unsigned char)out[0] == 0xff && (unsigned char)out[1] == 0xfe) { bom = 1; order = "little"; off = 2; }
-		else if (ol >= 2 && (unsigned char)out[0] == 0xfe && (unsigned char)out[1] == 0xff) { bom = 1; order = "big"; off = 2; }
+		if (ol >= 2 && (unsigned char)out[0] == 0xff && (unsigned char)out[1] == 0xfe) { bom = 1; order = "little"; }
+		else if (ol >= 2 && (unsigned char)out[0] == 0xfe && (unsigned char)out[1] == 0xff) { bom = 1; order = "big"; }
 		else if (ol >= 2) order = out[0] == 'A' ? "little" : out[1] == 'A' ? "big" : "unknown";
-		(void)off;
 		j_bool("utf16_bom", bom);
 		j_str("utf16_byte_order", order);
 	} else {

@@ -168,7 +168,7 @@ static int sign(int v) { return v < 0 ? -1 : v > 0 ? 1 : 0; }
 static void clear_locale_env(void)
 {
 	static const char *vars[] = { "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "LC_COLLATE",
-		"LC_MESSAGES", "LC_NUMERIC", "LC_TIME", "LC_MONETARY", "LOCPATH_UNUSED" };
+		"LC_MESSAGES", "LC_NUMERIC", "LC_TIME", "LC_MONETARY" };
 	size_t i;
 	for (i = 0; i < sizeof vars / sizeof vars[0]; i++) unsetenv(vars[i]);
 }

@@ -284,10 +284,13 @@ int main(void)
 	j_bool("recursion_limit_reached", WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	if (WIFSIGNALED(status)) {
 		j_str("child_end", "signal");
+		j_null("child_exit");
 		j_int("child_signal", WTERMSIG(status));
 		j_str("child_signal_name", WTERMSIG(status) == SIGSEGV ? "SIGSEGV" :
 		      WTERMSIG(status) == SIGBUS ? "SIGBUS" : WTERMSIG(status) == SIGALRM ? "SIGALRM" : "other");
 	} else {
+		j_null("child_signal");
+		j_null("child_signal_name");
 		j_str("child_end", "exit");
 		j_int("child_exit", WEXITSTATUS(status));
 	}

@@ -90,7 +90,7 @@ public enum ScanEvent: Sendable {
 /// Walks paths (directories, files, archives), finds every ELF file by its magic bytes, and hands
 /// them over in batches from several worker threads. Archives are read in memory or streamed,
 /// never unpacked to disk.
-public final class Scanner: @unchecked Sendable {
+public final class ArtifactScanner: @unchecked Sendable {
     public let limits: ScanLimits
     public let jobs: Int
     private let lock = NSLock()

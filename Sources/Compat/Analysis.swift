@@ -1,0 +1,427 @@
+import Artifacts
+import ELF
+import Foundation
+
+/// What sort of native artifact a file is.
+public enum ArtifactKind: String, Sendable, Hashable, Codable {
+    case executable
+    case sharedLibrary = "shared-library"
+    case pythonExtension = "python-extension"
+    case nodeAddon = "node-addon"
+    case jniLibrary = "jni-library"
+    case staticExecutable = "static-executable"
+    case object
+    case core
+}
+
+/// The C library a file was built against.
+public enum BuiltFor: String, Sendable, Hashable, Codable {
+    case musl, glibc, none, go, unknown
+}
+
+/// The verdict on one target, with what the simulated load found.
+public struct TargetVerdict: Sendable, Hashable, Codable {
+    public var target: String
+    public var verdict: Verdict
+    /// Libraries the loader would load, in load order, with where they were found.
+    public var loaded: [LoadedEntry]
+    /// The messages musl would print, in order.
+    public var loaderMessages: [String]
+
+    public struct LoadedEntry: Sendable, Hashable, Codable {
+        public var name: String
+        public var path: String
+        public var source: String
+        public var package: String?
+    }
+}
+
+/// Everything muslcheck concludes about one artifact.
+public struct ArtifactAnalysis: Sendable, Hashable, Codable {
+    public var path: String
+    /// The archive the artifact came from, nil for a file on disk.
+    public var archive: String?
+    public var kind: ArtifactKind
+    public var machine: String
+    public var linkage: String
+    public var interpreter: String?
+    public var needed: [String]
+    public var soname: String?
+    public var libc: BuiltFor
+    /// The highest version needed per prefix: {"GLIBC": "2.34", "GLIBCXX": "3.4.29", ...}.
+    public var highestVersions: [String: String]
+    /// The oldest manylinux policy the version needs fit (auditwheel's symbol policy), for glibc builds.
+    public var manylinux: String?
+    public var verdicts: [TargetVerdict]
+    public var findings: [Finding]
+
+    /// The worst verdict over all targets.
+    public var worstVerdict: Verdict { verdicts.map(\.verdict).max() ?? .notApplicable }
+}
+
+/// Options of the analysis.
+public struct AnalyzerOptions: Sendable {
+    /// LD_LIBRARY_PATH entries on the target.
+    public var libraryPath: [String] = []
+    /// Absolute paths of the scanned roots on disk (their absolute paths resolve in the scan).
+    public var treeRoots: [String] = []
+    public init() {}
+}
+
+/// Turns scanned ELF files into verdicts and findings against targets.
+public final class Analyzer: Sendable {
+    public let targets: [Target]
+    public let data: CompatData
+    public let options: AnalyzerOptions
+
+    public init(targets: [Target], data: CompatData, options: AnalyzerOptions = AnalyzerOptions()) {
+        self.targets = targets
+        self.data = data
+        self.options = options
+    }
+
+    // MARK: - Facts about the file
+
+    public func host(for file: ELFFile, name: String) -> CompatData.HostSpec? {
+        let base = String(name.split(separator: "/").last ?? Substring(name))
+        for host in data.hosts {
+            if let patterns = host.fileNamePatterns, patterns.contains(where: { base.contains($0) }), base.hasSuffix(".so") || base.contains(".so.") {
+                return host
+            }
+            if let suffixes = host.fileNameSuffixes, suffixes.contains(where: { base.hasSuffix($0) }) { return host }
+            if file.symbols.contains(where: { s in s.isDefined && host.exportPrefixes.contains { s.name.hasPrefix($0) } }) {
+                return host
+            }
+        }
+        return nil
+    }
+
+    public func kind(of file: ELFFile, host: CompatData.HostSpec?) -> ArtifactKind {
+        switch file.linkage {
+        case .relocatable, .unknown: return .object
+        case .core: return .core
+        case .static, .staticPIE: return .staticExecutable
+        case .dynamicExecutable, .dynamicPIE: return host == nil ? .executable : hostKind(host!)
+        case .sharedLibrary: return host.map(hostKind) ?? .sharedLibrary
+        }
+    }
+
+    func hostKind(_ host: CompatData.HostSpec) -> ArtifactKind {
+        switch host.id {
+        case "python": .pythonExtension
+        case "node": .nodeAddon
+        default: .jniLibrary
+        }
+    }
+
+    public func builtFor(_ file: ELFFile, name: String) -> BuiltFor {
+        if file.notes.goBuildID != nil && file.interpreter == nil { return .go }
+        if let interp = file.interpreter {
+            if interp.contains("ld-musl") { return .musl }
+            if interp.contains("ld-linux") || interp.contains("/ld64.so") || interp.hasSuffix("/ld.so.1") { return .glibc }
+        }
+        if file.needed.contains(where: { $0.hasPrefix("libc.musl-") || $0 == "libc.so" }) { return .musl }
+        if file.versionNeeds.contains(where: { $0.versions.contains { $0.name.hasPrefix("GLIBC_") } }) { return .glibc }
+        if file.needed.contains("libc.so.6") { return .glibc }
+        let base = String(name.split(separator: "/").last ?? "")
+        if base.contains("-linux-musl") { return .musl }
+        if base.contains("-linux-gnu") { return .glibc }
+        if file.linkage == .static || file.linkage == .staticPIE {
+            // glibc's static start code carries the GNU ABI tag note; musl's does not.
+            return file.notes.abiTag != nil ? .glibc : .musl
+        }
+        return file.needed.isEmpty ? .none : .unknown
+    }
+
+    public func highestVersions(_ file: ELFFile) -> [String: String] {
+        var out: [String: VersionNumber] = [:]
+        for need in file.versionNeeds {
+            for v in need.versions {
+                guard let underscore = v.name.firstIndex(of: "_") else { continue }
+                let prefix = String(v.name[..<underscore])
+                let number = String(v.name[v.name.index(after: underscore)...])
+                guard ["GLIBC", "GLIBCXX", "CXXABI", "GCC"].contains(prefix), number.first?.isNumber == true else { continue }
+                let n = VersionNumber(number)
+                if out[prefix].map({ $0 < n }) ?? true { out[prefix] = n }
+            }
+        }
+        return out.mapValues(\.text)
+    }
+
+    /// auditwheel's symbol policy: the oldest manylinux policy whose highest allowed versions
+    /// cover every version the file needs, for its architecture.
+    public func manylinuxPolicy(_ file: ELFFile) -> String? {
+        let arch: String
+        switch file.header.machine {
+        case .EM_X86_64: arch = file.header.fileClass == .ELFCLASS32 ? "x32" : "x86_64"
+        case .EM_386: arch = "i686"
+        case .EM_AARCH64: arch = "aarch64"
+        case .EM_PPC64: arch = file.header.data.isBigEndian ? "ppc64" : "ppc64le"
+        case .EM_S390: arch = "s390x"
+        case .EM_ARM: arch = "armv7l"
+        case .EM_RISCV: arch = "riscv64"
+        case .EM_LOONGARCH: arch = "loongarch64"
+        default: return nil
+        }
+        var needs: [String: [VersionNumber]] = [:]
+        for need in file.versionNeeds {
+            // auditwheel skips the loader's own versions (ld-linux*, ld64.so.*).
+            if need.file.hasPrefix("ld-linux") || need.file.hasPrefix("ld64.so") { continue }
+            for v in need.versions {
+                guard let underscore = v.name.firstIndex(of: "_") else { continue }
+                let number = v.name[v.name.index(after: underscore)...]
+                guard number.first?.isNumber == true else { continue }
+                needs[String(v.name[..<underscore]), default: []].append(VersionNumber(String(number)))
+            }
+        }
+        for policy in data.manylinux {
+            guard let versions = policy.symbolVersions[arch] else { continue }
+            let fits = needs.allSatisfy { prefix, wanted in
+                guard let allowed = versions[prefix] else { return true }  // prefixes a policy does not list are not checked
+                guard let highest = allowed else { return false }
+                let h = VersionNumber(highest)
+                return wanted.allSatisfy { $0 <= h }
+            }
+            if fits { return policy.name }
+        }
+        return "linux"
+    }
+
+    func machineName(_ file: ELFFile) -> String {
+        file.header.isX32 ? "x32" : file.header.machine.description
+    }
+
+    // MARK: - Analysis
+
+    public func analyze(_ item: ScannedELF, tree: any ArtifactTree, archive: String?) -> ArtifactAnalysis {
+        let file = item.file
+        let host = host(for: file, name: item.displayPath)
+        let kind = kind(of: file, host: host)
+        let libc = builtFor(file, name: item.displayPath)
+        var analysis = ArtifactAnalysis(
+            path: item.displayPath, archive: archive, kind: kind, machine: machineName(file), linkage: file.linkage.rawValue,
+            interpreter: file.interpreter, needed: file.needed, soname: file.soname, libc: libc,
+            highestVersions: highestVersions(file), manylinux: libc == .glibc ? manylinuxPolicy(file) : nil,
+            verdicts: [], findings: [])
+        let display = item.displayPath
+
+        if file.isPartial {
+            analysis.findings.append(data.finding("MC002", message: "\(display): " + file.problems.joined(separator: "; "),
+                                                  fix: "rebuild or re-download the file; muslcheck checked what it could read",
+                                                  artifact: display, target: nil))
+        }
+        if kind == .staticExecutable && libc == .glibc {
+            analysis.findings.append(data.finding("MC121", message: "\(display) is a static glibc program",
+                                                  fix: "works without a loader; if it resolves names beyond /etc/hosts, converts with iconv or uses locales, build it against musl instead",
+                                                  artifact: display, target: nil))
+        }
+        if libc == .glibc, let archive, archive.lowercased().hasSuffix(".whl"), archive.contains("manylinux") || archive.contains("linux_") {
+            analysis.findings.append(data.finding("MC120", message: "\(archive) is a glibc (manylinux) wheel",
+                                                  subject: archive, fix: "use the musllinux wheel (pip on Alpine picks it when the project publishes one), or build from source on Alpine",
+                                                  artifact: display, target: nil))
+        }
+        if libc == .glibc || libc == .unknown,
+           file.symbols.contains(where: { $0.isUndefined && $0.name == "pthread_create" }),
+           (file.gnuStack?.size ?? 0) == 0, kind == .executable {
+            analysis.findings.append(data.finding("MC130", message: "\(display) creates threads with the default stack size: 8 MiB on glibc, 128 KiB on musl",
+                                                  subject: "pthread_create",
+                                                  fix: "set the stack size with pthread_attr_setstacksize, or link with -Wl,-z,stack-size=8388608 so musl raises its default",
+                                                  artifact: display, target: nil))
+        }
+
+        for target in targets {
+            analysis.verdicts.append(verdict(item, file: file, tree: tree, archive: archive, kind: kind, libc: libc, host: host,
+                                             target: target, findings: &analysis.findings))
+        }
+        return analysis
+    }
+
+    func notApplicableReason(_ file: ELFFile, target: Target) -> String? {
+        if !file.header.osABI.isLinuxCompatible { return "built for \(file.header.osABI) (OS/ABI), not Linux" }
+        switch file.linkage {
+        case .relocatable: return "an object file (ET_REL); the linker uses it, the loader never does"
+        case .core: return "a core dump"
+        case .unknown: return "its program headers could not be read"
+        default: break
+        }
+        let machine = machineName(file)
+        if machine != target.machine {
+            return "built for \(machine); the target \(target.name) is \(target.machine)"
+        }
+        return nil
+    }
+
+    func simulate(_ item: ScannedELF, tree: any ArtifactTree, target: Target, mode: LoadMode, host: CompatData.HostSpec?,
+                  preload: [String] = []) -> LoadOutcome {
+        var sim = LoaderSimulation(target: target, tree: tree, treeRoots: options.treeRoots)
+        sim.libraryPath = options.libraryPath
+        sim.preload = preload
+        return sim.run(item.file, treePath: item.treePath, displayPath: item.displayPath, mode: mode, host: host)
+    }
+
+    func verdict(_ item: ScannedELF, file: ELFFile, tree: any ArtifactTree, archive: String?, kind: ArtifactKind, libc: BuiltFor,
+                 host: CompatData.HostSpec?, target: Target, findings: inout [Finding]) -> TargetVerdict {
+        let display = item.displayPath
+        if let reason = notApplicableReason(file, target: target) {
+            findings.append(data.finding("MC107", message: "\(display): \(reason)", fix: "none needed on this target",
+                                         artifact: display, target: target.name))
+            return TargetVerdict(target: target.name, verdict: .notApplicable, loaded: [], loaderMessages: [])
+        }
+        if kind == .staticExecutable {
+            return TargetVerdict(target: target.name, verdict: .static, loaded: [], loaderMessages: [])
+        }
+        let mode: LoadMode
+        switch kind {
+        case .executable: mode = .exec
+        case .pythonExtension, .nodeAddon, .jniLibrary: mode = .dlopen(hostID: host?.id ?? "")
+        default: mode = .list
+        }
+        let outcome = simulate(item, tree: tree, target: target, mode: mode, host: host)
+        var verdict: Verdict
+        var gcompatOutcome: LoadOutcome? = nil
+        var preloadNeeded = false
+        let usedGcompat = outcome.loaded.contains { $0.source == .gcompat } || !outcome.fromGcompat.isEmpty
+        if outcome.ok {
+            verdict = usedGcompat ? .needsGcompat : (libc == .musl ? .nativeMusl : .compatible)
+        } else {
+            let withGcompat = target.withGcompat()
+            var gc = target.hasGcompat ? outcome : simulate(item, tree: tree, target: withGcompat, mode: mode, host: host)
+            if !gc.ok, case .dlopen = mode {
+                // A dlopen'ed module gets gcompat's symbols only when libgcompat is preloaded.
+                let preloaded = simulate(item, tree: tree, target: withGcompat, mode: .list, host: host,
+                                         preload: [data.targets.gcompat.library])
+                if preloaded.ok { gc = preloaded; preloadNeeded = true }
+            }
+            gcompatOutcome = gc
+            verdict = gc.ok ? .needsGcompat : .incompatible
+        }
+
+        // Findings: what happens on the target as it is.
+        let gcompatFixes = gcompatOutcome?.ok == true
+        for error in outcome.errors {
+            findings.append(finding(for: error, item: item, archive: archive, target: target, gcompatFixes: gcompatFixes,
+                                    gcompatErrors: gcompatOutcome?.errors ?? []))
+        }
+        for (soname, package) in outcome.packagesNeeded.sorted(by: { $0.key < $1.key }) {
+            findings.append(data.finding("MC110", message: "\(soname) is not in the \(target.name) base image; the \(package) package provides it",
+                                         subject: soname, fix: "apk add \(package)", artifact: display, target: target.name))
+        }
+        if !outcome.unverified.isEmpty {
+            let libs = Set(outcome.unverified.values).sorted().joined(separator: ", ")
+            findings.append(data.finding("MC111", message: "\(outcome.unverified.count) symbols expected from \(libs) were not checked (exports not known for \(target.name))",
+                                         subject: libs, fix: "check against a real image with --image to verify them",
+                                         artifact: display, target: target.name))
+        }
+        if !outcome.hostProvided.isEmpty, let host {
+            findings.append(data.finding("MC140", message: "\(outcome.hostProvided.count) symbols come from the \(host.name) host program (\(outcome.hostProvided.prefix(3).joined(separator: ", "))\(outcome.hostProvided.count > 3 ? ", ..." : ""))",
+                                         subject: host.id, fix: "none: the host provides them", artifact: display, target: target.name))
+        }
+        if verdict == .needsGcompat {
+            let id = preloadNeeded ? "MC113" : "MC112"
+            let installed = target.hasGcompat && outcome.ok
+            let fix = preloadNeeded ? "apk add gcompat, and start the host with LD_PRELOAD=/lib/libgcompat.so.0"
+                : (installed ? "keep gcompat installed; test the program's behaviour, gcompat covers part of glibc only" : "apk add gcompat")
+            findings.append(data.finding(id, message: installed
+                                            ? "\(display) loads on \(target.name) through gcompat"
+                                            : "\(display) loads on \(target.name) only with gcompat installed\(preloadNeeded ? " and preloaded" : "")",
+                                         fix: fix, artifact: display, target: target.name, severity: installed ? .note : nil))
+        }
+        let loaded = outcome.loaded.map { TargetVerdict.LoadedEntry(name: $0.requested, path: $0.path, source: $0.source.rawValue, package: $0.package) }
+        return TargetVerdict(target: target.name, verdict: verdict, loaded: loaded, loaderMessages: outcome.errors.map(\.message))
+    }
+
+    func finding(for error: LoaderError, item: ScannedELF, archive: String?, target: Target, gcompatFixes: Bool,
+                 gcompatErrors: [LoaderError]) -> Finding {
+        let display = item.displayPath
+        let object = error.inArtifact ? nil : error.object
+        let stillFailsWithGcompat = gcompatErrors.contains { $0.kind == error.kind && $0.subject == error.subject }
+        let gcompatHint = gcompatFixes || !stillFailsWithGcompat && target.hasGcompat == false ? "; or apk add gcompat, which provides it" : ""
+        switch error.kind {
+        case .missingInterpreter:
+            let glibcInterp = target.machineFacts.glibcInterpreters.contains(error.subject)
+            let fix = glibcInterp
+                ? (gcompatFixes ? "apk add gcompat (its loader stub at \(error.subject) runs glibc programs on musl), or rebuild for musl or statically"
+                                : "rebuild for musl (or statically); gcompat's loader stub would start it, but it would still fail (see the other findings)")
+                : "the interpreter \(error.subject) does not exist on \(target.name); rebuild for musl"
+            return data.finding("MC100", message: error.message + " (the interpreter \(error.subject) does not exist; docker run prints: exec \(display): no such file or directory)",
+                                subject: error.subject, fix: fix, artifact: display, target: target.name)
+        case .missingLibrary:
+            return data.finding("MC101", message: error.message, subject: error.subject,
+                                fix: libraryFix(error.subject, item: item, archive: archive, target: target, gcompatFixes: gcompatFixes),
+                                artifact: display, target: target.name, object: object)
+        case .libraryNotLoadable:
+            return data.finding("MC114", message: error.message, subject: error.subject,
+                                fix: "the first \(error.subject) on the search path is not a loadable \(target.machine) library; remove it or fix the search path",
+                                artifact: display, target: target.name, object: object)
+        case .missingSymbol:
+            let symbol = error.subject
+            let glibc = data.glibc[symbol]
+            var origin = ""
+            if let g = glibc, let v = g.introduced {
+                origin = "\(symbol): in glibc's \(g.library) since GLIBC_\(v); "
+                let musl = target.muslVersion.flatMap { g.musl[$0] }
+                if musl == "no" || musl == nil {
+                    origin += g.gcompat ? "musl lacks it, gcompat provides it. " : "no musl and no gcompat provides it. "
+                }
+            }
+            switch error.symbolReason {
+            case .lfs64Bug:
+                return data.finding("MC103", message: error.message, subject: symbol, fix: origin + data.advice(for: symbol),
+                                    artifact: display, target: target.name, object: object)
+            case .ifuncOnly:
+                return data.finding("MC104", message: error.message + " (defined only as an IFUNC in \(error.definedIn ?? "?"))", subject: symbol,
+                                    fix: "rebuild \(error.definedIn ?? "the library") without IFUNC (no __attribute__((ifunc)), no target_clones)",
+                                    artifact: display, target: target.name, object: object)
+            case .hiddenOnly:
+                return data.finding("MC109", message: error.message + " (only a non-default version in \(error.definedIn ?? "?"))", subject: symbol,
+                                    fix: "export a default version (sym@@VER) of \(symbol), or rebuild against musl",
+                                    artifact: display, target: target.name, object: object)
+            default:
+                let fix = glibc != nil ? origin + data.advice(for: symbol) : libraryLikeAdvice(symbol)
+                return data.finding("MC102", message: error.message, subject: symbol, fix: fix + (glibc == nil ? gcompatHint : ""),
+                                    artifact: display, target: target.name, object: object)
+            }
+        case .unsupportedRelocation:
+            let type = UInt32(error.subject) ?? 0
+            let machine = ELFMachine(rawValue: target.machine == "x86_64" ? 62 : (target.machine == "aarch64" ? 183 : 3))
+            let name = RelocationType(machine: machine, rawValue: type).name
+            return data.finding("MC105", message: error.message + (error.count > 1 ? " (\(error.count) relocations; musl prints each)" : ""),
+                                subject: "\(name) (\(type))",
+                                fix: name.hasSuffix("IRELATIVE") ? "rebuild without IFUNC (glibc's multiarch string functions in a static-pie, __attribute__((ifunc)), target_clones)" : "rebuild for musl",
+                                artifact: display, target: target.name, object: object)
+        case .initialExecTLS:
+            return data.finding("MC106", message: error.message, subject: error.subject,
+                                fix: "rebuild with -ftls-model=global-dynamic (drop -ftls-model=initial-exec / __attribute__((tls_model(\"initial-exec\"))))",
+                                artifact: display, target: target.name, object: object)
+        case .relrUnsupported:
+            return data.finding("MC108", message: error.message, subject: "DT_RELR",
+                                fix: "use musl 1.2.4 or newer (Alpine 3.18+), or relink without -z pack-relative-relocs",
+                                artifact: display, target: target.name, object: object)
+        }
+    }
+
+    func libraryLikeAdvice(_ symbol: String) -> String {
+        let advice = data.advice(for: symbol)
+        if advice != data.advice.default { return advice }
+        return "\(symbol) is not a glibc symbol: the library that should define it is missing or older than the one the artifact was built against"
+    }
+
+    func libraryFix(_ soname: String, item: ScannedELF, archive: String?, target: Target, gcompatFixes: Bool) -> String {
+        var parts: [String] = []
+        if let removed = data.packages.removed[soname] { parts.append(removed) }
+        if data.packages.glibcOnly.gcompat.contains(soname) {
+            parts.append("\(soname) is glibc's; gcompat provides it: apk add gcompat")
+        } else if data.packages.glibcOnly.none.contains(soname) {
+            parts.append("\(soname) is glibc-only and has no musl equivalent: rebuild for musl")
+        } else if let package = data.packages.packages[soname] {
+            parts.append("apk add \(package)")
+        }
+        if let archive, archive.lowercased().hasSuffix(".whl"), item.file.needed.contains(soname) {
+            parts.append("use the musllinux wheel, which bundles or avoids it")
+        }
+        if parts.isEmpty {
+            parts.append("install the package that provides \(soname) on the target, or ship it beside the artifact and point RUNPATH ($ORIGIN) at it")
+        }
+        return parts.joined(separator: "; ")
+    }
+}

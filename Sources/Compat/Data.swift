@@ -1,0 +1,227 @@
+import Foundation
+
+/// The facts muslcheck's analysis runs on, read from the Resources folder: musl and gcompat
+/// export lists, glibc's ABI table, loader facts, profiles, package names, hosts, rules, advice.
+public final class CompatData: @unchecked Sendable {
+    public struct ProfileSpec: Decodable, Sendable {
+        public var name: String
+        public var musl: String
+        public var muslPackage: String?
+        public var exports: String
+        public var baseLibraries: [String]
+    }
+    public struct GcompatSpec: Decodable, Sendable {
+        public var version: String
+        public var package: String
+        public var library: String
+        public var exports: String
+        public var loaderStubs: [String]
+        public var links: [String]
+    }
+    public struct TargetsFile: Decodable, Sendable {
+        public var `default`: String
+        public var loader: String
+        public var libcLinks: [String]
+        public var profiles: [ProfileSpec]
+        public var gcompat: GcompatSpec
+    }
+    public struct PackagesFile: Decodable, Sendable {
+        public struct GlibcOnly: Decodable, Sendable { public var gcompat: [String]; public var none: [String] }
+        public var packages: [String: String]
+        public var glibcOnly: GlibcOnly
+        public var removed: [String: String]
+    }
+    public struct MachineFacts: Decodable, Sendable {
+        public var muslArch: String
+        public var glibcInterpreters: [String]
+        public var relocations: [UInt32]?
+    }
+    public struct LoaderFacts: Decodable, Sendable {
+        public struct LFS64: Decodable, Sendable {
+            public var bufferSize: Int
+            public var names: [String]
+            public var special: [String: String]
+        }
+        public var reservedNames: [String]
+        public var defaultSystemPath: [String]
+        public var lfs64: LFS64
+        public var machines: [String: MachineFacts]
+    }
+    public struct HostSpec: Decodable, Sendable {
+        public var id: String
+        public var name: String
+        public var fileNamePatterns: [String]?
+        public var fileNameSuffixes: [String]?
+        public var exportPrefixes: [String]
+        public var providesPrefixes: [String]
+        public var libraries: [String]
+        public var dlopenFlags: String
+    }
+    public struct RuleSpec: Decodable, Sendable {
+        public var id: String
+        public var name: String
+        public var severity: Severity
+        public var title: String
+        public var help: String
+    }
+    public struct AdviceRule: Decodable, Sendable {
+        public var match: String
+        public var value: String
+        public var prefixAlso: String?
+        public var advice: String
+    }
+    public struct AdviceFile: Decodable, Sendable {
+        public var rules: [AdviceRule]
+        public var `default`: String
+    }
+    public struct ManylinuxPolicy: Decodable, Sendable {
+        public var name: String
+        public var aliases: [String]
+        public var priority: Int
+        public var symbolVersions: [String: [String: String?]]
+        public var libraries: [String]
+    }
+    /// One row of glibc's ABI table.
+    public struct GlibcSymbol: Sendable {
+        public var library: String
+        public var versions: [String]
+        /// musl 1.2.3 / 1.2.4 / 1.2.5: "yes", "remap" (only through the loader's LFS64 fallback), "no".
+        public var musl: [String: String]
+        public var gcompat: Bool
+        /// The oldest GLIBC_ version that has the symbol.
+        public var introduced: String? { versions.min { VersionNumber($0) < VersionNumber($1) } }
+    }
+
+    public let targets: TargetsFile
+    public let packages: PackagesFile
+    public let loader: LoaderFacts
+    public let hosts: [HostSpec]
+    public let rules: [String: RuleSpec]
+    public let ruleList: [RuleSpec]
+    public let advice: AdviceFile
+    public let manylinux: [ManylinuxPolicy]
+    public let glibc: [String: GlibcSymbol]
+    private let resources: URL
+    private let lock = NSLock()
+    private var exportCache: [String: Set<String>] = [:]
+
+    /// Where the Resources folder is: the package's resource bundle.
+    public static func resourcesURL() throws -> URL {
+        if let url = Bundle.module.url(forResource: "targets", withExtension: "json") {
+            return url.deletingLastPathComponent()
+        }
+        throw CompatDataError("muslcheck's data files (targets.json and the export lists) are missing beside the executable; reinstall muslcheck with its muslcheck_Compat.resources folder")
+    }
+
+    private static let loaded: Result<CompatData, CompatDataError> = {
+        do { return .success(try CompatData(resources: try resourcesURL())) } catch let e as CompatDataError {
+            return .failure(e)
+        } catch {
+            return .failure(CompatDataError("cannot read muslcheck's data files: \(error)"))
+        }
+    }()
+
+    /// The shared instance, read once.
+    public static func shared() throws -> CompatData { try loaded.get() }
+
+    init(resources: URL) throws {
+        self.resources = resources
+        func decode<T: Decodable>(_ name: String, as: T.Type) throws -> T {
+            let url = resources.appendingPathComponent(name)
+            do {
+                return try JSONDecoder().decode(T.self, from: Data(contentsOf: url))
+            } catch {
+                throw CompatDataError("data file \(name) is unreadable: \(error)")
+            }
+        }
+        targets = try decode("targets.json", as: TargetsFile.self)
+        packages = try decode("packages.json", as: PackagesFile.self)
+        loader = try decode("loader.json", as: LoaderFacts.self)
+        struct Hosts: Decodable { var hosts: [HostSpec] }
+        hosts = try decode("hosts.json", as: Hosts.self).hosts
+        struct Rules: Decodable { var rules: [RuleSpec] }
+        ruleList = try decode("findings.json", as: Rules.self).rules
+        rules = Dictionary(uniqueKeysWithValues: ruleList.map { ($0.id, $0) })
+        advice = try decode("advice.json", as: AdviceFile.self)
+        struct Policies: Decodable { var policies: [ManylinuxPolicy] }
+        manylinux = try decode("manylinux-policies.json", as: Policies.self).policies.sorted { $0.priority > $1.priority }
+        glibc = try CompatData.readGlibcTable(resources.appendingPathComponent("glibc-2.42-x86_64-abi.tsv"))
+    }
+
+    static func readGlibcTable(_ url: URL) throws -> [String: GlibcSymbol] {
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+            throw CompatDataError("data file \(url.lastPathComponent) is unreadable")
+        }
+        var out: [String: GlibcSymbol] = [:]
+        for line in text.split(separator: "\n").dropFirst() {
+            let f = line.split(separator: "\t", omittingEmptySubsequences: false)
+            guard f.count >= 7 else { continue }
+            out[String(f[0])] = GlibcSymbol(
+                library: String(f[1]),
+                versions: f[2].split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) },
+                musl: ["1.2.3": String(f[3]), "1.2.4": String(f[4]), "1.2.5": String(f[5])],
+                gcompat: f[6] == "yes")
+        }
+        return out
+    }
+
+    /// An export list by name ("musl-1.2.5-x86_64"), read once.
+    public func exports(_ name: String) throws -> Set<String> {
+        lock.lock()
+        if let hit = exportCache[name] { lock.unlock(); return hit }
+        lock.unlock()
+        let url = resources.appendingPathComponent(name + ".exports")
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+            throw CompatDataError("export list \(name).exports is missing from muslcheck's data")
+        }
+        let set = Set(text.split(separator: "\n").map(String.init))
+        lock.lock()
+        exportCache[name] = set
+        lock.unlock()
+        return set
+    }
+
+    public func rule(_ id: String) -> RuleSpec {
+        rules[id] ?? RuleSpec(id: id, name: id, severity: .warning, title: id, help: "")
+    }
+
+    /// Advice for a missing symbol, from advice.json.
+    public func advice(for symbol: String) -> String {
+        for rule in advice.rules {
+            switch rule.match {
+            case "exact" where symbol == rule.value: return rule.advice
+            case "prefix" where symbol.hasPrefix(rule.value): return rule.advice
+            case "suffix" where symbol.hasSuffix(rule.value) && symbol.hasPrefix(rule.prefixAlso ?? ""): return rule.advice
+            default: continue
+            }
+        }
+        return advice.default
+    }
+
+    public func machine(_ name: String) -> MachineFacts? { loader.machines[name] }
+}
+
+public struct CompatDataError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Dotted version numbers compared component by component ("2.17" < "2.2.5" is false).
+public struct VersionNumber: Comparable, Sendable, CustomStringConvertible {
+    public let parts: [Int]
+    public let text: String
+    public init(_ text: String) {
+        self.text = text
+        parts = text.split(separator: ".").map { Int($0.prefix { $0.isNumber }) ?? 0 }
+    }
+    public static func < (a: VersionNumber, b: VersionNumber) -> Bool {
+        for i in 0..<max(a.parts.count, b.parts.count) {
+            let x = i < a.parts.count ? a.parts[i] : 0
+            let y = i < b.parts.count ? b.parts[i] : 0
+            if x != y { return x < y }
+        }
+        return false
+    }
+    public static func == (a: VersionNumber, b: VersionNumber) -> Bool { !(a < b) && !(b < a) }
+    public var description: String { text }
+}

@@ -1,0 +1,300 @@
+import Artifacts
+import ELF
+import Foundation
+
+/// The definitions musl's find_sym accepts in one object: defined, st_value set (or TLS),
+/// type NOTYPE/OBJECT/FUNC/COMMON/TLS, binding GLOBAL/WEAK/UNIQUE, versym not hidden.
+/// Definitions it skips are kept with the reason, to explain a "symbol not found".
+public struct ExportTable: Sendable {
+    public enum Rejection: String, Sendable { case ifunc, hidden, zeroValue }
+    public let names: Set<String>
+    public let rejected: [String: Rejection]
+    /// The object's exports are not known (a library of a bundled profile).
+    public let isOpaque: Bool
+
+    public static let opaque = ExportTable(names: [], rejected: [:], isOpaque: true)
+    public static let empty = ExportTable(names: [], rejected: [:], isOpaque: false)
+
+    init(names: Set<String>, rejected: [String: Rejection] = [:], isOpaque: Bool = false) {
+        self.names = names
+        self.rejected = rejected
+        self.isOpaque = isOpaque
+    }
+
+    // Mirrors find_sym2's acceptance rules (ldso/dynlink.c).
+    public init(file: ELFFile) {
+        var names = Set<String>()
+        names.reserveCapacity(file.symbols.count)
+        var rejected: [String: Rejection] = [:]
+        for s in file.symbols where s.isDefined {
+            if s.binding != .STB_GLOBAL && s.binding != .STB_WEAK && s.binding != .STB_GNU_UNIQUE { continue }
+            if s.hidden { rejected[s.name] = rejected[s.name] ?? .hidden; continue }
+            if s.value == 0 && s.type != .STT_TLS { rejected[s.name] = rejected[s.name] ?? .zeroValue; continue }
+            switch s.type {
+            case .STT_NOTYPE, .STT_OBJECT, .STT_FUNC, .STT_COMMON, .STT_TLS: names.insert(s.name)
+            case .STT_GNU_IFUNC: rejected[s.name] = .ifunc
+            default: continue
+            }
+        }
+        for name in names { rejected.removeValue(forKey: name) }
+        self.init(names: names, rejected: rejected)
+    }
+
+    public func defines(_ name: String) -> Bool { names.contains(name) }
+}
+
+/// What a path is on the target.
+public enum TargetEntry: Sendable {
+    /// musl itself (the loader file, or one of libc's names for it).
+    case libc(path: String)
+    /// A real ELF file.
+    case elf(ELFFile, path: String)
+    /// A library of a bundled profile, known by name only.
+    case opaque(path: String, package: String?)
+    /// gcompat's libgcompat.so.0 of a bundled profile or overlay.
+    case gcompatLibrary(path: String)
+    /// gcompat's loader stub at glibc's interpreter path.
+    case gcompatStub(path: String)
+    case notELF(path: String, reason: String)
+    case directory
+    case missing
+}
+
+/// A target's files, as the loader sees them.
+public protocol TargetFilesystem: Sendable {
+    func entry(_ path: String) -> TargetEntry
+    func text(_ path: String) -> String?
+}
+
+/// A bundled profile's files: the loader, the base image's libraries, optionally gcompat.
+struct ProfileFilesystem: TargetFilesystem {
+    let entries: [String: TargetEntry]
+    func entry(_ path: String) -> TargetEntry {
+        let p = path.hasPrefix("/") ? path : "/" + path
+        return entries[normalizePath(p)] ?? .missing
+    }
+    func text(_ path: String) -> String? { nil }
+}
+
+/// A real filesystem (an image's export, or a sysroot on disk) seen through an artifact tree.
+struct TreeFilesystem: TargetFilesystem {
+    let tree: any ArtifactTree
+    let loaderPath: String
+    func entry(_ path: String) -> TargetEntry {
+        switch tree.lookup(path) {
+        case .elf(let file, let resolved):
+            if resolved == loaderPath || resolved == "/" + loaderPath.drop { $0 == "/" } { return .libc(path: resolved) }
+            return .elf(file, path: resolved)
+        case .notELF(let p, let reason): return .notELF(path: p, reason: reason)
+        case .directory: return .directory
+        case .missing: return .missing
+        }
+    }
+    func text(_ path: String) -> String? { tree.text(path) }
+}
+
+/// gcompat's files laid over another filesystem (to ask "would it load with gcompat?").
+struct GcompatOverlay: TargetFilesystem {
+    let base: any TargetFilesystem
+    let overlay: [String: TargetEntry]
+    func entry(_ path: String) -> TargetEntry {
+        let p = normalizePath(path.hasPrefix("/") ? path : "/" + path)
+        if let e = overlay[p] { return e }
+        return base.entry(path)
+    }
+    func text(_ path: String) -> String? { base.text(path) }
+}
+
+func normalizePath(_ path: String) -> String {
+    var out: [Substring] = []
+    for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+        if part == "." { continue }
+        if part == ".." { if !out.isEmpty { out.removeLast() }; continue }
+        out.append(part)
+    }
+    return "/" + out.joined(separator: "/")
+}
+
+/// What artifacts must run on: a bundled profile, a root filesystem on disk, or an image.
+public final class Target: @unchecked Sendable {
+    public enum Kind: Sendable, Hashable {
+        case profile
+        case sysroot(String)
+        case image(String)
+    }
+
+    public let name: String
+    public let kind: Kind
+    /// The machine name in loader.json ("x86_64").
+    public let machine: String
+    public let machineFacts: CompatData.MachineFacts
+    /// musl's version when known ("1.2.5").
+    public let muslVersion: String?
+    public let fs: any TargetFilesystem
+    public let libcExports: ExportTable
+    public let gcompatExports: ExportTable
+    /// gcompat is installed (or the profile is a +gcompat variant).
+    public let hasGcompat: Bool
+    /// musl 1.2.4+: the loader maps missing LFS64 names (get_lfs64).
+    public let lfs64Shim: Bool
+    /// musl 1.2.4+: DT_RELR is applied.
+    public let supportsRELR: Bool
+    public let loaderPath: String
+    /// /etc/ld-musl-ARCH.path, or the default when the file does not exist.
+    public let systemPath: [String]
+    /// A bundled profile: libraries of known Alpine packages can be added.
+    public let packagesAvailable: Bool
+    let data: CompatData
+    private let lock = NSLock()
+    private var exportCache: [String: ExportTable] = [:]
+    private var gcompatVariant: Target?
+
+    init(name: String, kind: Kind, machine: String, muslVersion: String?, fs: any TargetFilesystem,
+         libcExports: ExportTable, hasGcompat: Bool, lfs64Shim: Bool, supportsRELR: Bool, loaderPath: String,
+         systemPath: [String], packagesAvailable: Bool, data: CompatData) throws {
+        self.name = name
+        self.kind = kind
+        self.machine = machine
+        guard let facts = data.machine(machine) else { throw CompatDataError("no loader facts for machine \(machine)") }
+        self.machineFacts = facts
+        self.muslVersion = muslVersion
+        self.fs = fs
+        self.libcExports = libcExports
+        self.gcompatExports = ExportTable(names: try data.exports(data.targets.gcompat.exports))
+        self.hasGcompat = hasGcompat
+        self.lfs64Shim = lfs64Shim
+        self.supportsRELR = supportsRELR
+        self.loaderPath = loaderPath
+        self.systemPath = systemPath
+        self.packagesAvailable = packagesAvailable
+        self.data = data
+    }
+
+    /// The export table of a file on the target or in a tree, computed once per path.
+    func exports(of file: ELFFile, at path: String) -> ExportTable {
+        lock.lock()
+        if let hit = exportCache[path] { lock.unlock(); return hit }
+        lock.unlock()
+        let table = ExportTable(file: file)
+        lock.lock()
+        if exportCache.count > 8192 { exportCache.removeAll(keepingCapacity: true) }
+        exportCache[path] = table
+        lock.unlock()
+        return table
+    }
+
+    /// This target with gcompat added (itself when it has gcompat already).
+    public func withGcompat() -> Target {
+        if hasGcompat { return self }
+        lock.lock(); defer { lock.unlock() }
+        if let v = gcompatVariant { return v }
+        let spec = data.targets.gcompat
+        var overlay: [String: TargetEntry] = [spec.library: .gcompatLibrary(path: spec.library)]
+        for link in spec.links { overlay[link] = .gcompatLibrary(path: spec.library) }
+        for stub in spec.loaderStubs { overlay[stub] = .gcompatStub(path: stub) }
+        let v = try! Target(name: name + "+gcompat", kind: kind, machine: machine, muslVersion: muslVersion,
+                            fs: GcompatOverlay(base: fs, overlay: overlay), libcExports: libcExports, hasGcompat: true,
+                            lfs64Shim: lfs64Shim, supportsRELR: supportsRELR, loaderPath: loaderPath,
+                            systemPath: systemPath, packagesAvailable: packagesAvailable, data: data)
+        gcompatVariant = v
+        return v
+    }
+
+    // MARK: - Making targets
+
+    /// The bundled profiles' names, gcompat variants included.
+    public static func profileNames(data: CompatData) -> [String] {
+        data.targets.profiles.flatMap { [$0.name, $0.name + "+gcompat"] }
+    }
+
+    /// A bundled profile: `alpine:3.22`, `musl:1.2.5`, either with `+gcompat`.
+    public static func profile(_ requested: String, data: CompatData) throws -> Target {
+        let wantsGcompat = requested.hasSuffix("+gcompat")
+        let base = wantsGcompat ? String(requested.dropLast("+gcompat".count)) : requested
+        guard let spec = data.targets.profiles.first(where: { $0.name == base }) else {
+            let names = data.targets.profiles.map(\.name).joined(separator: ", ")
+            throw CompatDataError("unknown target '\(requested)'; bundled profiles: \(names) (each also with +gcompat); or use --sysroot DIR / --image REF")
+        }
+        let loaderPath = data.targets.loader
+        var entries: [String: TargetEntry] = [loaderPath: .libc(path: loaderPath)]
+        for link in data.targets.libcLinks { entries[link] = .libc(path: loaderPath) }
+        for lib in spec.baseLibraries {
+            let soname = String(lib.split(separator: "/").last ?? "")
+            entries[lib] = .opaque(path: lib, package: data.packages.packages[soname])
+        }
+        let v = VersionNumber(spec.musl)
+        let target = try Target(
+            name: base, kind: .profile, machine: "x86_64", muslVersion: spec.musl,
+            fs: ProfileFilesystem(entries: entries), libcExports: ExportTable(names: try data.exports(spec.exports)),
+            hasGcompat: false, lfs64Shim: v >= VersionNumber("1.2.4"), supportsRELR: v >= VersionNumber("1.2.4"),
+            loaderPath: loaderPath, systemPath: data.loader.defaultSystemPath, packagesAvailable: true, data: data)
+        return wantsGcompat ? target.withGcompat() : target
+    }
+
+    /// A real root filesystem: an image's export or a directory on disk, read through `tree`.
+    public static func filesystem(name: String, kind: Kind, tree: any ArtifactTree, data: CompatData) throws -> Target {
+        // The machine: the loader file that exists decides (x86_64 first).
+        var machine: String? = nil
+        var loaderPath = data.targets.loader
+        var libcFile: ELFFile? = nil
+        for (key, facts) in data.loader.machines.sorted(by: { $0.key == "x86_64" ? true : ($1.key == "x86_64" ? false : $0.key < $1.key) }) {
+            let path = "/lib/ld-musl-\(facts.muslArch).so.1"
+            if case .elf(let file, _) = tree.lookup(path) {
+                machine = key
+                loaderPath = path
+                libcFile = file
+                break
+            }
+        }
+        guard let machine, let libcFile else {
+            throw CompatDataError("\(name): no musl loader (/lib/ld-musl-ARCH.so.1) in this filesystem; is it an Alpine/musl root filesystem?")
+        }
+        let libc = ExportTable(file: libcFile)
+        let arch = data.loader.machines[machine]!.muslArch
+        // /etc/ld-musl-ARCH.path: present (even empty) replaces the default search path.
+        let pathFile = "/etc/ld-musl-\(arch).path"
+        let systemPath: [String]
+        if let text = tree.text(pathFile) {
+            systemPath = text.split(whereSeparator: { $0 == ":" || $0 == "\n" }).map(String.init)
+        } else if tree.exists(pathFile) {
+            systemPath = []
+        } else {
+            systemPath = data.loader.defaultSystemPath
+        }
+        // musl 1.2.4 dropped the LFS64 exports from libc and added get_lfs64 and DT_RELR.
+        let modern = !libc.defines("stat64")
+        let version = muslVersion(tree: tree) ?? (modern ? nil : nil)
+        let hasGcompat: Bool
+        if case .elf = tree.lookup(data.targets.gcompat.library) { hasGcompat = true } else { hasGcompat = false }
+        return try Target(
+            name: name, kind: kind, machine: machine, muslVersion: version,
+            fs: TreeFilesystem(tree: tree, loaderPath: loaderPath), libcExports: libc, hasGcompat: hasGcompat,
+            lfs64Shim: modern, supportsRELR: modern, loaderPath: loaderPath, systemPath: systemPath,
+            packagesAvailable: false, data: data)
+    }
+
+    /// The text files a filesystem target reads; image exports keep these.
+    public static let textFiles: Set<String> = [
+        "etc/ld-musl-x86_64.path", "etc/ld-musl-aarch64.path", "etc/ld-musl-i386.path", "etc/os-release",
+        "etc/alpine-release", "lib/apk/db/installed", "etc/muslcheck-musl-version",
+    ]
+
+    /// musl's version from the apk database ("P:musl" then "V:1.2.5-r10") or the test image's note.
+    static func muslVersion(tree: any ArtifactTree) -> String? {
+        if let db = tree.text("/lib/apk/db/installed") {
+            var inMusl = false
+            for line in db.split(separator: "\n") {
+                if line == "P:musl" { inMusl = true; continue }
+                if line.hasPrefix("P:") { inMusl = false }
+                if inMusl, line.hasPrefix("V:") {
+                    let v = line.dropFirst(2)
+                    return String(v.prefix { $0.isNumber || $0 == "." })
+                }
+            }
+        }
+        if let note = tree.text("/etc/muslcheck-musl-version") {
+            return note.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        return nil
+    }
+}

@@ -1,0 +1,285 @@
+import Foundation
+
+/// Why the container engine could not do something; each case reads as a sentence for the user.
+public struct EngineError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: String, Sendable {
+        /// The docker/podman CLI is not installed.
+        case cliMissing
+        /// The CLI runs but no daemon answers.
+        case daemonUnreachable
+        /// The image is not present and could not be pulled.
+        case imageMissing
+        /// A command failed.
+        case commandFailed
+        /// A command ran past its time limit.
+        case timeout
+    }
+    public var kind: Kind
+    public var message: String
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+    public var description: String { message }
+}
+
+/// The result of one CLI command.
+public struct CommandOutput: Sendable {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
+    public var timedOut: Bool
+}
+
+/// The label every container muslcheck starts carries, with the run's id as value.
+public let runLabel = "org.muslcheck.run"
+
+/// The docker CLI (or podman's, which takes the same commands), never the socket directly.
+/// DOCKER_HOST and DOCKER_CONTEXT reach the CLI through the environment; `context` adds --context.
+public struct ContainerEngine: Sendable {
+    public enum Kind: String, Sendable, CaseIterable { case docker, podman }
+
+    public let kind: Kind
+    public let executable: String
+    public let context: String?
+
+    /// Finds the CLI on PATH.
+    public init(kind: Kind = .docker, context: String? = nil) throws(EngineError) {
+        self.kind = kind
+        self.context = context
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        for dir in path.split(separator: ":") {
+            let candidate = "\(dir)/\(kind.rawValue)"
+            if FileManager.default.isExecutableFile(atPath: candidate) {
+                executable = candidate
+                return
+            }
+        }
+        throw EngineError(.cliMissing, "the \(kind.rawValue) command is not installed (not on PATH); install it or choose --engine \(kind == .docker ? "podman" : "docker")")
+    }
+
+    var baseArguments: [String] { context.map { ["--context", $0] } ?? [] }
+
+    /// Runs the CLI to completion (stdout and stderr captured, each capped), with a time limit.
+    public func run(_ arguments: [String], timeout: TimeInterval = 120, outputLimit: Int = 16 << 20) -> CommandOutput {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = baseArguments + arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        do { try process.run() } catch {
+            return CommandOutput(status: 127, stdout: "", stderr: "cannot run \(executable): \(error.localizedDescription)", timedOut: false)
+        }
+        let outBox = CappedReader(out.fileHandleForReading, limit: outputLimit)
+        let errBox = CappedReader(err.fileHandleForReading, limit: 1 << 20)
+        let deadline = Date().addingTimeInterval(timeout)
+        var timedOut = false
+        while process.isRunning {
+            if Date() > deadline {
+                timedOut = true
+                process.terminate()
+                usleep(200_000)
+                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+                break
+            }
+            usleep(5_000)
+        }
+        process.waitUntilExit()
+        return CommandOutput(status: process.terminationStatus, stdout: outBox.finish(), stderr: errBox.finish(), timedOut: timedOut)
+    }
+
+    /// Checks that the CLI reaches a daemon.
+    public func checkDaemon() throws(EngineError) {
+        let r = run(["version", "--format", "{{.Server.Version}}"], timeout: 30)
+        if r.status != 0 || r.stdout.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            let why = r.stderr.split(separator: "\n").first.map(String.init) ?? "no answer"
+            let host = ProcessInfo.processInfo.environment["DOCKER_HOST"].map { " at DOCKER_HOST=\($0)" } ?? ""
+            throw EngineError(.daemonUnreachable, "no \(kind.rawValue) daemon answers\(host): \(why)")
+        }
+    }
+
+    /// Makes sure the image is present: pulls it unless `pull` is .never.
+    public func ensureImage(_ ref: String, pull: PullPolicy) throws(EngineError) {
+        let present = run(["image", "inspect", "--format", "{{.Id}}", ref], timeout: 60).status == 0
+        switch pull {
+        case .never:
+            if !present { throw EngineError(.imageMissing, "image \(ref) is not present locally and --pull never forbids pulling it") }
+        case .missing:
+            if present { return }
+            fallthrough
+        case .always:
+            let r = run(["pull", ref], timeout: 900)
+            if r.status != 0 {
+                if present && pull == .always { return }
+                let why = r.stderr.split(separator: "\n").last.map(String.init) ?? "pull failed"
+                throw EngineError(.imageMissing, "image \(ref) is not present and could not be pulled: \(why)")
+            }
+        }
+    }
+
+    /// The image's id and, when it came from a registry, its repo digest.
+    public func imageIdentity(_ ref: String) -> (id: String, digest: String?) {
+        let r = run(["image", "inspect", "--format", "{{.Id}}|{{join .RepoDigests \",\"}}", ref], timeout: 60)
+        let parts = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "|", maxSplits: 1, omittingEmptySubsequences: false)
+        let id = parts.first.map(String.init) ?? ""
+        let digest = parts.count > 1 ? parts[1].split(separator: ",").first.map(String.init) : nil
+        return (id, digest)
+    }
+
+    /// Creates (does not start) a container of `image`, labelled with the run id; returns its id.
+    public func createContainer(image: String, runID: String, arguments: [String] = [], command: [String] = ["/bin/true"]) throws(EngineError) -> String {
+        let r = run(["create", "--label", "\(runLabel)=\(runID)"] + arguments + [image] + command, timeout: 120)
+        let id = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard r.status == 0, !id.isEmpty else {
+            throw EngineError(.commandFailed, "\(kind.rawValue) create \(image) failed: \(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+        CleanupRegistry.shared.register(container: id, engine: self)
+        return id
+    }
+
+    /// Removes a container (forcefully), and forgets it.
+    public func removeContainer(_ id: String) {
+        _ = run(["rm", "-f", id], timeout: 60)
+        CleanupRegistry.shared.forget(container: id)
+    }
+
+    /// Removes every container that carries the run's label.
+    public func removeContainers(runID: String) {
+        let r = run(["ps", "-aq", "--filter", "label=\(runLabel)=\(runID)"], timeout: 60)
+        let ids = r.stdout.split(separator: "\n").map(String.init).filter { !$0.isEmpty }
+        if !ids.isEmpty { _ = run(["rm", "-f"] + ids, timeout: 120) }
+        for id in ids { CleanupRegistry.shared.forget(container: id) }
+    }
+
+    /// Starts `docker export ID`; the caller reads the tar stream from `stdout` and then calls `wait`.
+    public func startExport(_ id: String) throws(EngineError) -> StreamingCommand {
+        try StreamingCommand(executable: executable, arguments: baseArguments + ["export", id])
+    }
+}
+
+public enum PullPolicy: String, Sendable, CaseIterable {
+    case always, missing, never
+}
+
+/// A running command whose stdout is read as a stream (an image export).
+public final class StreamingCommand: @unchecked Sendable {
+    let process = Process()
+    let errors: CappedReader
+    /// Read end of the command's stdout.
+    public let stdout: FileHandle
+
+    init(executable: String, arguments: [String]) throws(EngineError) {
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        do { try process.run() } catch {
+            throw EngineError(.commandFailed, "cannot run \(executable): \(error.localizedDescription)")
+        }
+        stdout = out.fileHandleForReading
+        errors = CappedReader(err.fileHandleForReading, limit: 1 << 20)
+    }
+
+    /// Waits for the command; throws with its stderr when it failed.
+    public func wait(describing what: String) throws(EngineError) {
+        process.waitUntilExit()
+        let err = errors.finish()
+        if process.terminationStatus != 0 {
+            throw EngineError(.commandFailed, "\(what) failed (status \(process.terminationStatus)): \(err.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+    }
+
+    public func terminate() { if process.isRunning { process.terminate() } }
+}
+
+/// Reads a pipe to its end on a background thread, keeping at most `limit` bytes.
+final class CappedReader: @unchecked Sendable {
+    private var data = Data()
+    private var dropped = 0
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ handle: FileHandle, limit: Int) {
+        Thread.detachNewThread { [self] in
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                let room = limit - data.count
+                if room > 0 { data.append(chunk.prefix(room)) }
+                dropped += max(0, chunk.count - max(room, 0))
+            }
+            done.signal()
+        }
+    }
+
+    func finish() -> String {
+        done.wait()
+        var text = String(decoding: data, as: UTF8.self)
+        if dropped > 0 { text += "\n[muslcheck: \(dropped) more bytes of output dropped]" }
+        return text
+    }
+}
+
+/// Containers started by this process, removed on exit, SIGINT and SIGTERM.
+public final class CleanupRegistry: @unchecked Sendable {
+    public static let shared = CleanupRegistry()
+    private let lock = NSLock()
+    private var containers: [String: ContainerEngine] = [:]
+    private var runs: [(String, ContainerEngine)] = []
+    private var sources: [DispatchSourceSignal] = []
+    private var installed = false
+
+    func register(container id: String, engine: ContainerEngine) {
+        lock.lock()
+        containers[id] = engine
+        lock.unlock()
+        installSignalHandlers()
+    }
+
+    func forget(container id: String) {
+        lock.lock()
+        containers.removeValue(forKey: id)
+        lock.unlock()
+    }
+
+    /// Also sweep by label on exit (containers whose id was never seen, e.g. mid-create).
+    public func register(runID: String, engine: ContainerEngine) {
+        lock.lock()
+        runs.append((runID, engine))
+        lock.unlock()
+        installSignalHandlers()
+    }
+
+    /// Removes everything registered. Safe to call more than once.
+    public func cleanUp() {
+        lock.lock()
+        let pending = containers
+        let labelled = runs
+        containers = [:]
+        runs = []
+        lock.unlock()
+        for (id, engine) in pending { _ = engine.run(["rm", "-f", id], timeout: 60) }
+        for (run, engine) in labelled { engine.removeContainers(runID: run) }
+    }
+
+    private func installSignalHandlers() {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !installed else { return }
+        installed = true
+        for (sig, code) in [(SIGINT, Int32(130)), (SIGTERM, Int32(143))] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: DispatchQueue.global())
+            source.setEventHandler { [self] in
+                FileHandle.standardError.write(Data("\nmuslcheck: \(sig == SIGINT ? "interrupted" : "terminated"); removing containers\n".utf8))
+                cleanUp()
+                exit(code)
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+}

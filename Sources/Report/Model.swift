@@ -1,0 +1,145 @@
+import Compat
+import Foundation
+
+/// One compatibility report: everything a run found, in a deterministic order. Its JSON form
+/// is documented in the README ("Report JSON") and described by report.schema.json.
+public struct CompatibilityReport: Codable, Sendable, Hashable {
+    public static let currentSchemaVersion = 1
+
+    public struct Tool: Codable, Sendable, Hashable {
+        public var name: String
+        public var version: String
+        public init(name: String = "muslcheck", version: String) {
+            self.name = name
+            self.version = version
+        }
+    }
+
+    public struct Inputs: Codable, Sendable, Hashable {
+        public var paths: [String]
+        public var images: [String]
+        public var targets: [String]
+        public var sysroots: [String]
+        public var failOn: String
+        public init(paths: [String], images: [String], targets: [String], sysroots: [String], failOn: String) {
+            self.paths = paths
+            self.images = images
+            self.targets = targets
+            self.sysroots = sysroots
+            self.failOn = failOn
+        }
+    }
+
+    public struct TargetInfo: Codable, Sendable, Hashable {
+        public var name: String
+        /// "profile", "sysroot" or "image".
+        public var kind: String
+        public var musl: String?
+        public var gcompat: Bool
+        /// For an image: its id and registry digest.
+        public var imageID: String?
+        public var digest: String?
+        public init(name: String, kind: String, musl: String?, gcompat: Bool, imageID: String? = nil, digest: String? = nil) {
+            self.name = name
+            self.kind = kind
+            self.musl = musl
+            self.gcompat = gcompat
+            self.imageID = imageID
+            self.digest = digest
+        }
+    }
+
+    public struct Counts: Codable, Sendable, Hashable {
+        public var files = 0
+        public var elfFiles = 0
+        public var nonELFFiles = 0
+        public var archives = 0
+        public var archiveMembers = 0
+        public var specialFiles = 0
+        public var duplicates = 0
+        public var problems = 0
+        public var artifacts = 0
+        /// target → verdict → number of artifacts.
+        public var verdicts: [String: [String: Int]] = [:]
+        /// severity → number of findings.
+        public var findings: [String: Int] = [:]
+        public init() {}
+    }
+
+    public struct Timings: Codable, Sendable, Hashable {
+        public var scanSeconds: Double
+        public var probeSeconds: Double
+        public var totalSeconds: Double
+        public init(scanSeconds: Double, probeSeconds: Double, totalSeconds: Double) {
+            self.scanSeconds = scanSeconds
+            self.probeSeconds = probeSeconds
+            self.totalSeconds = totalSeconds
+        }
+    }
+
+    public var schemaVersion: Int
+    public var tool: Tool
+    public var inputs: Inputs
+    public var targets: [TargetInfo]
+    /// Sorted by path.
+    public var artifacts: [ArtifactAnalysis]
+    /// What could not be read (files, archives), as findings without a target.
+    public var problems: [Finding]
+    public var counts: Counts
+    /// Left out of the JSON unless asked for (--timings), so that reports compare byte for byte.
+    public var timings: Timings?
+
+    public init(tool: Tool, inputs: Inputs, targets: [TargetInfo], artifacts: [ArtifactAnalysis], problems: [Finding],
+                counts: Counts, timings: Timings? = nil) {
+        self.schemaVersion = Self.currentSchemaVersion
+        self.tool = tool
+        self.inputs = inputs
+        self.targets = targets
+        self.artifacts = artifacts.sorted { $0.path < $1.path }
+        self.problems = problems.sorted(by: Finding.order)
+        self.counts = counts
+        self.timings = timings
+        self.recount()
+    }
+
+    /// Recomputes the artifact, verdict and finding counts from the content.
+    public mutating func recount() {
+        counts.artifacts = artifacts.count
+        var verdicts: [String: [String: Int]] = [:]
+        var findings: [String: Int] = [:]
+        for a in artifacts {
+            for v in a.verdicts { verdicts[v.target, default: [:]][v.verdict.rawValue, default: 0] += 1 }
+            for f in a.findings { findings[f.severity.rawValue, default: 0] += 1 }
+        }
+        for f in problems { findings[f.severity.rawValue, default: 0] += 1 }
+        counts.verdicts = verdicts
+        counts.findings = findings
+        counts.problems = problems.count
+    }
+
+    /// Every finding, artifacts' and problems', in report order.
+    public var allFindings: [Finding] { (artifacts.flatMap(\.findings) + problems) }
+
+    /// The worst verdict over every artifact and target.
+    public var worstVerdict: Verdict? { artifacts.map(\.worstVerdict).max() }
+
+    /// JSON: sorted keys, so the same inputs give the same bytes.
+    public func jsonData() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        var data = try encoder.encode(self)
+        data.append(0x0a)
+        return data
+    }
+
+    public static func decode(_ data: Data) throws -> CompatibilityReport {
+        try JSONDecoder().decode(CompatibilityReport.self, from: data)
+    }
+}
+
+extension Finding {
+    /// Report order: artifact, target, id, subject, message.
+    public static func order(_ a: Finding, _ b: Finding) -> Bool {
+        (a.artifact, a.target ?? "", a.id, a.subject ?? "", a.message) < (b.artifact, b.target ?? "", b.id, b.subject ?? "", b.message)
+    }
+}

@@ -1,0 +1,149 @@
+import Compat
+import Foundation
+
+/// The report for a person: grouped by archive (or directory), worst first, one summary line.
+public struct TextRenderer {
+    public var color: Bool
+    /// Show note-level findings too.
+    public var verbose: Bool
+
+    public init(color: Bool, verbose: Bool = false) {
+        self.color = color
+        self.verbose = verbose
+    }
+
+    enum Style: String {
+        case red = "31", yellow = "33", cyan = "36", green = "32", gray = "90", bold = "1", dim = "2"
+    }
+
+    func paint(_ text: String, _ style: Style) -> String {
+        color ? "\u{1b}[\(style.rawValue)m\(text)\u{1b}[0m" : text
+    }
+
+    func style(for verdict: Verdict) -> Style {
+        switch verdict {
+        case .incompatible: .red
+        case .needsGcompat: .yellow
+        case .compatible: .cyan
+        case .nativeMusl, .static: .green
+        case .notApplicable: .gray
+        }
+    }
+
+    func symbol(for verdict: Verdict) -> String {
+        switch verdict {
+        case .incompatible: "✗"
+        case .needsGcompat: "!"
+        case .compatible, .nativeMusl, .static: "✓"
+        case .notApplicable: "-"
+        }
+    }
+
+    public func render(_ report: CompatibilityReport) -> String {
+        var out: [String] = []
+        let targets = report.targets.map { t in
+            var s = t.name
+            var extra: [String] = []
+            if let m = t.musl { extra.append("musl \(m)") }
+            if t.gcompat && !t.name.hasSuffix("+gcompat") { extra.append("gcompat") }
+            if !extra.isEmpty { s += " (" + extra.joined(separator: ", ") + ")" }
+            return s
+        }
+        out.append(paint("muslcheck \(report.tool.version)", .bold) + " — target\(targets.count == 1 ? "" : "s"): " + targets.joined(separator: ", "))
+        let c = report.counts
+        out.append("scanned \(c.files) files: \(c.elfFiles) ELF, \(c.archives) archives (\(c.archiveMembers) members), \(c.nonELFFiles) other, \(c.specialFiles) special skipped, \(c.problems) problems")
+
+        // Groups: the archive, or the directory of a file on disk.
+        var groups: [String: [ArtifactAnalysis]] = [:]
+        for a in report.artifacts {
+            let key = a.archive ?? (a.path.contains("/") ? String(a.path[..<a.path.lastIndex(of: "/")!]) : ".")
+            groups[key, default: []].append(a)
+        }
+        let ordered = groups.sorted { l, r in
+            let lw = l.value.map(\.worstVerdict).max()!, rw = r.value.map(\.worstVerdict).max()!
+            return lw != rw ? lw > rw : l.key < r.key
+        }
+        for (name, artifacts) in ordered {
+            out.append("")
+            out.append(paint("■ \(name)", .bold) + (artifacts.first?.archive != nil ? "" : "/"))
+            let sorted = artifacts.sorted { $0.worstVerdict != $1.worstVerdict ? $0.worstVerdict > $1.worstVerdict : $0.path < $1.path }
+            for a in sorted {
+                out.append(contentsOf: renderArtifact(a, group: name, report: report))
+            }
+        }
+        if !report.problems.isEmpty {
+            out.append("")
+            out.append(paint("problems (not checked):", .bold))
+            for p in report.problems {
+                out.append("  " + paint(p.id, style(for: p.severity)) + " " + p.message)
+            }
+        }
+        out.append("")
+        out.append(summary(report))
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    func style(for severity: Severity) -> Style {
+        switch severity {
+        case .error: .red
+        case .warning: .yellow
+        case .note: .gray
+        }
+    }
+
+    func renderArtifact(_ a: ArtifactAnalysis, group: String, report: CompatibilityReport) -> [String] {
+        var lines: [String] = []
+        let worst = a.worstVerdict
+        let relative: String = {
+            if a.archive != nil, a.path.hasPrefix(group + "!") { return String(a.path.dropFirst(group.count + 1)) }
+            if a.path.hasPrefix(group + "/") { return String(a.path.dropFirst(group.count + 1)) }
+            return a.path
+        }()
+        var facts: [String] = [a.kind.rawValue]
+        var libc = a.libc.rawValue
+        let versions = ["GLIBC", "GLIBCXX", "CXXABI"].compactMap { k in a.highestVersions[k].map { "\(k) \($0)" } }
+        if !versions.isEmpty { libc += " (" + versions.joined(separator: ", ") + ")" }
+        facts.append(libc)
+        if let m = a.manylinux { facts.append(m) }
+        let label = (symbol(for: worst) + " " + worst.rawValue).padding(toLength: 16, withPad: " ", startingAt: 0)
+        lines.append("  " + paint(label, style(for: worst)) + " " + relative + paint("  " + facts.joined(separator: ", "), .dim))
+        // Per-target verdicts when they differ.
+        let distinct = Set(a.verdicts.map(\.verdict))
+        if distinct.count > 1 {
+            let parts = a.verdicts.map { "\($0.target): " + paint($0.verdict.rawValue, style(for: $0.verdict)) }
+            lines.append("      " + parts.joined(separator: ", "))
+        }
+        // Findings, the same message on several targets shown once.
+        struct Key: Hashable { var id: String; var message: String; var fix: String; var severity: Severity }
+        var byKey: [Key: [String]] = [:]
+        var order: [Key] = []
+        for f in a.findings where verbose || f.severity >= .warning {
+            let k = Key(id: f.id, message: f.message, fix: f.fix, severity: f.severity)
+            if byKey[k] == nil { order.append(k) }
+            byKey[k, default: []].append(f.target ?? "")
+        }
+        let allTargets = Set(report.targets.map(\.name))
+        for k in order.sorted(by: { $0.severity != $1.severity ? $0.severity > $1.severity : false }) {
+            let targets = byKey[k]!.filter { !$0.isEmpty }
+            let scope = targets.isEmpty || Set(targets) == allTargets || report.targets.count == 1 ? "" : " [" + targets.joined(separator: ", ") + "]"
+            lines.append("      " + paint(k.id, style(for: k.severity)) + " " + k.message + paint(scope, .dim))
+            lines.append("            " + paint("fix: ", .bold) + k.fix)
+        }
+        return lines
+    }
+
+    public func summary(_ report: CompatibilityReport) -> String {
+        var parts: [String] = []
+        for target in report.targets {
+            let counts = report.counts.verdicts[target.name] ?? [:]
+            let text = Verdict.allCases.sorted(by: >).compactMap { v -> String? in
+                guard let n = counts[v.rawValue], n > 0 else { return nil }
+                return paint("\(n) \(v.rawValue)", style(for: v))
+            }.joined(separator: ", ")
+            parts.append("\(target.name): " + (text.isEmpty ? "nothing to check" : text))
+        }
+        let f = report.counts.findings
+        let findings = "\(f["error"] ?? 0) errors, \(f["warning"] ?? 0) warnings, \(f["note"] ?? 0) notes"
+        return paint("Summary:", .bold) + " \(report.artifacts.count) artifacts; " + parts.joined(separator: "; ") + "; " + findings
+    }
+}

@@ -1,0 +1,241 @@
+import Artifacts
+import Compat
+import ELF
+import Engine
+import Foundation
+import Report
+
+/// An error that ends the run with a given exit code and a sentence for the user.
+struct RunError: Error, CustomStringConvertible {
+    var code: MuslcheckExit
+    var description: String
+}
+
+/// Scans paths and images, builds the targets, analyses every artifact against every target,
+/// and assembles the report. Engine failures do not stop static results: they are collected.
+struct ScanRun {
+    var paths: [String] = []
+    var images: [String] = []
+    var targetNames: [String] = []
+    var sysroots: [String] = []
+    var libraryPath: [String] = []
+    var engineKind: ContainerEngine.Kind = .docker
+    var context: String?
+    var pull: PullPolicy = .missing
+    var jobs = ProcessInfo.processInfo.activeProcessorCount
+    var failOn = "incompatible"
+    var progress: Progress?
+
+    struct Result {
+        var report: CompatibilityReport
+        /// Engine or environment errors (exit 3), static results still in the report.
+        var environmentErrors: [String]
+        var scanSeconds: Double
+    }
+
+    /// Collects analyses and problems from worker threads.
+    final class Sink: @unchecked Sendable {
+        let lock = NSLock()
+        var artifacts: [ArtifactAnalysis] = []
+        var problems: [ScanProblem] = []
+        var pendingBatches: [ArtifactBatch] = []
+        func add(_ a: ArtifactAnalysis) { lock.lock(); artifacts.append(a); lock.unlock() }
+        func add(_ p: ScanProblem) { lock.lock(); problems.append(p); lock.unlock() }
+        func hold(_ b: ArtifactBatch) { lock.lock(); pendingBatches.append(b); lock.unlock() }
+    }
+
+    func run() throws -> Result {
+        let started = Date()
+        let data: CompatData
+        do { data = try CompatData.shared() } catch { throw RunError(code: .environment, description: "\(error)") }
+        var environmentErrors: [String] = []
+        var targets: [Target] = []
+        var targetInfos: [CompatibilityReport.TargetInfo] = []
+
+        // Bundled profiles (the default when no target of any kind is named).
+        let profileNames = targetNames.isEmpty && sysroots.isEmpty && images.isEmpty ? [data.targets.default] : targetNames
+        for name in profileNames {
+            do {
+                let t = try Target.profile(name, data: data)
+                targets.append(t)
+                targetInfos.append(.init(name: t.name, kind: "profile", musl: t.muslVersion, gcompat: t.hasGcompat))
+            } catch {
+                throw RunError(code: .usage, description: "\(error)")
+            }
+        }
+        for dir in sysroots {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+                throw RunError(code: .usage, description: "--sysroot \(dir): not a directory")
+            }
+            do {
+                let t = try Target.filesystem(name: "sysroot:" + dir, kind: .sysroot(dir), tree: SysrootTree(root: dir), data: data)
+                targets.append(t)
+                targetInfos.append(.init(name: t.name, kind: "sysroot", musl: t.muslVersion, gcompat: t.hasGcompat))
+            } catch {
+                throw RunError(code: .usage, description: "--sysroot \(dir): \(error)")
+            }
+        }
+
+        let scanner = ArtifactScanner(jobs: jobs)
+        let sink = Sink()
+        progress?.start { scanner.currentCounts() }
+        defer { progress?.stop() }
+
+        // Images: streamed from docker export; both artifacts and a target.
+        if !images.isEmpty {
+            switch makeEngine() {
+            case .failure(let error):
+                environmentErrors.append("--image: \(error.message); only the paths were checked")
+            case .success(let engine):
+                let runID = "scan-" + UUID().uuidString.prefix(8).lowercased()
+                CleanupRegistry.shared.register(runID: runID, engine: engine)
+                for ref in images {
+                    switch scanImage(ref, engine: engine, runID: runID, scanner: scanner, sink: sink, data: data) {
+                    case .success(let (target, info)):
+                        targets.append(target)
+                        targetInfos.append(info)
+                    case .failure(let error):
+                        environmentErrors.append("--image \(ref): \(error.message)")
+                    }
+                }
+            }
+        }
+        guard !targets.isEmpty else {
+            throw RunError(code: .environment, description: environmentErrors.joined(separator: "\n"))
+        }
+
+        var options = AnalyzerOptions()
+        options.libraryPath = libraryPath
+        options.treeRoots = paths.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        let analyzer = Analyzer(targets: targets, data: data, options: options)
+
+        // Paths: analysed as the scan hands batches over, on the scan's worker threads.
+        if !paths.isEmpty {
+            scanner.scan(paths: paths) { event in
+                switch event {
+                case .batch(let batch):
+                    for item in batch.items {
+                        sink.add(analyzer.analyze(item, tree: batch.tree, archive: batch.archive))
+                    }
+                case .problem(let p): sink.add(p)
+                }
+            }
+        }
+        // Image artifacts, now that their targets exist.
+        let held = sink.pendingBatches.flatMap { b in b.items.map { (b, $0) } }
+        DispatchQueue.concurrentPerform(iterations: held.count) { i in
+            let (batch, item) = held[i]
+            sink.add(analyzer.analyze(item, tree: batch.tree, archive: batch.archive))
+        }
+
+        let counts = scanner.currentCounts()
+        var reportCounts = CompatibilityReport.Counts()
+        reportCounts.files = counts.files + counts.archiveMembers
+        reportCounts.elfFiles = counts.elfFiles
+        reportCounts.nonELFFiles = counts.nonELFFiles
+        reportCounts.archives = counts.archives
+        reportCounts.archiveMembers = counts.archiveMembers
+        reportCounts.specialFiles = counts.specialFiles
+        reportCounts.duplicates = counts.duplicates
+        let problems = sink.problems.map { problemFinding($0, data: data) }
+        let report = CompatibilityReport(
+            tool: .init(version: MuslcheckVersion.current),
+            inputs: .init(paths: paths, images: images, targets: profileNames, sysroots: sysroots, failOn: failOn),
+            targets: targetInfos, artifacts: sink.artifacts, problems: problems, counts: reportCounts)
+        return Result(report: report, environmentErrors: environmentErrors, scanSeconds: Date().timeIntervalSince(started))
+    }
+
+    func makeEngine() -> Swift.Result<ContainerEngine, EngineError> {
+        do {
+            let engine = try ContainerEngine(kind: engineKind, context: context)
+            try engine.checkDaemon()
+            return .success(engine)
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// Streams one image's filesystem through the scanner (never unpacked) and makes it a target.
+    func scanImage(_ ref: String, engine: ContainerEngine, runID: String, scanner: ArtifactScanner, sink: Sink,
+                   data: CompatData) -> Swift.Result<(Target, CompatibilityReport.TargetInfo), EngineError> {
+        do {
+            try engine.ensureImage(ref, pull: pull)
+        } catch {
+            return .failure(error)
+        }
+        let identity = engine.imageIdentity(ref)
+        let id: String
+        do { id = try engine.createContainer(image: ref, runID: runID) } catch { return .failure(error) }
+        defer { engine.removeContainer(id) }
+        let export: StreamingCommand
+        do { export = try engine.startExport(id) } catch { return .failure(error) }
+        let source = FileDescriptorSource(fd: export.stdout.fileDescriptor, name: ref, owns: false)
+        let tree: MemberTree
+        do throws(ArtifactError) {
+            tree = try scanner.scanFilesystemStream(source, name: ref, textFiles: Target.textFiles) { (event: ScanEvent) in
+                switch event {
+                case .batch(let b): sink.hold(b)
+                case .problem(let p): sink.add(p)
+                }
+            }
+        } catch {
+            export.terminate()
+            return .failure(EngineError(.commandFailed, "reading the export of \(ref): \(error.message)"))
+        }
+        do { try export.wait(describing: "\(engineKind.rawValue) export of \(ref)") } catch { return .failure(error) }
+        do {
+            let t = try Target.filesystem(name: ref, kind: .image(ref), tree: tree, data: data)
+            return .success((t, .init(name: ref, kind: "image", musl: t.muslVersion, gcompat: t.hasGcompat,
+                                      imageID: identity.id, digest: identity.digest)))
+        } catch {
+            return .failure(EngineError(.commandFailed, "\(error)"))
+        }
+    }
+
+    func problemFinding(_ p: ScanProblem, data: CompatData) -> Finding {
+        let id: String
+        let fix: String
+        switch p.kind {
+        case .unreadable: id = "MC001"; fix = "make the file readable by the user running muslcheck, or exclude it"
+        case .malformedELF: id = "MC002"; fix = "rebuild or re-download the file"
+        case .malformedArchive: id = "MC003"; fix = "rebuild or re-download the archive"
+        case .limit: id = "MC004"; fix = "inspect the archive; raise the limit only if it is trusted"
+        case .unsupported: id = "MC003"; fix = "repack the archive with stored or deflate members, unencrypted"
+        case .symlink: id = "MC005"; fix = "fix or remove the link"
+        }
+        return data.finding(id, message: "\(p.path): \(p.message)", fix: fix, artifact: p.path, target: nil)
+    }
+}
+
+/// Scan progress on stderr, on a terminal only: one line rewritten in place.
+final class Progress: @unchecked Sendable {
+    private var timer: DispatchSourceTimer?
+    private let lock = NSLock()
+    private var extra = ""
+
+    static func forTerminal() -> Progress? {
+        isatty(STDERR_FILENO) == 1 ? Progress() : nil
+    }
+
+    func start(_ counts: @escaping @Sendable () -> ScanCounts) {
+        let t = DispatchSource.makeTimerSource(queue: DispatchQueue.global())
+        t.schedule(deadline: .now() + 0.3, repeating: 0.25)
+        t.setEventHandler { [self] in
+            let c = counts()
+            lock.lock(); let e = extra; lock.unlock()
+            let line = "scanning: \(c.files) files, \(c.elfFiles) ELF, \(c.archives) archives\(e)"
+            FileHandle.standardError.write(Data("\r\u{1b}[K\(line)".utf8))
+        }
+        t.resume()
+        timer = t
+    }
+
+    func note(_ text: String) { lock.lock(); extra = text.isEmpty ? "" : "; " + text; lock.unlock() }
+
+    func stop() {
+        timer?.cancel()
+        timer = nil
+        FileHandle.standardError.write(Data("\r\u{1b}[K".utf8))
+    }
+}

@@ -1,0 +1,117 @@
+import ArgumentParser
+import Compat
+import Foundation
+import Report
+
+struct Scan: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Find every ELF file in paths, archives and images, and simulate musl's loader on each target.",
+        discussion: """
+        PATH may be a file, a directory (walked recursively; symbolic links followed once, FIFOs and \
+        devices skipped), or an archive: .whl .zip .jar .war .ear .egg .aar .apk .tar .tar.gz .tgz \
+        .tar.xz .txz, nested up to 4 levels; members are read in memory, never extracted. A member \
+        is named ARCHIVE!MEMBER.
+
+        Exit status: 0 no verdict at or above --fail-on; 1 some verdict at or above it; 2 usage \
+        error; 3 engine or environment error (the static results are still printed).
+        """
+    )
+
+    @Argument(help: "Files, directories and archives to scan (default: the current directory, unless --image is given).")
+    var paths: [String] = []
+
+    @Option(name: .customLong("image"), help: ArgumentHelp("A container image whose filesystem is scanned and used as a target, repeatable.", valueName: "ref"))
+    var images: [String] = []
+
+    @OptionGroup var targetOptions: TargetOptions
+    @OptionGroup var engineOptions: EngineOptions
+
+    @Option(help: "Output format: text or json.")
+    var format: ScanFormat = .text
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write the report to a file instead of stdout.", valueName: "file"))
+    var output: String?
+
+    @Option(name: .customLong("fail-on"), help: "Exit 1 when a verdict is at or above: incompatible (default), needs-gcompat, compatible, never.")
+    var failOn: FailOn = .incompatible
+
+    @Option(help: "Worker threads (default: the number of cores).")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Flag(help: "Show note-level findings in text output.")
+    var verbose = false
+
+    enum ScanFormat: String, ExpressibleByArgument, CaseIterable { case text, json }
+
+    func validate() throws {
+        if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+    }
+
+    func run() throws {
+        var run = ScanRun()
+        run.paths = paths.isEmpty && images.isEmpty ? ["."] : paths
+        run.images = images
+        run.targetNames = targetOptions.targets
+        run.sysroots = targetOptions.sysroots
+        run.libraryPath = targetOptions.libraryPath.map { $0.split(separator: ":").map(String.init) } ?? []
+        run.engineKind = engineOptions.engine.kind
+        run.context = engineOptions.context
+        run.pull = engineOptions.pull.policy
+        run.jobs = jobs
+        run.failOn = failOn.rawValue
+        run.progress = Progress.forTerminal()
+        let result: ScanRun.Result
+        do { result = try run.run() } catch let error as RunError {
+            Diagnostics.error(error.description)
+            throw error.code.exitCode
+        }
+        switch format {
+        case .text:
+            try emit(Data(TextRenderer(color: useColor(forFile: output), verbose: verbose).render(result.report).utf8), to: output)
+        case .json:
+            try emit(try result.report.jsonData(), to: output)
+        }
+        for e in result.environmentErrors { Diagnostics.error(e) }
+        if !result.environmentErrors.isEmpty { throw MuslcheckExit.environment.exitCode }
+        if result.report.artifacts.contains(where: { a in a.verdicts.contains { failOn.fails($0.verdict) } }) {
+            throw MuslcheckExit.findings.exitCode
+        }
+    }
+}
+
+struct Targets: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the bundled target profiles.")
+
+    @Option(help: "Output format: text or json.")
+    var format: Scan.ScanFormat = .text
+
+    func run() throws {
+        let data: CompatData
+        do { data = try CompatData.shared() } catch {
+            Diagnostics.error("\(error)")
+            throw MuslcheckExit.environment.exitCode
+        }
+        struct Row: Encodable { var name: String; var musl: String; var muslPackage: String?; var gcompat: Bool; var baseLibraries: [String]; var isDefault: Bool }
+        var rows: [Row] = []
+        for p in data.targets.profiles {
+            for gc in [false, true] {
+                rows.append(Row(name: p.name + (gc ? "+gcompat" : ""), musl: p.musl, muslPackage: p.muslPackage, gcompat: gc,
+                                baseLibraries: p.baseLibraries + (gc ? [data.targets.gcompat.library] : []),
+                                isDefault: p.name == data.targets.default && !gc))
+            }
+        }
+        switch format {
+        case .json: try JSONOutput.write(rows)
+        case .text:
+            print("NAME".padding(toLength: 22, withPad: " ", startingAt: 0) + "MUSL".padding(toLength: 24, withPad: " ", startingAt: 0) + "BASE LIBRARIES")
+            for r in rows {
+                let name = r.name + (r.isDefault ? " *" : "")
+                let musl = r.musl + (r.muslPackage.map { " (\($0))" } ?? "")
+                print(name.padding(toLength: 22, withPad: " ", startingAt: 0) + musl.padding(toLength: 24, withPad: " ", startingAt: 0)
+                      + r.baseLibraries.map { String($0.split(separator: "/").last!) }.joined(separator: " "))
+            }
+            print("\n* default. A profile stands for the release: libraries of Alpine packages it lacks are reported as packages to add.")
+            print("+gcompat: with gcompat \(data.targets.gcompat.version) (libgcompat.so.0, the glibc loader stub and its library links).")
+        }
+    }
+}
