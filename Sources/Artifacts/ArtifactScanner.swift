@@ -27,6 +27,12 @@ public struct ScannedELF: Sendable {
     /// Its path inside its tree, as the loader would open it once installed.
     public var treePath: String
     public var file: ELFFile
+
+    public init(displayPath: String, treePath: String, file: ELFFile) {
+        self.displayPath = displayPath
+        self.treePath = treePath
+        self.file = file
+    }
 }
 
 /// ELF files that share a tree: one file on disk (its tree is the disk), or the ELF members of

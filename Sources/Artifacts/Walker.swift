@@ -10,6 +10,9 @@ struct Walker {
     let handler: @Sendable (ScanEvent) -> Void
     let emit: (ArtifactScanner.WorkItem) -> Void
     var seen: Set<Identity> = []
+    /// Real paths of the roots being walked: a symbolic link into them is not followed, because
+    /// the walk reaches its target under its own name.
+    var roots: [String] = []
 
     init(scanner: ArtifactScanner, handler: @escaping @Sendable (ScanEvent) -> Void, emit: @escaping (ArtifactScanner.WorkItem) -> Void) {
         self.scanner = scanner
@@ -17,7 +20,18 @@ struct Walker {
         self.emit = emit
     }
 
+    static func realPath(_ path: String) -> String? {
+        guard let p = realpath(path, nil) else { return nil }
+        defer { free(p) }
+        return String(cString: p)
+    }
+
+    func insideRoots(_ real: String) -> Bool {
+        roots.contains { real == $0 || real.hasPrefix($0 == "/" ? "/" : $0 + "/") }
+    }
+
     mutating func walk(_ root: String) {
+        if let real = Self.realPath(root) { roots.append(real) }
         var stack: [(path: String, topLevel: Bool)] = [(root, true)]
         while let (path, topLevel) = stack.popLast() {
             var st = stat()
@@ -40,6 +54,14 @@ struct Walker {
                 continue
             }
             let identity = Identity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+            // A link inside the tree to something inside the tree: the target is walked anyway.
+            if !topLevel {
+                var lst = stat()
+                if lstat(path, &lst) == 0, lst.st_mode & S_IFMT == S_IFLNK, let real = Self.realPath(path), insideRoots(real) {
+                    scanner.count { $0.duplicates += 1 }
+                    continue
+                }
+            }
             switch st.st_mode & S_IFMT {
             case S_IFDIR:
                 guard seen.insert(identity).inserted else {

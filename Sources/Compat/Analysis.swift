@@ -229,6 +229,12 @@ public final class Analyzer: Sendable {
                                                   artifact: display, target: nil))
         }
 
+        if kind == .sharedLibrary, file.dynamic?.flags.contains(.DF_STATIC_TLS) == true || file.relocations.count(of: .tlsInitialExec, machine: file.header.machine) > 0 {
+            analysis.findings.append(data.finding("MC106", message: "\(display) uses initial-exec TLS (DF_STATIC_TLS): it loads as a dependency of a program, but dlopen() of it fails on musl with \"initial-exec TLS resolves to dynamic definition\"",
+                                                  subject: "DF_STATIC_TLS",
+                                                  fix: "if it is loaded with dlopen (a plugin), rebuild with -ftls-model=global-dynamic",
+                                                  artifact: display, target: nil, severity: .note))
+        }
         for target in targets {
             analysis.verdicts.append(verdict(item, file: file, tree: tree, archive: archive, kind: kind, libc: libc, host: host,
                                              target: target, findings: &analysis.findings))

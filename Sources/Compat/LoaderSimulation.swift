@@ -113,7 +113,8 @@ public struct LoaderSimulation {
         /// Loaded by dlopen at run time (not counted as static TLS).
         let runtime: Bool
         var rpathDone = false
-        var rpath: [String]? = nil
+        /// Search directories; `origin` marks those that came from $ORIGIN (they stay beside the object).
+        var rpath: [(path: String, origin: Bool)]? = nil
         let source: LoadedLibrary.Source
         let package: String?
 
@@ -335,9 +336,11 @@ public struct LoaderSimulation {
                 let (dirs, inhibit) = fixupRpath(dso)
                 if inhibit { stop = true; break }
                 for dir in dirs ?? [] {
-                    let path = (dir.isEmpty ? "" : dir) + "/" + name
+                    let path = dir.path + "/" + name
                     guard path.utf8.count < 512 else { continue }
-                    if let hit = probe(path, place: place(of: path, fromTree: dso.inTree)) { found = (hit.0, hit.1, path); break }
+                    // $ORIGIN of an object beside the artifact points beside it, absolute or not.
+                    let where_ = dir.origin && dso.inTree && !isImageTree ? .tree : place(of: path, fromTree: dso.inTree)
+                    if let hit = probe(path, place: where_) { found = (hit.0, hit.1, path); break }
                 }
                 p = dso.neededBy
             }
@@ -413,8 +416,10 @@ public struct LoaderSimulation {
         return dso
     }
 
+    var isImageTree: Bool { (tree as? MemberTree)?.rooted ?? false }
+
     /// fixup_rpath: the search directories of one object (nil: none), and whether the search must stop.
-    func fixupRpath(_ dso: DSO) -> ([String]?, Bool) {
+    func fixupRpath(_ dso: DSO) -> ([(path: String, origin: Bool)]?, Bool) {
         if dso.rpathDone { return (dso.rpath, false) }
         dso.rpathDone = true
         guard let dynamic = dso.file?.dynamic else { return (nil, false) }
@@ -423,23 +428,31 @@ public struct LoaderSimulation {
         guard !raw.isEmpty else { return (nil, false) }
         let text = raw.joined(separator: ":")
         // Any '$' other than $ORIGIN / ${ORIGIN} makes musl ignore the whole rpath.
-        var expanded = ""
-        var rest = Substring(text)
         let origin: String = {
             guard let slash = dso.name.lastIndex(of: "/") else { return "." }
             return String(dso.name[..<slash])
         }()
-        while let dollar = rest.firstIndex(of: "$") {
-            expanded += rest[..<dollar]
-            let after = rest[dollar...]
-            if after.hasPrefix("${ORIGIN}") { expanded += origin; rest = after.dropFirst(9) } else if after.hasPrefix("$ORIGIN") {
-                expanded += origin; rest = after.dropFirst(7)
-            } else {
-                return (nil, false)
+        var entries: [(path: String, origin: Bool)] = []
+        for entry in raw.joined(separator: ":").split(whereSeparator: { $0 == ":" || $0 == "\n" }) {
+            var expanded = ""
+            var usedOrigin = false
+            var rest = Substring(entry)
+            while let dollar = rest.firstIndex(of: "$") {
+                expanded += rest[..<dollar]
+                let after = rest[dollar...]
+                if after.hasPrefix("${ORIGIN}") {
+                    expanded += origin; rest = after.dropFirst(9)
+                } else if after.hasPrefix("$ORIGIN") {
+                    expanded += origin; rest = after.dropFirst(7)
+                } else {
+                    return (nil, false)
+                }
+                usedOrigin = true
             }
+            expanded += rest
+            entries.append((expanded, usedOrigin))
         }
-        expanded += rest
-        dso.rpath = expanded.split(whereSeparator: { $0 == ":" || $0 == "\n" }).map(String.init)
+        dso.rpath = entries
         return (dso.rpath, false)
     }
 

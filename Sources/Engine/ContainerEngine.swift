@@ -121,11 +121,12 @@ public struct ContainerEngine: Sendable {
 
     /// The image's id and, when it came from a registry, its repo digest.
     public func imageIdentity(_ ref: String) -> (id: String, digest: String?) {
-        let r = run(["image", "inspect", "--format", "{{.Id}}|{{join .RepoDigests \",\"}}", ref], timeout: 60)
-        let parts = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "|", maxSplits: 1, omittingEmptySubsequences: false)
-        let id = parts.first.map(String.init) ?? ""
-        let digest = parts.count > 1 ? parts[1].split(separator: ",").first.map(String.init) : nil
-        return (id, digest)
+        let r = run(["image", "inspect", "--format", "{{.Id}} {{json .RepoDigests}}", ref], timeout: 60)
+        let line = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard r.status == 0, let space = line.firstIndex(of: " ") else { return ("", nil) }
+        let id = String(line[..<space])
+        let digests = (try? JSONDecoder().decode([String].self, from: Data(line[line.index(after: space)...].utf8))) ?? []
+        return (id, digests.first)
     }
 
     /// Creates (does not start) a container of `image`, labelled with the run id; returns its id.

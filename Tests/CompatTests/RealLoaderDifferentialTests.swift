@@ -170,3 +170,70 @@ import TestSupport
         #expect(failures.isEmpty, Comment(rawValue: "\(failures.count) disagreements:\n" + failures.prefix(20).joined(separator: "\n")))
     }
 }
+
+extension RealLoaderDifferentialTests {
+    @Test func realWheelsAgreeWithTheRealLoader() throws {
+        guard let setup = try requireSetup() else { return }
+        let wheels: [String]
+        switch Wheels.all() {
+        case .success(let w): wheels = w
+        case .failure(let e):
+            print("skipped: \(e)")
+            return
+        }
+        let root = TestPaths.packageRoot.appendingPathComponent(".build-test-data/wheels-unpacked").path
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        for w in wheels { _ = try Wheels.unpack(w, into: root) }
+        let files = ELFFiles.find(under: [root], limit: nil)
+        #expect(files.count >= 30, "the wheels hold many native files")
+        var failures: [String] = []
+        var total = 0, errors = 0
+        for variant in setup.variants where variant.name == "base" || variant.name == "gcompat" {
+            let r = try Self.compare(files: files, roots: [root], variant: variant)
+            total += r.compared
+            errors += r.errorsSeen
+            failures += r.failures
+        }
+        print("real loader vs simulation: \(total) loads from \(wheels.count) wheels, \(errors) loader errors compared")
+        #expect(failures.isEmpty, Comment(rawValue: "\(failures.count) disagreements:\n" + failures.prefix(20).joined(separator: "\n")))
+    }
+}
+
+/// A wheel read as an archive (in memory, $ORIGIN inside the archive) gives the same loader
+/// errors as the same wheel unpacked on disk.
+@Suite struct ArchiveTreeConsistencyTests {
+    @Test func wheelsScannedInMemoryMatchTheUnpackedTree() throws {
+        let wheels: [String]
+        switch Wheels.all() {
+        case .success(let w): wheels = w
+        case .failure(let e): print("skipped: \(e)"); return
+        }
+        let target = try Target.profile("alpine:3.22", data: try CompatData.shared())
+        let root = TestPaths.packageRoot.appendingPathComponent(".build-test-data/wheels-unpacked").path
+        var compared = 0
+        for wheel in wheels {
+            let unpacked = try Wheels.unpack(wheel, into: root)
+            let batch = try scanOnce(wheel)
+            for item in batch.items {
+                let onDisk = unpacked + "/" + item.treePath
+                let fromArchive = LoaderSimulation(target: target, tree: batch.tree)
+                    .run(item.file, treePath: item.treePath, displayPath: item.displayPath, mode: .list)
+                let disk = LoaderSimulation(target: target, tree: DiskTree(name: "disk"))
+                    .run(try ELFReader.read(path: onDisk), treePath: onDisk, displayPath: onDisk, mode: .list)
+                func key(_ o: LoadOutcome) -> [String] {
+                    o.errors.map { "\($0.kind) \($0.subject)" }.sorted() + o.loaded.map { "\($0.source) \(($0.path as NSString).lastPathComponent)" }.sorted()
+                }
+                #expect(key(fromArchive) == key(disk), "\(item.displayPath)")
+                compared += 1
+            }
+        }
+        #expect(compared >= 30)
+    }
+
+    func scanOnce(_ wheel: String) throws -> ArtifactBatch {
+        final class Box: @unchecked Sendable { var batch: ArtifactBatch? }
+        let box = Box()
+        ArtifactScanner(jobs: 1).scan(paths: [wheel]) { if case .batch(let b) = $0 { box.batch = b } }
+        return try #require(box.batch)
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `muslcheck scan` as a user runs it.
+@Suite struct ScanCommandTests {
+    static func scan(_ args: [String], env: [String: String]? = nil) throws -> CommandResult {
+        try TestCommand.run(TestPaths.muslcheck, ["scan"] + args, environment: env)
+    }
+
+    static func json(_ r: CommandResult) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], "stdout is a JSON object: \(r.stderr)")
+    }
+
+    /// A folder with copies of some fixtures.
+    static func folder(_ names: [String]) throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("muslcheck-cli-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        for n in names {
+            try FileManager.default.copyItem(atPath: try Fixtures.path(n), toPath: dir + "/" + (n as NSString).lastPathComponent)
+        }
+        return dir
+    }
+
+    @Test func jsonReportHasTheDocumentedKeysAndVerdicts() throws {
+        let r = try Self.scan(["--format", "json", try Fixtures.directory().path])
+        #expect(r.status == 1, "libifunc.so is incompatible: exit 1 at the default --fail-on")
+        let report = try Self.json(r)
+        #expect(report["schemaVersion"] as? Int == 1)
+        #expect((report["tool"] as? [String: Any])?["name"] as? String == "muslcheck")
+        let targets = try #require(report["targets"] as? [[String: Any]])
+        #expect(targets.map { $0["name"] as? String } == ["alpine:3.22"])
+        #expect(targets.first?["musl"] as? String == "1.2.5")
+        let artifacts = try #require(report["artifacts"] as? [[String: Any]])
+        let byName = Dictionary(uniqueKeysWithValues: artifacts.map { (($0["path"] as! String as NSString).lastPathComponent, $0) })
+        func verdict(_ name: String) -> String? { ((byName[name]?["verdicts"] as? [[String: Any]])?.first)?["verdict"] as? String }
+        #expect(verdict("hello-musl") == "native-musl")
+        #expect(verdict("hello-glibc") == "needs-gcompat")
+        #expect(verdict("hello-glibc-static") == "static")
+        #expect(verdict("libifunc.so") == "incompatible")
+        #expect(verdict("libcxxlib.so") == "compatible")
+        #expect(byName["libcxxlib.so"]?["libc"] as? String == "glibc")
+        #expect((byName["libcxxlib.so"]?["highestVersions"] as? [String: String])?["GLIBCXX"] == "3.4.21")
+        let findings = try #require(byName["libifunc.so"]?["findings"] as? [[String: Any]])
+        #expect(findings.contains { $0["id"] as? String == "MC105" && ($0["message"] as? String)?.hasSuffix("unsupported relocation type 37") == true })
+        let counts = try #require(report["counts"] as? [String: Any])
+        #expect((counts["verdicts"] as? [String: [String: Int]])?["alpine:3.22"]?["incompatible"] ?? 0 >= 4)
+        #expect(counts["artifacts"] as? Int == artifacts.count)
+    }
+
+    @Test func failOnDecidesTheExitCode() throws {
+        let musl = try Self.folder(["hello-musl", "hello-musl-static"])
+        let compatible = try Self.folder(["libweak.so"])
+        let gcompat = try Self.folder(["hello-glibc"])
+        defer { for d in [musl, compatible, gcompat] { try? FileManager.default.removeItem(atPath: d) } }
+        let cases: [(String, String, Int32)] = [
+            (musl, "compatible", 0), (compatible, "incompatible", 0), (compatible, "needs-gcompat", 0),
+            (compatible, "compatible", 1), (gcompat, "incompatible", 0), (gcompat, "needs-gcompat", 1),
+            (gcompat, "never", 0),
+        ]
+        for (dir, level, code) in cases {
+            let r = try Self.scan(["--fail-on", level, dir])
+            #expect(r.status == code, "\(dir) --fail-on \(level): \(r.stderr)")
+        }
+        let bad = try Self.scan(["--fail-on", "sometimes", musl])
+        #expect(bad.status == 2)
+    }
+
+    @Test func textReportGroupsWorstFirstWithOneSummaryLine() throws {
+        let r = try Self.scan([try Fixtures.directory().path])
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        let verdictLines = lines.filter { $0.hasPrefix("  ✗") || $0.hasPrefix("  !") || $0.hasPrefix("  ✓") }
+        let first = try #require(verdictLines.first)
+        #expect(first.contains("incompatible"), "worst first")
+        #expect(lines.filter { $0.hasPrefix("Summary:") }.count == 1)
+        #expect(r.stdout.contains("fix: apk add gcompat"))
+        #expect(!r.stdout.contains("\u{1b}["), "no color when stdout is not a terminal")
+    }
+
+    @Test func unknownTargetIsAUsageError() throws {
+        let r = try Self.scan(["--target", "alpine:9.99", "."])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("unknown target 'alpine:9.99'"))
+        #expect(r.stderr.contains("alpine:3.22"))
+    }
+
+    @Test func specialFilesAndUnreadableFilesDoNotStopTheScan() throws {
+        let dir = try Self.folder(["hello-musl", "hello-glibc"])
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(mkfifo(dir + "/pipe", 0o644) == 0)
+        #expect(chmod(dir + "/hello-glibc", 0) == 0)
+        chmod(dir, 0o755)
+        // As an unprivileged user (root reads everything).
+        var args = [TestPaths.muslcheck, "scan", "--format", "json", dir]
+        if getuid() == 0 { args = ["--reuid=65534", "--regid=65534", "--clear-groups", "--"] + args }
+        let r = try TestCommand.run(getuid() == 0 ? "setpriv" : TestPaths.muslcheck, getuid() == 0 ? args : Array(args.dropFirst()))
+        let report = try Self.json(r)
+        let problems = try #require(report["problems"] as? [[String: Any]])
+        #expect(problems.contains { $0["id"] as? String == "MC001" && ($0["artifact"] as? String) == dir + "/hello-glibc" && ($0["message"] as? String)?.contains("Permission denied") == true })
+        let artifacts = try #require(report["artifacts"] as? [[String: Any]])
+        #expect(artifacts.map { ($0["path"] as! String as NSString).lastPathComponent } == ["hello-musl"])
+        #expect((report["counts"] as? [String: Any])?["specialFiles"] as? Int == 1)
+    }
+
+    @Test func imageIsScannedAndIsTheTarget() throws {
+        if let reason = DockerTest.unavailableReason {
+            if DockerTest.skipped { print("skipped: \(reason)"); return }
+            Issue.record(Comment(rawValue: reason)); return
+        }
+        let r = try Self.scan(["--format", "json", "--image", DockerTest.baseImage, "--pull", "never", try Fixtures.path("libcxxlib.so"), try Fixtures.path("hello-musl")])
+        #expect(r.status == 1, "libcxxlib.so cannot load in the bare image: \(r.stderr)")
+        let report = try Self.json(r)
+        let target = try #require((report["targets"] as? [[String: Any]])?.first)
+        #expect(target["kind"] as? String == "image")
+        #expect(target["musl"] as? String == "1.2.3")
+        #expect((target["imageID"] as? String)?.hasPrefix("sha256:") == true)
+        let artifacts = try #require(report["artifacts"] as? [[String: Any]])
+        let paths = artifacts.map { $0["path"] as! String }
+        #expect(paths.contains("\(DockerTest.baseImage)!lib/ld-musl-x86_64.so.1"))
+        #expect(paths.contains("\(DockerTest.baseImage)!bin/busybox"))
+        let cxx = try #require(artifacts.first { ($0["path"] as! String).hasSuffix("libcxxlib.so") })
+        let v = try #require((cxx["verdicts"] as? [[String: Any]])?.first)
+        #expect(v["verdict"] as? String == "incompatible")
+        #expect((v["loaderMessages"] as? [String])?.contains { $0.hasPrefix("Error loading shared library libstdc++.so.6: No such file or directory") } == true)
+        // Other tests may run containers meanwhile; scans label theirs "scan-...".
+        let left = try DockerTest.docker(["ps", "-a", "--filter", "label=org.muslcheck.run", "--format", "{{.Label \"org.muslcheck.run\"}}"]).stdout
+        #expect(!left.split(separator: "\n").contains { $0.hasPrefix("scan-") }, "the scan's container was removed")
+    }
+
+    @Test func engineProblemsExitWithThreeAndKeepStaticResults() throws {
+        let dir = try Self.folder(["hello-musl"])
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dead = try Self.scan(["--format", "json", "--image", "alpine:3.20", "--target", "alpine:3.22", dir],
+                                 env: ["DOCKER_HOST": "unix:///nonexistent/docker.sock"])
+        #expect(dead.status == 3)
+        #expect(dead.stderr.contains("no docker daemon answers"))
+        let report = try Self.json(dead)
+        #expect((report["artifacts"] as? [[String: Any]])?.count == 1, "the path was still checked")
+
+        if DockerTest.unavailableReason == nil {
+            let missing = try Self.scan(["--image", "muslcheck-test/does-not-exist:1", "--pull", "never", "--target", "alpine:3.22", dir])
+            #expect(missing.status == 3)
+            #expect(missing.stderr.contains("muslcheck-test/does-not-exist:1 is not present locally"))
+            #expect(missing.stdout.contains("native-musl"))
+        }
+    }
+}
