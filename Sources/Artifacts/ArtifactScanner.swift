@@ -404,8 +404,10 @@ public enum ArchiveKind: Sendable, Hashable {
         let xzMagic = head.starts(with: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])
         let tarMagic = head.count >= 262 && head[257..<262].elementsEqual("ustar".utf8)
         if zipExtensions.contains(where: lower.hasSuffix) && zipMagic { return .zip }
-        if gzipMagic && (gzipExtensions.contains(where: lower.hasSuffix) || lower.hasSuffix(".gz") || nested) { return .gzip }
-        if xzMagic && (xzExtensions.contains(where: lower.hasSuffix) || lower.hasSuffix(".xz") || nested) { return .xz }
+        // A plain .gz/.xz file on disk (data.json.gz) is not a tarball; nested members without a
+        // name to go by (image layers) are tried, and count as data when they are not tar.
+        if gzipMagic && (gzipExtensions.contains(where: lower.hasSuffix) || (nested && !lower.hasSuffix(".gz"))) { return .gzip }
+        if xzMagic && (xzExtensions.contains(where: lower.hasSuffix) || (nested && !lower.hasSuffix(".xz"))) { return .xz }
         if tarMagic { return .tar }
         return nil
     }

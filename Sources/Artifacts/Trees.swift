@@ -25,45 +25,73 @@ public protocol ArtifactTree: AnyObject, Sendable {
 }
 
 /// Files on disk, read on demand and cached. Paths are as the loader would open them
-/// (absolute, or relative to the current directory).
+/// (absolute, or relative to the current directory). The cache is keyed by real path, so one
+/// library reached by several spellings is read once, and bounded by the symbols it holds.
 public final class DiskTree: ArtifactTree, @unchecked Sendable {
     public let name: String
     private let lock = NSLock()
-    private var cache: [String: TreeLookup] = [:]
-    private let cacheLimit: Int
+    private var byPath: [String: TreeLookup] = [:]
+    private var byRealPath: [String: ELFFile] = [:]
+    private var cachedSymbols = 0
+    private let symbolBudget: Int
 
-    public init(name: String, cacheLimit: Int = 4096) {
+    public init(name: String, symbolBudget: Int = 200_000) {
         self.name = name
-        self.cacheLimit = cacheLimit
+        self.symbolBudget = symbolBudget
     }
 
     public func lookup(_ path: String) -> TreeLookup {
         lock.lock()
-        if let hit = cache[path] { lock.unlock(); return hit }
+        if let hit = byPath[path] { lock.unlock(); return hit }
         lock.unlock()
         let result = load(path)
         lock.lock()
-        // A bounded cache keeps memory flat however large the tree is.
-        if cache.count >= cacheLimit { cache.removeAll(keepingCapacity: true) }
-        cache[path] = result
+        if byPath.count > 65536 { byPath.removeAll(keepingCapacity: true) }
+        byPath[path] = result
         lock.unlock()
         return result
     }
 
-    /// Seeds the cache with a file the scan has already read.
+    /// Offers a file the scan has read, so that a dependency on it is not read again.
+    /// Only shared libraries (with a soname) are kept.
     public func remember(_ file: ELFFile, at path: String) {
+        guard file.soname != nil, let real = realPath(path) else { return }
+        store(file, real: real)
+    }
+
+    private func store(_ file: ELFFile, real: String) {
         lock.lock()
-        if cache.count >= cacheLimit { cache.removeAll(keepingCapacity: true) }
-        cache[path] = .elf(file, path: path)
-        lock.unlock()
+        defer { lock.unlock() }
+        guard byRealPath[real] == nil else { return }
+        if cachedSymbols + file.symbols.count > symbolBudget {
+            // Start over rather than grow: memory stays bounded whatever the tree's size.
+            byRealPath.removeAll(keepingCapacity: true)
+            byPath.removeAll(keepingCapacity: true)
+            cachedSymbols = 0
+        }
+        byRealPath[real] = file
+        cachedSymbols += file.symbols.count
+    }
+
+    func realPath(_ path: String) -> String? {
+        guard let p = realpath(path, nil) else { return nil }
+        defer { free(p) }
+        return String(cString: p)
     }
 
     func load(_ path: String) -> TreeLookup {
         var st = stat()
         guard stat(path, &st) == 0 else { return .missing }
         if st.st_mode & S_IFMT == S_IFDIR { return .directory }
+        let real = realPath(path) ?? path
+        lock.lock()
+        let known = byRealPath[real]
+        lock.unlock()
+        if let known { return .elf(known, path: path) }
         do {
-            return .elf(try ELFReader.read(path: path), path: path)
+            let file = try ELFReader.read(path: path)
+            store(file, real: real)
+            return .elf(file, path: path)
         } catch {
             return .notELF(path: path, reason: error.reason.text)
         }

@@ -30,10 +30,26 @@ struct Walker {
         roots.contains { real == $0 || real.hasPrefix($0 == "/" ? "/" : $0 + "/") }
     }
 
+    struct Pending {
+        var path: String
+        var topLevel: Bool
+        /// readdir told a regular file, and its identity (no stat needed).
+        var regular: Identity?
+    }
+
     mutating func walk(_ root: String) {
         if let real = Self.realPath(root) { roots.append(real) }
-        var stack: [(path: String, topLevel: Bool)] = [(root, true)]
-        while let (path, topLevel) = stack.popLast() {
+        var stack: [Pending] = [Pending(path: root, topLevel: true, regular: nil)]
+        while let next = stack.popLast() {
+            let path = next.path
+            if let identity = next.regular {
+                guard seen.insert(identity).inserted else {
+                    scanner.count { $0.duplicates += 1 }
+                    continue
+                }
+                emit(ArtifactScanner.WorkItem(path: path, display: path))
+                continue
+            }
             var st = stat()
             // stat follows symlinks; its errors tell dangling links and loops apart.
             if stat(path, &st) != 0 {
@@ -45,7 +61,7 @@ struct Walker {
                 } else if isLink && code == ENOENT {
                     // A dangling link inside a tree is common (development symlinks); only
                     // a path the user named is worth a problem.
-                    if topLevel {
+                    if next.topLevel {
                         scanner.problem(ScanProblem(path: path, kind: .symlink, message: "symbolic link points to nothing"), handler)
                     }
                 } else {
@@ -55,7 +71,7 @@ struct Walker {
             }
             let identity = Identity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
             // A link inside the tree to something inside the tree: the target is walked anyway.
-            if !topLevel {
+            if !next.topLevel {
                 var lst = stat()
                 if lstat(path, &lst) == 0, lst.st_mode & S_IFMT == S_IFLNK, let real = Self.realPath(path), insideRoots(real) {
                     scanner.count { $0.duplicates += 1 }
@@ -73,17 +89,26 @@ struct Walker {
                     scanner.problem(ScanProblem(path: path, kind: .unreadable, message: "cannot list directory: \(String(cString: strerror(errno)))"), handler)
                     continue
                 }
-                var names: [String] = []
+                var entries: [(String, UInt8, UInt64)] = []
                 while let entry = readdir(dir) {
                     let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                         String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
                     }
-                    if name != "." && name != ".." { names.append(name) }
+                    if name != "." && name != ".." { entries.append((name, entry.pointee.d_type, UInt64(entry.pointee.d_ino))) }
                 }
                 closedir(dir)
                 let prefix = path.hasSuffix("/") ? path : path + "/"
                 // Reverse-sorted onto the stack, so they pop in sorted order.
-                for name in names.sorted(by: >) { stack.append((prefix + name, false)) }
+                for (name, type, inode) in entries.sorted(by: { $0.0 > $1.0 }) {
+                    switch Int32(type) {
+                    case Int32(DT_REG):
+                        stack.append(Pending(path: prefix + name, topLevel: false, regular: Identity(device: identity.device, inode: inode)))
+                    case Int32(DT_FIFO), Int32(DT_SOCK), Int32(DT_CHR), Int32(DT_BLK):
+                        scanner.count { $0.specialFiles += 1 }
+                    default:
+                        stack.append(Pending(path: prefix + name, topLevel: false, regular: nil))
+                    }
+                }
             case S_IFREG:
                 guard seen.insert(identity).inserted else {
                     scanner.count { $0.duplicates += 1 }

@@ -84,14 +84,16 @@ public final class Analyzer: Sendable {
 
     public func host(for file: ELFFile, name: String) -> CompatData.HostSpec? {
         let base = String(name.split(separator: "/").last ?? Substring(name))
+        let looksShared = base.hasSuffix(".so") || base.contains(".so.")
         for host in data.hosts {
-            if let patterns = host.fileNamePatterns, patterns.contains(where: { base.contains($0) }), base.hasSuffix(".so") || base.contains(".so.") {
-                return host
-            }
+            if looksShared, let patterns = host.fileNamePatterns, patterns.contains(where: { base.contains($0) }) { return host }
             if let suffixes = host.fileNameSuffixes, suffixes.contains(where: { base.hasSuffix($0) }) { return host }
-            if file.symbols.contains(where: { s in s.isDefined && host.exportPrefixes.contains { s.name.hasPrefix($0) } }) {
-                return host
-            }
+        }
+        // By exports: one pass over the defined symbols, first letters checked before prefixes.
+        let firsts = Set(data.hosts.flatMap { $0.exportPrefixes.compactMap(\.utf8.first) })
+        for s in file.symbols where s.isDefined {
+            guard let c = s.name.utf8.first, firsts.contains(c) else { continue }
+            if let host = data.hosts.first(where: { h in h.exportPrefixes.contains { s.name.hasPrefix($0) } }) { return host }
         }
         return nil
     }
@@ -258,11 +260,24 @@ public final class Analyzer: Sendable {
     }
 
     func simulate(_ item: ScannedELF, tree: any ArtifactTree, target: Target, mode: LoadMode, host: CompatData.HostSpec?,
-                  preload: [String] = []) -> LoadOutcome {
+                  exports: ArtifactExports, preload: [String] = []) -> LoadOutcome {
         var sim = LoaderSimulation(target: target, tree: tree, treeRoots: options.treeRoots)
         sim.libraryPath = options.libraryPath
         sim.preload = preload
-        return sim.run(item.file, treePath: item.treePath, displayPath: item.displayPath, mode: mode, host: host)
+        return sim.run(item.file, treePath: item.treePath, displayPath: item.displayPath, mode: mode, host: host,
+                       artifactExports: exports)
+    }
+
+    /// Whether gcompat could fix every one of these errors (else it need not be tried).
+    func gcompatMightFix(_ errors: [LoaderError], target: Target) -> Bool {
+        errors.allSatisfy { e in
+            switch e.kind {
+            case .missingInterpreter: return target.machineFacts.glibcInterpreters.contains(e.subject)
+            case .missingLibrary: return data.packages.glibcOnly.gcompat.contains(e.subject)
+            case .missingSymbol: return e.symbolReason == .notFound && target.gcompatExports.defines(e.subject)
+            default: return false
+            }
+        }
     }
 
     func verdict(_ item: ScannedELF, file: ELFFile, tree: any ArtifactTree, archive: String?, kind: ArtifactKind, libc: BuiltFor,
@@ -282,32 +297,74 @@ public final class Analyzer: Sendable {
         case .pythonExtension, .nodeAddon, .jniLibrary: mode = .dlopen(hostID: host?.id ?? "")
         default: mode = .list
         }
-        let outcome = simulate(item, tree: tree, target: target, mode: mode, host: host)
+        let exports = ArtifactExports(file)
+        let outcome = simulate(item, tree: tree, target: target, mode: mode, host: host, exports: exports)
         var verdict: Verdict
-        var gcompatOutcome: LoadOutcome? = nil
+        var gcompatFixes = false
         var preloadNeeded = false
+        var gcompatRun: LoadOutcome? = nil
         let usedGcompat = outcome.loaded.contains { $0.source == .gcompat } || !outcome.fromGcompat.isEmpty
         if outcome.ok {
             verdict = usedGcompat ? .needsGcompat : (libc == .musl ? .nativeMusl : .compatible)
+        } else if target.hasGcompat || !gcompatMightFix(outcome.errors, target: target) {
+            verdict = .incompatible
         } else {
             let withGcompat = target.withGcompat()
-            var gc = target.hasGcompat ? outcome : simulate(item, tree: tree, target: withGcompat, mode: mode, host: host)
+            var gc = simulate(item, tree: tree, target: withGcompat, mode: mode, host: host, exports: exports)
             if !gc.ok, case .dlopen = mode {
                 // A dlopen'ed module gets gcompat's symbols only when libgcompat is preloaded.
-                let preloaded = simulate(item, tree: tree, target: withGcompat, mode: .list, host: host,
+                let preloaded = simulate(item, tree: tree, target: withGcompat, mode: .list, host: host, exports: exports,
                                          preload: [data.targets.gcompat.library])
                 if preloaded.ok { gc = preloaded; preloadNeeded = true }
             }
-            gcompatOutcome = gc
+            gcompatFixes = gc.ok
+            gcompatRun = gc
             verdict = gc.ok ? .needsGcompat : .incompatible
         }
-
-        // Findings: what happens on the target as it is.
-        let gcompatFixes = gcompatOutcome?.ok == true
-        for error in outcome.errors {
-            findings.append(finding(for: error, item: item, archive: archive, target: target, gcompatFixes: gcompatFixes,
-                                    gcompatErrors: gcompatOutcome?.errors ?? []))
+        if !outcome.ok, target.hasGcompat, case .dlopen = mode, gcompatMightFix(outcome.errors, target: target) {
+            // Installed but not preloaded: would preloading make the module load?
+            let preloaded = simulate(item, tree: tree, target: target, mode: .list, host: host, exports: exports,
+                                     preload: [data.targets.gcompat.library])
+            if preloaded.ok { verdict = .needsGcompat; preloadNeeded = true; gcompatFixes = true }
         }
+
+        // Findings: what happens on the target as it is. A symbol that went missing only because
+        // the library it is expected from is missing is told with that library, not on its own.
+        var missingLibraries: [String: Set<String>] = [:]  // needer → missing sonames
+        for e in outcome.errors where e.kind == .missingLibrary || e.kind == .libraryNotLoadable {
+            missingLibraries[e.object, default: []].insert(e.subject)
+        }
+        var consequences: [String: [String]] = [:]  // "needer\0soname" → symbols
+        var ownFindings: [Finding] = []
+        // A missing interpreter stops everything; what gcompat's stub would then run into is told too.
+        var errors = outcome.errors.map { ($0, false) }
+        if outcome.errors.allSatisfy({ $0.kind == .missingInterpreter }), let gc = gcompatRun, !gc.ok {
+            errors += gc.errors.map { ($0, true) }
+            for e in gc.errors where e.kind == .missingLibrary || e.kind == .libraryNotLoadable {
+                missingLibraries[e.object, default: []].insert(e.subject)
+            }
+        }
+        for (error, afterGcompat) in errors {
+            if error.kind == .missingSymbol, error.symbolReason == .notFound, let missing = missingLibraries[error.object] {
+                if let lib = error.library, missing.contains(lib) {
+                    consequences[error.object + "\0" + lib, default: []].append(error.subject)
+                    continue
+                }
+                if error.library == nil && data.glibc[error.subject] == nil && missing.count == 1 {
+                    consequences[error.object + "\0" + missing.first!, default: []].append(error.subject)
+                    continue
+                }
+            }
+            var f = finding(for: error, item: item, archive: archive, target: target, gcompatFixes: gcompatFixes)
+            if afterGcompat { f.detail = "once gcompat's loader stub starts the program" + (f.detail.map { "; " + $0 } ?? "") }
+            ownFindings.append(f)
+        }
+        for i in ownFindings.indices where ownFindings[i].id == "MC101" || ownFindings[i].id == "MC114" {
+            let needer = ownFindings[i].object ?? display
+            guard let symbols = consequences[needer + "\0" + (ownFindings[i].subject ?? "")], !symbols.isEmpty else { continue }
+            ownFindings[i].detail = (ownFindings[i].detail.map { $0 + "; " } ?? "") + "then \(symbols.count) symbol\(symbols.count == 1 ? "" : "s") it provides \(symbols.count == 1 ? "is" : "are") not found either (\(symbols.prefix(4).joined(separator: ", "))\(symbols.count > 4 ? ", ..." : ""))"
+        }
+        findings.append(contentsOf: ownFindings)
         for (soname, package) in outcome.packagesNeeded.sorted(by: { $0.key < $1.key }) {
             findings.append(data.finding("MC110", message: "\(soname) is not in the \(target.name) base image; the \(package) package provides it",
                                          subject: soname, fix: "apk add \(package)", artifact: display, target: target.name))
@@ -336,12 +393,10 @@ public final class Analyzer: Sendable {
         return TargetVerdict(target: target.name, verdict: verdict, loaded: loaded, loaderMessages: outcome.errors.map(\.message))
     }
 
-    func finding(for error: LoaderError, item: ScannedELF, archive: String?, target: Target, gcompatFixes: Bool,
-                 gcompatErrors: [LoaderError]) -> Finding {
+    func finding(for error: LoaderError, item: ScannedELF, archive: String?, target: Target, gcompatFixes: Bool) -> Finding {
         let display = item.displayPath
         let object = error.inArtifact ? nil : error.object
-        let stillFailsWithGcompat = gcompatErrors.contains { $0.kind == error.kind && $0.subject == error.subject }
-        let gcompatHint = gcompatFixes || !stillFailsWithGcompat && target.hasGcompat == false ? "; or apk add gcompat, which provides it" : ""
+        let gcompatHint = !target.hasGcompat && target.gcompatExports.defines(error.subject) ? "; or apk add gcompat, which provides it" : ""
         switch error.kind {
         case .missingInterpreter:
             let glibcInterp = target.machineFacts.glibcInterpreters.contains(error.subject)
@@ -349,8 +404,8 @@ public final class Analyzer: Sendable {
                 ? (gcompatFixes ? "apk add gcompat (its loader stub at \(error.subject) runs glibc programs on musl), or rebuild for musl or statically"
                                 : "rebuild for musl (or statically); gcompat's loader stub would start it, but it would still fail (see the other findings)")
                 : "the interpreter \(error.subject) does not exist on \(target.name); rebuild for musl"
-            return data.finding("MC100", message: error.message + " (the interpreter \(error.subject) does not exist; docker run prints: exec \(display): no such file or directory)",
-                                subject: error.subject, fix: fix, artifact: display, target: target.name)
+            return data.finding("MC100", message: error.message, subject: error.subject, fix: fix, artifact: display, target: target.name,
+                                detail: "the interpreter \(error.subject) does not exist on \(target.name); docker run prints: exec \(display): no such file or directory")
         case .missingLibrary:
             return data.finding("MC101", message: error.message, subject: error.subject,
                                 fix: libraryFix(error.subject, item: item, archive: archive, target: target, gcompatFixes: gcompatFixes),

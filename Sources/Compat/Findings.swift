@@ -53,9 +53,11 @@ public struct Finding: Sendable, Hashable, Codable {
     public var target: String?
     /// The loaded object the problem is in, when it is not the artifact itself (a dependency).
     public var object: String?
+    /// More about it: consequences, the other form of the message.
+    public var detail: String?
 
     public init(id: String, rule: String, severity: Severity, message: String, subject: String?, fix: String,
-                artifact: String, target: String?, object: String? = nil) {
+                artifact: String, target: String?, object: String? = nil, detail: String? = nil) {
         self.id = id
         self.rule = rule
         self.severity = severity
@@ -65,15 +67,16 @@ public struct Finding: Sendable, Hashable, Codable {
         self.artifact = artifact
         self.target = target
         self.object = object
+        self.detail = detail
     }
 }
 
 extension CompatData {
     /// A finding of a catalogued rule.
     public func finding(_ id: String, message: String, subject: String? = nil, fix: String, artifact: String,
-                        target: String?, object: String? = nil, severity: Severity? = nil) -> Finding {
+                        target: String?, object: String? = nil, severity: Severity? = nil, detail: String? = nil) -> Finding {
         let rule = rule(id)
         return Finding(id: id, rule: rule.name, severity: severity ?? rule.severity, message: message, subject: subject,
-                       fix: fix, artifact: artifact, target: target, object: object)
+                       fix: fix, artifact: artifact, target: target, object: object, detail: detail)
     }
 }

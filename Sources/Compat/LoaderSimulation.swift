@@ -36,6 +36,8 @@ public struct LoaderError: Sendable, Hashable {
     public var count: Int = 1
     /// The object is the artifact itself (not one of its dependencies).
     public var inArtifact: Bool
+    /// For a missing symbol: the library its version need names (where it was expected from).
+    public var library: String? = nil
 }
 
 /// A library the simulation loaded, and how it was found.
@@ -106,7 +108,15 @@ public struct LoaderSimulation {
         let identity: String
         let file: ELFFile?
         let kind: Kind
-        let exports: ExportTable
+        private var table: ExportTable?
+        private let makeTable: (() -> ExportTable)?
+        /// The object's definitions, built on first use (most lookups never need the artifact's own).
+        var exports: ExportTable {
+            if let table { return table }
+            let t = makeTable?() ?? .empty
+            table = t
+            return t
+        }
         let neededBy: DSO?
         /// Found in the artifact's tree (its $ORIGIN paths stay there).
         let inTree: Bool
@@ -118,13 +128,15 @@ public struct LoaderSimulation {
         let source: LoadedLibrary.Source
         let package: String?
 
-        init(name: String, identity: String, file: ELFFile?, kind: Kind, exports: ExportTable, neededBy: DSO?,
-             inTree: Bool, runtime: Bool, source: LoadedLibrary.Source, package: String? = nil) {
+        init(name: String, identity: String, file: ELFFile?, kind: Kind, exports: ExportTable?, neededBy: DSO?,
+             inTree: Bool, runtime: Bool, source: LoadedLibrary.Source, package: String? = nil,
+             lazyExports: (() -> ExportTable)? = nil) {
             self.name = name
             self.identity = identity
             self.file = file
             self.kind = kind
-            self.exports = exports
+            self.table = exports
+            self.makeTable = lazyExports
             self.neededBy = neededBy
             self.inTree = inTree
             self.runtime = runtime
@@ -162,8 +174,11 @@ public struct LoaderSimulation {
         }
     }
 
-    /// Simulates loading `artifact` (at `treePath` inside the tree).
-    public func run(_ artifact: ELFFile, treePath: String, displayPath: String, mode: LoadMode, host: CompatData.HostSpec? = nil) -> LoadOutcome {
+    /// Simulates loading `artifact` (at `treePath` inside the tree). `artifactExports` shares the
+    /// artifact's export table between runs (it is built only if a dependency looks into it).
+    public func run(_ artifact: ELFFile, treePath: String, displayPath: String, mode: LoadMode, host: CompatData.HostSpec? = nil,
+                    artifactExports: ArtifactExports? = nil) -> LoadOutcome {
+        let own = artifactExports ?? ArtifactExports(artifact)
         let libc = DSO(name: target.loaderPath, identity: "libc", file: nil, kind: .libc, exports: target.libcExports,
                        neededBy: nil, inTree: false, runtime: false, source: .libc)
         let run = Run(libc: libc, ldsoName: artifact.interpreter ?? target.loaderPath)
@@ -197,14 +212,14 @@ public struct LoaderSimulation {
             run.ldsoName = target.loaderPath
             run.runtimeLoading = true
             let m = DSO(name: treePath, identity: identityFor(treePath, inTree: true), file: artifact, kind: .elf,
-                        exports: target.exports(of: artifact, at: "tree:" + tree.name + ":" + treePath), neededBy: head,
-                        inTree: true, runtime: true, source: .artifactTree)
+                        exports: nil, neededBy: head, inTree: true, runtime: true, source: .artifactTree,
+                        lazyExports: { own.table })
             run.chain.append(m)
             module = m
         } else {
             head = DSO(name: treePath, identity: identityFor(treePath, inTree: true), file: artifact, kind: .app,
-                       exports: target.exports(of: artifact, at: "tree:" + tree.name + ":" + treePath), neededBy: nil,
-                       inTree: true, runtime: false, source: .artifactTree)
+                       exports: nil, neededBy: nil, inTree: true, runtime: false, source: .artifactTree,
+                       lazyExports: { own.table })
             run.chain = [head]
             // load_preload: failures are silently ignored.
             for name in preloads { _ = try? loadLibrary(name, neededBy: nil, run: run, host: host) }
@@ -463,77 +478,117 @@ public struct LoaderSimulation {
         let lfs64 = target.data.loader.lfs64
         let lfs64Names = Set(lfs64.names)
         var hostProvided = Set<String>()
-        for dso in run.chain {
-            guard let file = dso.file, dso.kind == .app || dso.kind == .elf else { continue }
+        let chain = run.chain
+        let libcIndex = chain.firstIndex { $0 === run.libc }
+        let opaque = chain.map { $0.exports.isOpaque }
+        // Definition tables, fetched on first use; kept in locals (no per-lookup class access).
+        var tables = [SymbolTable?](repeating: nil, count: chain.count)
+        var fetched = [Bool](repeating: false, count: chain.count)
+        for dso in chain {
+            guard let file = dso.file, dso.kind == .app || dso.kind == .elf, let facts = dso.exports.facts else { continue }
             // At run time (dlopen) only the newly loaded objects are relocated.
             if module != nil && !dso.runtime { continue }
             let isArtifact = dso === head || dso === module
             let objectName = isArtifact ? displayPath : dso.name
-            for s in file.symbols where s.relocationUse.contains(.referenced) && s.binding != .STB_LOCAL {
-                let use = s.relocationUse
-                // find_sym from head (or past the main program for COPY).
-                var def: DSO? = nil
-                var opaqueCandidate: DSO? = nil
-                let context = use.contains(.copy) ? Array(run.chain.dropFirst()) : run.chain
-                let glibcSymbol = target.data.glibc[s.name] != nil
-                for d in context {
-                    if d.exports.isOpaque {
-                        // A library known by name only could define anything but glibc's own symbols.
-                        if opaqueCandidate == nil && !glibcSymbol { opaqueCandidate = d }
-                        continue
-                    }
-                    if d.exports.defines(s.name) { def = d; break }
-                }
-                if def == nil, let h = host, h.providesPrefixes.contains(where: { s.name.hasPrefix($0) }) {
-                    hostProvided.insert(s.name)
-                    continue
-                }
-                if def == nil, let o = opaqueCandidate {
-                    run.outcome.unverified[s.name] = o.shortname ?? o.name
-                    continue
-                }
-                // get_lfs64 (musl 1.2.4+): NAME64 → NAME, searched from libc on.
-                if def == nil && target.lfs64Shim, let base = getLFS64(s.name, names: lfs64Names, special: lfs64.special, bufferSize: lfs64.bufferSize) {
-                    if let libcIndex = run.chain.firstIndex(where: { $0 === run.libc }),
-                       run.chain[libcIndex...].contains(where: { !$0.exports.isOpaque && $0.exports.defines(base) }) {
-                        run.outcome.lfs64Mapped.append(s.name)
-                        continue
-                    }
-                }
-                if let def {
-                    if def.kind == .gcompat { run.outcome.fromGcompat.append(s.name) }
-                    // Initial-exec TLS must resolve to a module loaded at startup.
-                    if use.contains(.tlsInitialExec) && def.runtime {
-                        run.outcome.errors.append(LoaderError(
-                            kind: .initialExecTLS, object: objectName, subject: s.name,
-                            message: "Error relocating \(objectName): \(s.name): initial-exec TLS resolves to dynamic definition in \(def === head || def === module ? displayPath : def.name)",
-                            inArtifact: isArtifact))
-                    }
-                    continue
-                }
-                // Not found: an error unless a weak undefined reference.
-                if s.isUndefined && s.binding == .STB_WEAK {
-                    run.outcome.weakUnresolved.append(s.name)
-                    continue
-                }
-                var reason = LoaderError.SymbolReason.notFound
-                var definedIn: String? = nil
-                for d in run.chain {
-                    if let r = d.exports.rejected[s.name] {
-                        switch r {
-                        case .ifunc: reason = .ifuncOnly
-                        case .hidden: reason = .hiddenOnly
-                        case .zeroValue: reason = .zeroValueOnly
+            // Without version definitions a name is in the table at most once, so the object's own
+            // entry for a referenced symbol is that symbol itself: no table lookup needed.
+            let ownShortcut = file.versionDefinitions.isEmpty
+            file.symbols.withUnsafeBufferPointer { symbols in
+                let base = symbols.baseAddress!
+                for ref in facts.references {
+                    let sym = base + ref.index
+                    let use = sym.pointee.relocationUse
+                    var i = use.contains(.copy) ? 1 : 0
+                    // Fast path: the object is first in lookup order and defines the symbol itself.
+                    if ownShortcut, i < chain.count, chain[i] === dso, ExportTable.accepts(sym) {
+                        if use.contains(.tlsInitialExec) && dso.runtime {
+                            let name = sym.pointee.name
+                            run.outcome.errors.append(LoaderError(
+                                kind: .initialExecTLS, object: objectName, subject: name,
+                                message: "Error relocating \(objectName): \(name): initial-exec TLS resolves to dynamic definition in \(objectName)",
+                                inArtifact: isArtifact))
                         }
-                        definedIn = d === head || d === module ? displayPath : d.name
-                        break
+                        continue
                     }
+                    let name = sym.pointee.name
+                    // find_sym from head (or past the main program for COPY); first acceptable definition wins.
+                    var def: DSO? = nil
+                    var opaqueCandidate: DSO? = nil
+                    while i < chain.count {
+                        let d = chain[i]
+                        i += 1
+                        if opaque[i - 1] {
+                            // A library known by name only could define anything but glibc's own symbols.
+                            if opaqueCandidate == nil && target.data.glibc[name] == nil { opaqueCandidate = d }
+                            continue
+                        }
+                        if d === dso && ownShortcut {
+                            if ExportTable.accepts(sym) { def = d; break }
+                            continue
+                        }
+                        let k = i - 1
+                        if !fetched[k] { tables[k] = d.exports.facts?.table; fetched[k] = true }
+                        if tables[k]?.contains(name, hash: ref.hash) == true { def = d; break }
+                    }
+                    if def == nil, let h = host, h.providesPrefixes.contains(where: { name.hasPrefix($0) }) {
+                        hostProvided.insert(name)
+                        continue
+                    }
+                    if def == nil, let o = opaqueCandidate {
+                        run.outcome.unverified[name] = o.shortname ?? o.name
+                        continue
+                    }
+                    // get_lfs64 (musl 1.2.4+): NAME64 → NAME, searched from libc on.
+                    if def == nil, target.lfs64Shim, let libcIndex,
+                       let base = getLFS64(name, names: lfs64Names, special: lfs64.special, bufferSize: lfs64.bufferSize) {
+                        let h = symbolHash(base)
+                        if chain[libcIndex...].contains(where: { !$0.exports.isOpaque && $0.exports.defines(base, hash: h) }) {
+                            run.outcome.lfs64Mapped.append(name)
+                            continue
+                        }
+                    }
+                    if let def {
+                        if def.kind == .gcompat { run.outcome.fromGcompat.append(name) }
+                        // Initial-exec TLS must resolve to a module loaded at startup.
+                        if use.contains(.tlsInitialExec) && def.runtime {
+                            run.outcome.errors.append(LoaderError(
+                                kind: .initialExecTLS, object: objectName, subject: name,
+                                message: "Error relocating \(objectName): \(name): initial-exec TLS resolves to dynamic definition in \(def === head || def === module ? displayPath : def.name)",
+                                inArtifact: isArtifact))
+                        }
+                        continue
+                    }
+                    // Not found: an error unless a weak undefined reference.
+                    if !sym.pointee.isDefined && sym.pointee.binding == .STB_WEAK {
+                        run.outcome.weakUnresolved.append(name)
+                        continue
+                    }
+                    var reason = LoaderError.SymbolReason.notFound
+                    var definedIn: String? = nil
+                    for d in chain where !d.exports.isOpaque {
+                        let r: ExportTable.Rejection?
+                        if d === dso && ownShortcut {
+                            if case .some(.some(let why)) = ExportTable.judge(sym.pointee) { r = why } else { r = nil }
+                        } else {
+                            r = d.exports.rejection(name, hash: ref.hash)
+                        }
+                        if let r {
+                            switch r {
+                            case .ifunc: reason = .ifuncOnly
+                            case .hidden: reason = .hiddenOnly
+                            case .zeroValue: reason = .zeroValueOnly
+                            }
+                            definedIn = d === head || d === module ? displayPath : d.name
+                            break
+                        }
+                    }
+                    if reason == .notFound && target.lfs64Shim && name == "posix_fallocate64" { reason = .lfs64Bug }
+                    run.outcome.errors.append(LoaderError(
+                        kind: .missingSymbol, object: objectName, subject: name,
+                        message: "Error relocating \(objectName): \(name): symbol not found",
+                        symbolReason: reason, definedIn: definedIn, inArtifact: isArtifact,
+                        library: sym.pointee.library))
                 }
-                if reason == .notFound && target.lfs64Shim && s.name == "posix_fallocate64" { reason = .lfs64Bug }
-                run.outcome.errors.append(LoaderError(
-                    kind: .missingSymbol, object: objectName, subject: s.name,
-                    message: "Error relocating \(objectName): \(s.name): symbol not found",
-                    symbolReason: reason, definedIn: definedIn, inArtifact: isArtifact))
             }
             // Initial-exec TLS relocations of the object's own TLS, in a module loaded with dlopen.
             if dso.runtime && file.relocations.localTLSInitialExec > 0 {
@@ -570,5 +625,18 @@ public struct LoaderSimulation {
         guard bytes.count >= 2, bytes[bytes.count - 2] == UInt8(ascii: "6"), bytes[bytes.count - 1] == UInt8(ascii: "4") else { return nil }
         let base = String(decoding: bytes.dropLast(2), as: UTF8.self)
         return names.contains(base) ? base : nil
+    }
+}
+
+/// An artifact's export table, built once when first needed and shared by the runs of one analysis.
+public final class ArtifactExports: @unchecked Sendable {
+    let file: ELFFile
+    private var built: ExportTable?
+    public init(_ file: ELFFile) { self.file = file }
+    var table: ExportTable {
+        if let built { return built }
+        let t = ExportTable(file: file)
+        built = t
+        return t
     }
 }

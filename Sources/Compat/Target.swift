@@ -5,42 +5,68 @@ import Foundation
 /// The definitions musl's find_sym accepts in one object: defined, st_value set (or TLS),
 /// type NOTYPE/OBJECT/FUNC/COMMON/TLS, binding GLOBAL/WEAK/UNIQUE, versym not hidden.
 /// Definitions it skips are kept with the reason, to explain a "symbol not found".
-public struct ExportTable: Sendable {
+public final class ExportTable: @unchecked Sendable {
     public enum Rejection: String, Sendable { case ifunc, hidden, zeroValue }
-    public let names: Set<String>
-    public let rejected: [String: Rejection]
+    /// The object's definitions and references; nil for an object without a file.
+    let facts: LinkFacts?
     /// The object's exports are not known (a library of a bundled profile).
     public let isOpaque: Bool
 
-    public static let opaque = ExportTable(names: [], rejected: [:], isOpaque: true)
-    public static let empty = ExportTable(names: [], rejected: [:], isOpaque: false)
+    public static let opaque = ExportTable(facts: nil, isOpaque: true)
+    public static let empty = ExportTable(facts: nil, isOpaque: false)
 
-    init(names: Set<String>, rejected: [String: Rejection] = [:], isOpaque: Bool = false) {
-        self.names = names
-        self.rejected = rejected
+    init(facts: LinkFacts?, isOpaque: Bool) {
+        self.facts = facts
         self.isOpaque = isOpaque
     }
 
+    public convenience init(names: Set<String>) { self.init(facts: LinkFacts(names: names), isOpaque: false) }
+
     // Mirrors find_sym2's acceptance rules (ldso/dynlink.c).
-    public init(file: ELFFile) {
-        var names = Set<String>()
-        names.reserveCapacity(file.symbols.count)
-        var rejected: [String: Rejection] = [:]
-        for s in file.symbols where s.isDefined {
-            if s.binding != .STB_GLOBAL && s.binding != .STB_WEAK && s.binding != .STB_GNU_UNIQUE { continue }
-            if s.hidden { rejected[s.name] = rejected[s.name] ?? .hidden; continue }
-            if s.value == 0 && s.type != .STT_TLS { rejected[s.name] = rejected[s.name] ?? .zeroValue; continue }
-            switch s.type {
-            case .STT_NOTYPE, .STT_OBJECT, .STT_FUNC, .STT_COMMON, .STT_TLS: names.insert(s.name)
-            case .STT_GNU_IFUNC: rejected[s.name] = .ifunc
-            default: continue
-            }
+    public convenience init(file: ELFFile) { self.init(facts: LinkFacts(file: file), isOpaque: false) }
+
+    /// Whether find_sym2 accepts this definition (ldso/dynlink.c): nil when it does, else why not;
+    /// `.some(nil)` for a symbol that is no definition at all (undefined, local, section).
+    public static func judge(_ s: DynamicSymbol) -> Rejection?? {
+        guard s.isDefined else { return .some(nil) }
+        if s.binding != .STB_GLOBAL && s.binding != .STB_WEAK && s.binding != .STB_GNU_UNIQUE { return .some(nil) }
+        if s.hidden { return .hidden }
+        if s.value == 0 && s.type != .STT_TLS { return .zeroValue }
+        switch s.type {
+        case .STT_NOTYPE, .STT_OBJECT, .STT_FUNC, .STT_COMMON, .STT_TLS: return nil
+        case .STT_GNU_IFUNC: return .ifunc
+        default: return .some(nil)
         }
-        for name in names { rejected.removeValue(forKey: name) }
-        self.init(names: names, rejected: rejected)
     }
 
-    public func defines(_ name: String) -> Bool { names.contains(name) }
+    /// judge's "accepted" answer from the fields, without copying the symbol.
+    @inline(__always)
+    static func accepts(_ s: UnsafePointer<DynamicSymbol>) -> Bool {
+        guard s.pointee.sectionIndex != SectionIndex.SHN_UNDEF, !s.pointee.hidden else { return false }
+        let b = s.pointee.binding
+        guard b == .STB_GLOBAL || b == .STB_WEAK || b == .STB_GNU_UNIQUE else { return false }
+        let t = s.pointee.type
+        if s.pointee.value == 0 && t != .STT_TLS { return false }
+        return t == .STT_FUNC || t == .STT_OBJECT || t == .STT_NOTYPE || t == .STT_TLS || t == .STT_COMMON
+    }
+
+    public func defines(_ name: String) -> Bool { defines(name, hash: symbolHash(name)) }
+
+    @inline(__always)
+    func defines(_ name: String, hash: UInt64) -> Bool { facts?.table.contains(name, hash: hash) ?? false }
+
+    /// Why a definition this object has is skipped, or nil when it has none (or an accepted one).
+    func rejection(_ name: String, hash: UInt64) -> Rejection? {
+        switch facts?.table.find(name, hash: hash) {
+        case .ifunc: .ifunc
+        case .hidden: .hidden
+        case .zeroValue: .zeroValue
+        default: nil
+        }
+    }
+
+    /// Number of accepted definitions.
+    public var count: Int { facts?.table.acceptedCount ?? 0 }
 }
 
 /// What a path is on the target.
@@ -70,8 +96,7 @@ public protocol TargetFilesystem: Sendable {
 struct ProfileFilesystem: TargetFilesystem {
     let entries: [String: TargetEntry]
     func entry(_ path: String) -> TargetEntry {
-        let p = path.hasPrefix("/") ? path : "/" + path
-        return entries[normalizePath(p)] ?? .missing
+        entries[normalizePath(path)] ?? .missing
     }
     func text(_ path: String) -> String? { nil }
 }
@@ -98,14 +123,16 @@ struct GcompatOverlay: TargetFilesystem {
     let base: any TargetFilesystem
     let overlay: [String: TargetEntry]
     func entry(_ path: String) -> TargetEntry {
-        let p = normalizePath(path.hasPrefix("/") ? path : "/" + path)
-        if let e = overlay[p] { return e }
+        if let e = overlay[normalizePath(path)] { return e }
         return base.entry(path)
     }
     func text(_ path: String) -> String? { base.text(path) }
 }
 
+/// An absolute path without "//", "." and "..": lexically, as the profile's files are laid out.
 func normalizePath(_ path: String) -> String {
+    // Most paths are clean already: skip the split and join.
+    if path.hasPrefix("/") && !path.contains("//") && !path.contains("/.") && !path.hasSuffix("/") { return path }
     var out: [Substring] = []
     for part in path.split(separator: "/", omittingEmptySubsequences: true) {
         if part == "." { continue }
@@ -147,6 +174,9 @@ public final class Target: @unchecked Sendable {
     let data: CompatData
     private let lock = NSLock()
     private var exportCache: [String: ExportTable] = [:]
+    private var cachedSymbols = 0
+    /// The export cache starts over past this many symbols, so memory stays bounded.
+    static let exportCacheBudget = 200_000
     private var gcompatVariant: Target?
 
     init(name: String, kind: Kind, machine: String, muslVersion: String?, fs: any TargetFilesystem,
@@ -177,8 +207,12 @@ public final class Target: @unchecked Sendable {
         lock.unlock()
         let table = ExportTable(file: file)
         lock.lock()
-        if exportCache.count > 8192 { exportCache.removeAll(keepingCapacity: true) }
+        if cachedSymbols + file.symbols.count > Self.exportCacheBudget {
+            exportCache.removeAll(keepingCapacity: true)
+            cachedSymbols = 0
+        }
         exportCache[path] = table
+        cachedSymbols += file.symbols.count
         lock.unlock()
         return table
     }

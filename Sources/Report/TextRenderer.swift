@@ -40,6 +40,13 @@ public struct TextRenderer {
     }
 
     public func render(_ report: CompatibilityReport) -> String {
+        var text = ""
+        try? write(report) { text += $0 }
+        return text
+    }
+
+    /// Writes the report, one group and artifact at a time.
+    public func write(_ report: any ReportView, to emit: (String) throws -> Void) throws {
         var out: [String] = []
         let targets = report.targets.map { t in
             var s = t.name
@@ -54,21 +61,26 @@ public struct TextRenderer {
         out.append("scanned \(c.files) files: \(c.elfFiles) ELF, \(c.archives) archives (\(c.archiveMembers) members), \(c.nonELFFiles) other, \(c.specialFiles) special skipped, \(c.problems) problems")
 
         // Groups: the archive, or the directory of a file on disk.
-        var groups: [String: [ArtifactAnalysis]] = [:]
-        for a in report.artifacts {
+        var groups: [String: [Int]] = [:]
+        let summaries = report.summaries
+        for (i, a) in summaries.enumerated() {
             let key = a.archive ?? (a.path.contains("/") ? String(a.path[..<a.path.lastIndex(of: "/")!]) : ".")
-            groups[key, default: []].append(a)
+            groups[key, default: []].append(i)
         }
         let ordered = groups.sorted { l, r in
-            let lw = l.value.map(\.worstVerdict).max()!, rw = r.value.map(\.worstVerdict).max()!
+            let lw = l.value.map { summaries[$0].worst }.max()!, rw = r.value.map { summaries[$0].worst }.max()!
             return lw != rw ? lw > rw : l.key < r.key
         }
-        for (name, artifacts) in ordered {
+        for (name, members) in ordered {
             out.append("")
-            out.append(paint("■ \(name)", .bold) + (artifacts.first?.archive != nil ? "" : "/"))
-            let sorted = artifacts.sorted { $0.worstVerdict != $1.worstVerdict ? $0.worstVerdict > $1.worstVerdict : $0.path < $1.path }
-            for a in sorted {
-                out.append(contentsOf: renderArtifact(a, group: name, report: report))
+            out.append(paint("■ \(name)", .bold) + (summaries[members[0]].archive != nil ? "" : "/"))
+            let sorted = members.sorted {
+                summaries[$0].worst != summaries[$1].worst ? summaries[$0].worst > summaries[$1].worst : summaries[$0].path < summaries[$1].path
+            }
+            for i in sorted {
+                out.append(contentsOf: renderArtifact(try report.artifact(at: i), group: name, report: report))
+                try emit(out.joined(separator: "\n") + "\n")
+                out.removeAll(keepingCapacity: true)
             }
         }
         if !report.problems.isEmpty {
@@ -80,7 +92,7 @@ public struct TextRenderer {
         }
         out.append("")
         out.append(summary(report))
-        return out.joined(separator: "\n") + "\n"
+        try emit(out.joined(separator: "\n") + "\n")
     }
 
     func style(for severity: Severity) -> Style {
@@ -91,7 +103,7 @@ public struct TextRenderer {
         }
     }
 
-    func renderArtifact(_ a: ArtifactAnalysis, group: String, report: CompatibilityReport) -> [String] {
+    func renderArtifact(_ a: ArtifactAnalysis, group: String, report: any ReportView) -> [String] {
         var lines: [String] = []
         let worst = a.worstVerdict
         let relative: String = {
@@ -114,11 +126,11 @@ public struct TextRenderer {
             lines.append("      " + parts.joined(separator: ", "))
         }
         // Findings, the same message on several targets shown once.
-        struct Key: Hashable { var id: String; var message: String; var fix: String; var severity: Severity }
+        struct Key: Hashable { var id: String; var message: String; var fix: String; var severity: Severity; var detail: String? }
         var byKey: [Key: [String]] = [:]
         var order: [Key] = []
         for f in a.findings where verbose || f.severity >= .warning {
-            let k = Key(id: f.id, message: f.message, fix: f.fix, severity: f.severity)
+            let k = Key(id: f.id, message: f.message, fix: f.fix, severity: f.severity, detail: f.detail)
             if byKey[k] == nil { order.append(k) }
             byKey[k, default: []].append(f.target ?? "")
         }
@@ -127,12 +139,13 @@ public struct TextRenderer {
             let targets = byKey[k]!.filter { !$0.isEmpty }
             let scope = targets.isEmpty || Set(targets) == allTargets || report.targets.count == 1 ? "" : " [" + targets.joined(separator: ", ") + "]"
             lines.append("      " + paint(k.id, style(for: k.severity)) + " " + k.message + paint(scope, .dim))
+            if let detail = k.detail { lines.append("            " + paint(detail, .dim)) }
             lines.append("            " + paint("fix: ", .bold) + k.fix)
         }
         return lines
     }
 
-    public func summary(_ report: CompatibilityReport) -> String {
+    public func summary(_ report: any ReportView) -> String {
         var parts: [String] = []
         for target in report.targets {
             let counts = report.counts.verdicts[target.name] ?? [:]
@@ -144,6 +157,7 @@ public struct TextRenderer {
         }
         let f = report.counts.findings
         let findings = "\(f["error"] ?? 0) errors, \(f["warning"] ?? 0) warnings, \(f["note"] ?? 0) notes"
-        return paint("Summary:", .bold) + " \(report.artifacts.count) artifacts; " + parts.joined(separator: "; ") + "; " + findings
+        let n = report.summaries.count
+        return paint("Summary:", .bold) + " \(n) artifact\(n == 1 ? "" : "s"); " + parts.joined(separator: "; ") + "; " + findings
     }
 }

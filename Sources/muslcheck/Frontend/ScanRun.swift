@@ -27,7 +27,7 @@ struct ScanRun {
     var progress: Progress?
 
     struct Result {
-        var report: CompatibilityReport
+        var report: StoredReport
         /// Engine or environment errors (exit 3), static results still in the report.
         var environmentErrors: [String]
         var scanSeconds: Double
@@ -36,10 +36,15 @@ struct ScanRun {
     /// Collects analyses and problems from worker threads.
     final class Sink: @unchecked Sendable {
         let lock = NSLock()
-        var artifacts: [ArtifactAnalysis] = []
+        let store: ArtifactStore
         var problems: [ScanProblem] = []
         var pendingBatches: [ArtifactBatch] = []
-        func add(_ a: ArtifactAnalysis) { lock.lock(); artifacts.append(a); lock.unlock() }
+        var storeErrors: [String] = []
+        init(store: ArtifactStore) { self.store = store }
+        /// Results go to the store at once: memory does not grow with the number of artifacts.
+        func add(_ a: ArtifactAnalysis) {
+            do { try store.add(a) } catch { lock.lock(); storeErrors.append("\(error)"); lock.unlock() }
+        }
         func add(_ p: ScanProblem) { lock.lock(); problems.append(p); lock.unlock() }
         func hold(_ b: ArtifactBatch) { lock.lock(); pendingBatches.append(b); lock.unlock() }
     }
@@ -78,7 +83,9 @@ struct ScanRun {
         }
 
         let scanner = ArtifactScanner(jobs: jobs)
-        let sink = Sink()
+        let store: ArtifactStore
+        do { store = try ArtifactStore() } catch { throw RunError(code: .environment, description: "\(error)") }
+        let sink = Sink(store: store)
         progress?.start { scanner.currentCounts() }
         defer { progress?.stop() }
 
@@ -139,10 +146,11 @@ struct ScanRun {
         reportCounts.specialFiles = counts.specialFiles
         reportCounts.duplicates = counts.duplicates
         let problems = sink.problems.map { problemFinding($0, data: data) }
-        let report = CompatibilityReport(
-            tool: .init(version: MuslcheckVersion.current),
+        if let first = sink.storeErrors.first { throw RunError(code: .environment, description: "writing results: \(first)") }
+        let report = StoredReport(
+            store: store, tool: .init(version: MuslcheckVersion.current),
             inputs: .init(paths: paths, images: images, targets: profileNames, sysroots: sysroots, failOn: failOn),
-            targets: targetInfos, artifacts: sink.artifacts, problems: problems, counts: reportCounts)
+            targets: targetInfos, problems: problems, counts: reportCounts)
         return Result(report: report, environmentErrors: environmentErrors, scanSeconds: Date().timeIntervalSince(started))
     }
 

@@ -65,15 +65,17 @@ struct Scan: ParsableCommand {
             Diagnostics.error(error.description)
             throw error.code.exitCode
         }
+        let sink = try OutputSink(path: output)
         switch format {
         case .text:
-            try emit(Data(TextRenderer(color: useColor(forFile: output), verbose: verbose).render(result.report).utf8), to: output)
+            try TextRenderer(color: useColor(forFile: output), verbose: verbose).write(result.report) { try sink.write($0) }
         case .json:
-            try emit(try result.report.jsonData(), to: output)
+            try JSONRenderer.write(result.report) { try sink.write($0) }
         }
+        try sink.close()
         for e in result.environmentErrors { Diagnostics.error(e) }
         if !result.environmentErrors.isEmpty { throw MuslcheckExit.environment.exitCode }
-        if result.report.artifacts.contains(where: { a in a.verdicts.contains { failOn.fails($0.verdict) } }) {
+        if result.report.summaries.contains(where: { s in s.verdicts.values.contains { failOn.fails($0) } }) {
             throw MuslcheckExit.findings.exitCode
         }
     }

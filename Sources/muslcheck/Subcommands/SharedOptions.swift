@@ -75,3 +75,48 @@ func emit(_ data: Data, to path: String?) throws {
 func useColor(forFile path: String?) -> Bool {
     path == nil && isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
 }
+
+/// Where a report goes: a file (written to a temporary name, then renamed) or stdout, in pieces.
+final class OutputSink {
+    let handle: FileHandle
+    let path: String?
+    let temporary: String?
+    var buffer = Data()
+
+    init(path: String?) throws {
+        self.path = path
+        if let path {
+            let tmp = path + ".muslcheck-partial"
+            guard FileManager.default.createFile(atPath: tmp, contents: nil), let h = FileHandle(forWritingAtPath: tmp) else {
+                throw RunError(code: .usage, description: "cannot write \(path): \(String(cString: strerror(errno)))")
+            }
+            handle = h
+            temporary = tmp
+        } else {
+            handle = FileHandle.standardOutput
+            temporary = nil
+        }
+    }
+
+    func write(_ data: Data) throws {
+        buffer.append(data)
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
+    func write(_ text: String) throws { try write(Data(text.utf8)) }
+
+    func flush() {
+        handle.write(buffer)
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    func close() throws {
+        flush()
+        if let temporary, let path {
+            try? handle.close()
+            if rename(temporary, path) != 0 {
+                throw RunError(code: .usage, description: "cannot write \(path): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+}

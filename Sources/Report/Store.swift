@@ -1,0 +1,179 @@
+import Compat
+import Foundation
+
+/// What a renderer needs to find one artifact, kept in memory while the artifact itself is not.
+public struct ArtifactSummary: Sendable, Hashable {
+    public var path: String
+    public var archive: String?
+    public var worst: Verdict
+    /// target → verdict.
+    public var verdicts: [String: Verdict]
+    /// severity → number of findings.
+    public var findings: [Severity: Int]
+}
+
+/// A report as renderers read it: the small parts in memory, artifacts one at a time in path order.
+public protocol ReportView {
+    var schemaVersion: Int { get }
+    var tool: CompatibilityReport.Tool { get }
+    var inputs: CompatibilityReport.Inputs { get }
+    var targets: [CompatibilityReport.TargetInfo] { get }
+    var problems: [Finding] { get }
+    var counts: CompatibilityReport.Counts { get }
+    var timings: CompatibilityReport.Timings? { get }
+    /// One entry per artifact, sorted by path.
+    var summaries: [ArtifactSummary] { get }
+    /// The artifact at a position of `summaries`.
+    func artifact(at index: Int) throws -> ArtifactAnalysis
+}
+
+extension ReportView {
+    /// Every artifact in path order, read one at a time.
+    public func forEachArtifact(_ body: (ArtifactAnalysis) throws -> Void) throws {
+        for i in summaries.indices { try body(try artifact(at: i)) }
+    }
+
+    public var worstVerdict: Verdict? { summaries.map(\.worst).max() }
+}
+
+extension ArtifactSummary {
+    init(_ a: ArtifactAnalysis) {
+        path = a.path
+        archive = a.archive
+        worst = a.worstVerdict
+        verdicts = Dictionary(a.verdicts.map { ($0.target, $0.verdict) }, uniquingKeysWith: { a, _ in a })
+        var f: [Severity: Int] = [:]
+        for x in a.findings { f[x.severity, default: 0] += 1 }
+        findings = f
+    }
+}
+
+extension CompatibilityReport: ReportView {
+    public var summaries: [ArtifactSummary] { artifacts.map(ArtifactSummary.init) }
+    public func artifact(at index: Int) throws -> ArtifactAnalysis { artifacts[index] }
+}
+
+/// Artifacts written to an unlinked temporary file as they are analysed (from any thread), so
+/// that a scan's memory does not grow with the number of artifacts; an index stays in memory.
+public final class ArtifactStore: @unchecked Sendable {
+    struct Entry {
+        var summary: ArtifactSummary
+        var offset: UInt64
+        var length: Int
+    }
+    private let lock = NSLock()
+    private let handle: FileHandle
+    private var size: UInt64 = 0
+    private var entries: [Entry] = []
+    private var sorted = true
+
+    public init() throws {
+        let dir = ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
+        var template = Array("\(dir)/muslcheck-results-XXXXXX".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else {
+            throw CompatDataError("cannot create a temporary file in \(dir): \(String(cString: strerror(errno)))")
+        }
+        // Unlinked at once: the file disappears with the process, whatever way it ends.
+        unlink(String(cString: template.map { $0 }))
+        handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+    }
+
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return e
+    }()
+
+    /// Stores one artifact (encoded as the report's JSON will hold it).
+    public func add(_ artifact: ArtifactAnalysis) throws {
+        let data = try Self.encoder.encode(artifact)
+        let summary = ArtifactSummary(artifact)
+        lock.lock()
+        defer { lock.unlock() }
+        let offset = size
+        handle.seekToEndOfFile()
+        handle.write(data)
+        size += UInt64(data.count)
+        if let last = entries.last, last.summary.path > summary.path { sorted = false }
+        entries.append(Entry(summary: summary, offset: offset, length: data.count))
+    }
+
+    var sortedEntries: [Entry] {
+        lock.lock()
+        defer { lock.unlock() }
+        if !sorted {
+            entries.sort { $0.summary.path < $1.summary.path }
+            sorted = true
+        }
+        return entries
+    }
+
+    /// The stored JSON of one artifact.
+    func data(_ entry: Entry) throws -> Data {
+        lock.lock()
+        defer { lock.unlock() }
+        try handle.seek(toOffset: entry.offset)
+        guard let data = try handle.read(upToCount: entry.length), data.count == entry.length else {
+            throw CompatDataError("the temporary results file was cut short")
+        }
+        return data
+    }
+}
+
+/// A scan's report with its artifacts in an ArtifactStore.
+public struct StoredReport: ReportView {
+    public var schemaVersion = CompatibilityReport.currentSchemaVersion
+    public var tool: CompatibilityReport.Tool
+    public var inputs: CompatibilityReport.Inputs
+    public var targets: [CompatibilityReport.TargetInfo]
+    public var problems: [Finding]
+    public var counts: CompatibilityReport.Counts
+    public var timings: CompatibilityReport.Timings?
+    public let summaries: [ArtifactSummary]
+    let store: ArtifactStore
+    let entries: [ArtifactStore.Entry]
+
+    public init(store: ArtifactStore, tool: CompatibilityReport.Tool, inputs: CompatibilityReport.Inputs,
+                targets: [CompatibilityReport.TargetInfo], problems: [Finding], counts: CompatibilityReport.Counts,
+                timings: CompatibilityReport.Timings? = nil) {
+        self.store = store
+        self.entries = store.sortedEntries
+        self.summaries = entries.map(\.summary)
+        self.tool = tool
+        self.inputs = inputs
+        self.targets = targets
+        self.problems = problems.sorted(by: Finding.order)
+        self.timings = timings
+        var c = counts
+        c.artifacts = entries.count
+        var verdicts: [String: [String: Int]] = [:]
+        var findings: [String: Int] = [:]
+        for s in summaries {
+            for (t, v) in s.verdicts { verdicts[t, default: [:]][v.rawValue, default: 0] += 1 }
+            for (sev, n) in s.findings { findings[sev.rawValue, default: 0] += n }
+        }
+        for f in problems { findings[f.severity.rawValue, default: 0] += 1 }
+        c.verdicts = verdicts
+        c.findings = findings
+        c.problems = problems.count
+        self.counts = c
+    }
+
+    public func artifact(at index: Int) throws -> ArtifactAnalysis {
+        try JSONDecoder().decode(ArtifactAnalysis.self, from: try store.data(entries[index]))
+    }
+
+    /// The artifact's JSON as stored (pretty, sorted keys, at indentation 0).
+    func artifactJSON(at index: Int) throws -> Data { try store.data(entries[index]) }
+
+    /// The whole report in memory (for small reports and tests).
+    public func materialize() throws -> CompatibilityReport {
+        var artifacts: [ArtifactAnalysis] = []
+        try forEachArtifact { artifacts.append($0) }
+        var r = CompatibilityReport(tool: tool, inputs: inputs, targets: targets, artifacts: artifacts, problems: problems,
+                                    counts: counts, timings: timings)
+        r.recount()
+        return r
+    }
+}
