@@ -54,6 +54,8 @@ public struct ArtifactAnalysis: Sendable, Hashable, Codable {
     public var manylinux: String?
     public var verdicts: [TargetVerdict]
     public var findings: [Finding]
+    /// Another artifact that loads this one (a bundled library): the verdict is for that context.
+    public var loadedBy: String?
 
     /// The worst verdict over all targets.
     public var worstVerdict: Verdict { verdicts.map(\.verdict).max() ?? .notApplicable }
@@ -195,7 +197,9 @@ public final class Analyzer: Sendable {
 
     // MARK: - Analysis
 
-    public func analyze(_ item: ScannedELF, tree: any ArtifactTree, archive: String?) -> ArtifactAnalysis {
+    /// Analyses one artifact. `loadedBy`: an artifact of the same scan that needs this library;
+    /// it is then judged as loaded by that one (see LoaderSimulation.run).
+    public func analyze(_ item: ScannedELF, tree: any ArtifactTree, archive: String?, loadedBy: ScannedELF? = nil) -> ArtifactAnalysis {
         let file = item.file
         let host = host(for: file, name: item.displayPath)
         let kind = kind(of: file, host: host)
@@ -204,7 +208,7 @@ public final class Analyzer: Sendable {
             path: item.displayPath, archive: archive, kind: kind, machine: machineName(file), linkage: file.linkage.rawValue,
             interpreter: file.interpreter, needed: file.needed, soname: file.soname, libc: libc,
             highestVersions: highestVersions(file), manylinux: libc == .glibc ? manylinuxPolicy(file) : nil,
-            verdicts: [], findings: [])
+            verdicts: [], findings: [], loadedBy: loadedBy?.displayPath)
         let display = item.displayPath
 
         if file.isPartial {
@@ -239,7 +243,7 @@ public final class Analyzer: Sendable {
         }
         for target in targets {
             analysis.verdicts.append(verdict(item, file: file, tree: tree, archive: archive, kind: kind, libc: libc, host: host,
-                                             target: target, findings: &analysis.findings))
+                                             target: target, loadedBy: loadedBy, findings: &analysis.findings))
         }
         return analysis
     }
@@ -260,12 +264,12 @@ public final class Analyzer: Sendable {
     }
 
     func simulate(_ item: ScannedELF, tree: any ArtifactTree, target: Target, mode: LoadMode, host: CompatData.HostSpec?,
-                  exports: ArtifactExports, preload: [String] = []) -> LoadOutcome {
+                  exports: ArtifactExports, preload: [String] = [], loadedBy: ScannedELF? = nil) -> LoadOutcome {
         var sim = LoaderSimulation(target: target, tree: tree, treeRoots: options.treeRoots)
         sim.libraryPath = options.libraryPath
         sim.preload = preload
         return sim.run(item.file, treePath: item.treePath, displayPath: item.displayPath, mode: mode, host: host,
-                       artifactExports: exports)
+                       artifactExports: exports, loadedBy: loadedBy.map { ($0.file, $0.treePath) })
     }
 
     /// Whether gcompat could fix every one of these errors (else it need not be tried).
@@ -281,7 +285,7 @@ public final class Analyzer: Sendable {
     }
 
     func verdict(_ item: ScannedELF, file: ELFFile, tree: any ArtifactTree, archive: String?, kind: ArtifactKind, libc: BuiltFor,
-                 host: CompatData.HostSpec?, target: Target, findings: inout [Finding]) -> TargetVerdict {
+                 host: CompatData.HostSpec?, target: Target, loadedBy: ScannedELF?, findings: inout [Finding]) -> TargetVerdict {
         let display = item.displayPath
         if let reason = notApplicableReason(file, target: target) {
             findings.append(data.finding("MC107", message: "\(display): \(reason)", fix: "none needed on this target",
@@ -298,7 +302,7 @@ public final class Analyzer: Sendable {
         default: mode = .list
         }
         let exports = ArtifactExports(file)
-        let outcome = simulate(item, tree: tree, target: target, mode: mode, host: host, exports: exports)
+        let outcome = simulate(item, tree: tree, target: target, mode: mode, host: host, exports: exports, loadedBy: loadedBy)
         var verdict: Verdict
         var gcompatFixes = false
         var preloadNeeded = false
@@ -310,7 +314,7 @@ public final class Analyzer: Sendable {
             verdict = .incompatible
         } else {
             let withGcompat = target.withGcompat()
-            var gc = simulate(item, tree: tree, target: withGcompat, mode: mode, host: host, exports: exports)
+            var gc = simulate(item, tree: tree, target: withGcompat, mode: mode, host: host, exports: exports, loadedBy: loadedBy)
             if !gc.ok, case .dlopen = mode {
                 // A dlopen'ed module gets gcompat's symbols only when libgcompat is preloaded.
                 let preloaded = simulate(item, tree: tree, target: withGcompat, mode: .list, host: host, exports: exports,
@@ -477,7 +481,8 @@ public final class Analyzer: Sendable {
         } else if let package = data.packages.packages[soname] {
             parts.append("apk add \(package)")
         }
-        if let archive, archive.lowercased().hasSuffix(".whl"), item.file.needed.contains(soname) {
+        if let archive, archive.lowercased().hasSuffix(".whl"), archive.contains("manylinux") || archive.contains("linux_"),
+           builtFor(item.file, name: item.displayPath) == .glibc {
             parts.append("use the musllinux wheel, which bundles or avoids it")
         }
         if parts.isEmpty {
@@ -485,4 +490,34 @@ public final class Analyzer: Sendable {
         }
         return parts.joined(separator: "; ")
     }
+}
+
+extension ArtifactAnalysis {
+    /// Tree paths of the libraries from the artifact's own tree that it loads (on any target),
+    /// normalised ("a/../b" → "b").
+    public var treeLibraries: Set<String> {
+        var out = Set<String>()
+        for v in verdicts {
+            for l in v.loaded where l.source == LoadedLibrary.Source.artifactTree.rawValue {
+                out.insert(lexicallyNormalized(l.path))
+            }
+        }
+        return out
+    }
+
+    /// Whether some target's load failed on a missing library (what a needer's rpath may fix).
+    public var missesLibraries: Bool {
+        findings.contains { $0.id == "MC101" && $0.object == nil }
+    }
+}
+
+/// "a/./b/../c" → "a/c"; keeps a leading "/".
+public func lexicallyNormalized(_ path: String) -> String {
+    var out: [Substring] = []
+    for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+        if part == "." { continue }
+        if part == "..", let last = out.last, last != ".." { out.removeLast(); continue }
+        out.append(part)
+    }
+    return (path.hasPrefix("/") ? "/" : "") + out.joined(separator: "/")
 }

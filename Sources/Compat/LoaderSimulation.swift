@@ -176,9 +176,17 @@ public struct LoaderSimulation {
 
     /// Simulates loading `artifact` (at `treePath` inside the tree). `artifactExports` shares the
     /// artifact's export table between runs (it is built only if a dependency looks into it).
+    ///
+    /// `loadedBy`: another artifact that needs this one (a library in a wheel's `.libs`, loaded by
+    /// the extension module). The library is then loaded the way that artifact loads it: with it
+    /// as the needer, so the rpath walk continues into the needer's RPATH/RUNPATH ($ORIGIN).
     public func run(_ artifact: ELFFile, treePath: String, displayPath: String, mode: LoadMode, host: CompatData.HostSpec? = nil,
-                    artifactExports: ArtifactExports? = nil) -> LoadOutcome {
+                    artifactExports: ArtifactExports? = nil, loadedBy: (file: ELFFile, treePath: String)? = nil) -> LoadOutcome {
         let own = artifactExports ?? ArtifactExports(artifact)
+        let needer = loadedBy.map { d in
+            DSO(name: d.treePath, identity: identityFor(d.treePath, inTree: true), file: d.file, kind: .app, exports: .empty,
+                neededBy: nil, inTree: true, runtime: false, source: .artifactTree)
+        }
         let libc = DSO(name: target.loaderPath, identity: "libc", file: nil, kind: .libc, exports: target.libcExports,
                        neededBy: nil, inTree: false, runtime: false, source: .libc)
         let run = Run(libc: libc, ldsoName: artifact.interpreter ?? target.loaderPath)
@@ -218,7 +226,7 @@ public struct LoaderSimulation {
             module = m
         } else {
             head = DSO(name: treePath, identity: identityFor(treePath, inTree: true), file: artifact, kind: .app,
-                       exports: nil, neededBy: nil, inTree: true, runtime: false, source: .artifactTree,
+                       exports: nil, neededBy: needer, inTree: true, runtime: false, source: .artifactTree,
                        lazyExports: { own.table })
             run.chain = [head]
             // load_preload: failures are silently ignored.

@@ -65,6 +65,7 @@ public final class ArtifactStore: @unchecked Sendable {
     private let handle: FileHandle
     private var size: UInt64 = 0
     private var entries: [Entry] = []
+    private var positions: [String: Int] = [:]
     private var sorted = true
 
     public init() throws {
@@ -95,8 +96,15 @@ public final class ArtifactStore: @unchecked Sendable {
         handle.seekToEndOfFile()
         handle.write(data)
         size += UInt64(data.count)
+        let entry = Entry(summary: summary, offset: offset, length: data.count)
+        // The same path again replaces the earlier result (a library judged again in context).
+        if let at = positions[summary.path] {
+            entries[at] = entry
+            return
+        }
         if let last = entries.last, last.summary.path > summary.path { sorted = false }
-        entries.append(Entry(summary: summary, offset: offset, length: data.count))
+        positions[summary.path] = entries.count
+        entries.append(entry)
     }
 
     var sortedEntries: [Entry] {
@@ -104,6 +112,7 @@ public final class ArtifactStore: @unchecked Sendable {
         defer { lock.unlock() }
         if !sorted {
             entries.sort { $0.summary.path < $1.summary.path }
+            positions = Dictionary(uniqueKeysWithValues: entries.enumerated().map { ($1.summary.path, $0) })
             sorted = true
         }
         return entries

@@ -117,6 +117,10 @@ public struct TextRenderer {
         if !versions.isEmpty { libc += " (" + versions.joined(separator: ", ") + ")" }
         facts.append(libc)
         if let m = a.manylinux { facts.append(m) }
+        if let by = a.loadedBy {
+            let short = by.hasPrefix(group + "!") ? String(by.dropFirst(group.count + 1)) : (by.hasPrefix(group + "/") ? String(by.dropFirst(group.count + 1)) : by)
+            facts.append("as loaded by \(short)")
+        }
         let label = (symbol(for: worst) + " " + worst.rawValue).padding(toLength: 16, withPad: " ", startingAt: 0)
         lines.append("  " + paint(label, style(for: worst)) + " " + relative + paint("  " + facts.joined(separator: ", "), .dim))
         // Per-target verdicts when they differ.

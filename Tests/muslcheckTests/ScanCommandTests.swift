@@ -32,7 +32,8 @@ import TestSupport
         #expect(targets.map { $0["name"] as? String } == ["alpine:3.22"])
         #expect(targets.first?["musl"] as? String == "1.2.5")
         let artifacts = try #require(report["artifacts"] as? [[String: Any]])
-        let byName = Dictionary(uniqueKeysWithValues: artifacts.map { (($0["path"] as! String as NSString).lastPathComponent, $0) })
+        let root = try Fixtures.directory().path + "/"
+        let byName = Dictionary(uniqueKeysWithValues: artifacts.map { (String(($0["path"] as! String).dropFirst(root.count)), $0) })
         func verdict(_ name: String) -> String? { ((byName[name]?["verdicts"] as? [[String: Any]])?.first)?["verdict"] as? String }
         #expect(verdict("hello-musl") == "native-musl")
         #expect(verdict("hello-glibc") == "needs-gcompat")
@@ -142,6 +143,38 @@ import TestSupport
             #expect(missing.status == 3)
             #expect(missing.stderr.contains("muslcheck-test/does-not-exist:1 is not present locally"))
             #expect(missing.stdout.contains("native-musl"))
+        }
+    }
+}
+
+extension ScanCommandTests {
+    /// A repaired wheel: the module's RUNPATH ($ORIGIN/../demo.libs) is how its bundled library
+    /// finds its own dependency; that library alone (no RPATH) would miss it.
+    @Test func bundledLibrariesAreJudgedAsTheirModuleLoadsThem() throws {
+        let tree = try Fixtures.path("wheeltree")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("muslcheck-wheeltree-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let wheel = dir + "/demo-1.0-cp311-cp311-manylinux_2_17_x86_64.whl"
+        let zip = try TestCommand.run("python3", ["-c", """
+        import os, sys, zipfile
+        root, out = sys.argv[1], sys.argv[2]
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+            for d, _, files in os.walk(root):
+                for f in files:
+                    p = os.path.join(d, f); z.write(p, os.path.relpath(p, root))
+        """, tree, wheel])
+        #expect(zip.status == 0, "\(zip.stderr)")
+        for input in [wheel, tree] {
+            let r = try Self.scan(["--format", "json", input])
+            #expect(r.status == 0, "\(input): \(r.stdout.prefix(2000))")
+            let artifacts = try #require(try Self.json(r)["artifacts"] as? [[String: Any]])
+            let lib = try #require(artifacts.first { ($0["path"] as! String).hasSuffix("demo.libs/libneedsdep.so") })
+            #expect((lib["loadedBy"] as? String)?.hasSuffix("demo/rpathmod.cpython-311-x86_64-linux-gnu.so") == true, "\(input)")
+            #expect(((lib["verdicts"] as? [[String: Any]])?.first?["verdict"] as? String) == "compatible", "\(input)")
+            let module = try #require(artifacts.first { ($0["path"] as! String).hasSuffix("rpathmod.cpython-311-x86_64-linux-gnu.so") })
+            #expect(module["loadedBy"] == nil, "a module is judged on its own")
+            #expect(((module["verdicts"] as? [[String: Any]])?.first?["verdict"] as? String) == "compatible")
         }
     }
 }

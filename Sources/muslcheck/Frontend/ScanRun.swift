@@ -40,7 +40,17 @@ struct ScanRun {
         var problems: [ScanProblem] = []
         var pendingBatches: [ArtifactBatch] = []
         var storeErrors: [String] = []
+        /// Files on disk: which artifact loaded which library of the scan, and which libraries
+        /// missed libraries (to be judged again as loaded by their loader).
+        var diskLoads: [String: String] = [:]
+        var diskMisses: [String] = []
         init(store: ArtifactStore) { self.store = store }
+        func noteDisk(_ a: ArtifactAnalysis) {
+            lock.lock()
+            for lib in a.treeLibraries where diskLoads[lib] == nil || a.path < diskLoads[lib]! { diskLoads[lib] = a.path }
+            if a.missesLibraries && a.kind == .sharedLibrary { diskMisses.append(a.path) }
+            lock.unlock()
+        }
         /// Results go to the store at once: memory does not grow with the number of artifacts.
         func add(_ a: ArtifactAnalysis) {
             do { try store.add(a) } catch { lock.lock(); storeErrors.append("\(error)"); lock.unlock() }
@@ -122,18 +132,31 @@ struct ScanRun {
             scanner.scan(paths: paths) { event in
                 switch event {
                 case .batch(let batch):
-                    for item in batch.items {
-                        sink.add(analyzer.analyze(item, tree: batch.tree, archive: batch.archive))
+                    if batch.archive == nil {
+                        for item in batch.items {
+                            let a = analyzer.analyze(item, tree: batch.tree, archive: nil)
+                            sink.noteDisk(a)
+                            sink.add(a)
+                        }
+                    } else {
+                        for a in Self.analyze(batch, analyzer: analyzer, parallel: false) { sink.add(a) }
                     }
                 case .problem(let p): sink.add(p)
                 }
             }
+            // Libraries on disk that another scanned artifact loads: judged again in its context.
+            let again = sink.diskMisses.compactMap { path in sink.diskLoads[lexicallyNormalized(path)].map { (path, $0) } }
+            let tree = DiskTree(name: "disk")
+            DispatchQueue.concurrentPerform(iterations: again.count) { i in
+                let (path, loader) = again[i]
+                guard let lib = try? ELFReader.read(path: path), let dep = try? ELFReader.read(path: loader) else { return }
+                sink.add(analyzer.analyze(ScannedELF(displayPath: path, treePath: path, file: lib), tree: tree, archive: nil,
+                                          loadedBy: ScannedELF(displayPath: loader, treePath: loader, file: dep)))
+            }
         }
         // Image artifacts, now that their targets exist.
-        let held = sink.pendingBatches.flatMap { b in b.items.map { (b, $0) } }
-        DispatchQueue.concurrentPerform(iterations: held.count) { i in
-            let (batch, item) = held[i]
-            sink.add(analyzer.analyze(item, tree: batch.tree, archive: batch.archive))
+        for batch in sink.pendingBatches {
+            for a in Self.analyze(batch, analyzer: analyzer, parallel: true) { sink.add(a) }
         }
 
         let counts = scanner.currentCounts()
@@ -152,6 +175,36 @@ struct ScanRun {
             inputs: .init(paths: paths, images: images, targets: profileNames, sysroots: sysroots, failOn: failOn),
             targets: targetInfos, problems: problems, counts: reportCounts)
         return Result(report: report, environmentErrors: environmentErrors, scanSeconds: Date().timeIntervalSince(started))
+    }
+
+    /// Analyses the ELF members of one archive or image. A library that failed on missing
+    /// libraries and that another member loads is judged again as loaded by that member.
+    static func analyze(_ batch: ArtifactBatch, analyzer: Analyzer, parallel: Bool) -> [ArtifactAnalysis] {
+        final class Results: @unchecked Sendable {
+            var items: [ArtifactAnalysis?]
+            init(_ n: Int) { items = Array(repeating: nil, count: n) }
+        }
+        let results = Results(batch.items.count)
+        let work: @Sendable (Int) -> Void = { i in
+            results.items[i] = analyzer.analyze(batch.items[i], tree: batch.tree, archive: batch.archive)
+        }
+        if parallel { DispatchQueue.concurrentPerform(iterations: batch.items.count, execute: work) } else {
+            for i in batch.items.indices { work(i) }
+        }
+        var analyses = results.items.map { $0! }
+        var byTreePath: [String: Int] = [:]
+        for (i, item) in batch.items.enumerated() { byTreePath[lexicallyNormalized(item.treePath)] = i }
+        var loader: [Int: Int] = [:]
+        for (i, a) in analyses.enumerated() {
+            for lib in a.treeLibraries {
+                guard let j = byTreePath[lib], j != i else { continue }
+                if loader[j] == nil || batch.items[i].displayPath < batch.items[loader[j]!].displayPath { loader[j] = i }
+            }
+        }
+        for (j, i) in loader where analyses[j].missesLibraries && analyses[j].kind == .sharedLibrary {
+            analyses[j] = analyzer.analyze(batch.items[j], tree: batch.tree, archive: batch.archive, loadedBy: batch.items[i])
+        }
+        return analyses
     }
 
     func makeEngine() -> Swift.Result<ContainerEngine, EngineError> {
