@@ -24,6 +24,7 @@ let package = Package(
         .target(name: "Artifacts", dependencies: ["ELF", "CZlib", "CLZMA"]),
         .target(name: "Compat", dependencies: ["ELF", "Artifacts"], resources: [.copy("Resources")]),
         .target(name: "Engine"),
+        .target(name: "Probes", dependencies: ["Engine", "Compat", "Artifacts", "ELF"], resources: [.copy("Resources/probes")]),
         .target(name: "Report", dependencies: ["Compat"]),
         .executableTarget(
             name: "muslcheck",

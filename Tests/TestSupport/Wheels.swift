@@ -38,12 +38,20 @@ public enum Wheels {
     /// The downloaded wheels' paths, or why there are none.
     public static func all() -> Result<[String], TestSupportError> { downloaded }
 
+    private static let unpackLock = NSLock()
+
     /// Unpacks a wheel (test set-up only: the product never unpacks) into `into/<wheel name>/`.
+    /// Serialised, and renamed into place when complete, so concurrent tests never see half a tree.
     public static func unpack(_ wheel: String, into: String) throws -> String {
+        unpackLock.lock()
+        defer { unpackLock.unlock() }
         let out = into + "/" + (wheel as NSString).lastPathComponent
         if FileManager.default.fileExists(atPath: out) { return out }
-        let r = try TestCommand.run("python3", ["-c", "import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])", wheel, out])
+        let partial = out + ".partial-\(getpid())"
+        try? FileManager.default.removeItem(atPath: partial)
+        let r = try TestCommand.run("python3", ["-c", "import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])", wheel, partial])
         if r.status != 0 { throw TestSupportError("unpacking \(wheel): \(r.stderr)") }
+        try FileManager.default.moveItem(atPath: partial, toPath: out)
         return out
     }
 }
