@@ -10,6 +10,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // libelf from elfutils (Debian: libelf-dev).
@@ -25,11 +26,12 @@ let package = Package(
         .target(name: "Compat", dependencies: ["ELF", "Artifacts"], resources: [.copy("Resources")]),
         .target(name: "Engine"),
         .target(name: "Probes", dependencies: ["Engine", "Compat", "Artifacts", "ELF"], resources: [.copy("Resources/probes")]),
-        .target(name: "Report", dependencies: ["Compat"]),
+        .target(name: "Report", dependencies: ["Compat", "Probes"]),
+        .target(name: "Config", dependencies: ["Probes", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "muslcheck",
             dependencies: [
-                "ELF", "Artifacts", "Compat", "Engine", "Report",
+                "ELF", "Artifacts", "Compat", "Engine", "Probes", "Report", "Config",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -37,6 +39,7 @@ let package = Package(
         .testTarget(name: "ELFTests", dependencies: ["ELF", "TestSupport"]),
         .testTarget(name: "ArtifactsTests", dependencies: ["Artifacts", "ELF", "TestSupport"]),
         .testTarget(name: "CompatTests", dependencies: ["Compat", "Artifacts", "ELF", "Engine", "TestSupport"]),
+        .testTarget(name: "ProbesTests", dependencies: ["Probes", "Config", "Compat", "TestSupport"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Compat", "Artifacts", "ELF", "TestSupport"]),
         .testTarget(name: "muslcheckTests", dependencies: ["muslcheck", "ELF", "TestSupport"]),
     ]

@@ -269,3 +269,86 @@ public final class SysrootTree: ArtifactTree, @unchecked Sendable {
         return lstat(root + resolved, &st) == 0
     }
 }
+
+/// Paths of a container (where scanned folders are mounted) read from the host folders behind
+/// them: the simulation of a loader run in the container resolves $ORIGIN on the host's files.
+public final class RemappedTree: ArtifactTree, @unchecked Sendable {
+    public let name: String
+    let disk = DiskTree(name: "remapped")
+    /// container prefix → host path, longest prefix first.
+    let map: [(container: String, host: String)]
+
+    public init(name: String, map: [(container: String, host: String)]) {
+        self.name = name
+        self.map = map.sorted { $0.container.count > $1.container.count }
+    }
+
+    func hostPath(_ path: String) -> String? {
+        for (c, h) in map {
+            if path == c { return h }
+            if path.hasPrefix(c + "/") { return h + path.dropFirst(c.count) }
+        }
+        return nil
+    }
+
+    public func lookup(_ path: String) -> TreeLookup {
+        guard let host = hostPath(path) else { return .missing }
+        switch disk.lookup(host) {
+        case .elf(let file, _): return .elf(file, path: path)
+        case .notELF(_, let reason): return .notELF(path: path, reason: reason)
+        case .directory: return .directory
+        case .missing: return .missing
+        }
+    }
+
+    public func text(_ path: String) -> String? { hostPath(path).flatMap { disk.text($0) } }
+    public func exists(_ path: String) -> Bool { hostPath(path).map { disk.exists($0) } ?? false }
+}
+
+/// Writes the ELF members of an archive on disk into a folder, keeping their paths (so that
+/// $ORIGIN works), for the loader probe to run them. Only ELF members are written.
+public enum ArchiveStager {
+    public static func stageELFMembers(of archive: String, into dir: URL, limits: ScanLimits = ScanLimits()) throws(ArtifactError) -> Int {
+        let source = try FileDescriptorSource(path: archive)
+        var head = [UInt8](repeating: 0, count: 512)
+        let n = try head.withMutableBytesTyped { (b: UnsafeMutableRawBufferPointer) throws(ArtifactError) -> Int in try source.readFully(into: b) }
+        head.removeLast(512 - n)
+        guard let kind = ArchiveKind.detect(name: archive, head: head, nested: false) else {
+            throw ArtifactError(path: archive, kind: .unsupported, message: "not an archive muslcheck reads")
+        }
+        let budget = ExpansionBudget(limit: limits.maxArchiveExpansion)
+        var written = 0
+        func write(_ bytes: [UInt8], _ path: String) {
+            let clean = normalize(path)
+            guard !clean.isEmpty, !clean.split(separator: "/").contains("..") else { return }
+            let url = dir.appendingPathComponent(clean)
+            try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true,
+                                                     attributes: [.posixPermissions: 0o755])
+            if FileManager.default.createFile(atPath: url.path, contents: Data(bytes), attributes: [.posixPermissions: 0o755]) { written += 1 }
+        }
+        switch kind {
+        case .zip:
+            let data: Data
+            do { data = try Data(contentsOf: URL(fileURLWithPath: archive), options: .alwaysMapped) } catch {
+                throw ArtifactError(path: archive, kind: .io, message: "cannot read: \(error.localizedDescription)")
+            }
+            try data.withBytesTyped { (raw: UnsafeRawBufferPointer) throws(ArtifactError) -> Void in
+                let zip = try ZipReader(bytes: raw, name: archive, maxEntries: limits.maxArchiveEntries)
+                for entry in zip.entries where !entry.isDirectory && !entry.isSymlink && entry.uncompressedSize <= limits.maxMemberSize {
+                    guard let head = try? zip.read(entry, limit: 4, budget: budget), head.starts(with: ELFReader.magic),
+                          let bytes = try? zip.read(entry, limit: Int(entry.uncompressedSize), budget: budget) else { continue }
+                    write(bytes, entry.path)
+                }
+            }
+        case .tar, .gzip, .xz:
+            let tar = TarReader(source: try kind.decompressing(PrefixedSource(head, then: source), name: archive, budget: budget), name: archive)
+            while let entry = try tar.next() {
+                guard case .file = entry.kind, entry.size <= limits.maxMemberSize else { continue }
+                let prefix = try tar.readPrefix(4)
+                guard prefix.starts(with: ELFReader.magic) else { continue }
+                write(try tar.readContent(prefix: prefix), entry.path)
+            }
+        }
+        return written
+    }
+}

@@ -62,32 +62,7 @@ public struct ContainerEngine: Sendable {
 
     /// Runs the CLI to completion (stdout and stderr captured, each capped), with a time limit.
     public func run(_ arguments: [String], timeout: TimeInterval = 120, outputLimit: Int = 16 << 20) -> CommandOutput {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = baseArguments + arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch {
-            return CommandOutput(status: 127, stdout: "", stderr: "cannot run \(executable): \(error.localizedDescription)", timedOut: false)
-        }
-        let outBox = CappedReader(out.fileHandleForReading, limit: outputLimit)
-        let errBox = CappedReader(err.fileHandleForReading, limit: 1 << 20)
-        let deadline = Date().addingTimeInterval(timeout)
-        var timedOut = false
-        while process.isRunning {
-            if Date() > deadline {
-                timedOut = true
-                process.terminate()
-                usleep(200_000)
-                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-                break
-            }
-            usleep(5_000)
-        }
-        process.waitUntilExit()
-        return CommandOutput(status: process.terminationStatus, stdout: outBox.finish(), stderr: errBox.finish(), timedOut: timedOut)
+        Command.run(executable, baseArguments + arguments, timeout: timeout, outputLimit: outputLimit)
     }
 
     /// Checks that the CLI reaches a daemon.
@@ -157,6 +132,52 @@ public struct ContainerEngine: Sendable {
     /// Starts `docker export ID`; the caller reads the tar stream from `stdout` and then calls `wait`.
     public func startExport(_ id: String) throws(EngineError) -> StreamingCommand {
         try StreamingCommand(executable: executable, arguments: baseArguments + ["export", id])
+    }
+}
+
+/// Runs programs to completion with captured, capped output and a time limit.
+public enum Command {
+    public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+                           currentDirectory: String? = nil, timeout: TimeInterval = 120,
+                           outputLimit: Int = 16 << 20) -> CommandOutput {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        do { try process.run() } catch {
+            return CommandOutput(status: 127, stdout: "", stderr: "cannot run \(executable): \(error.localizedDescription)", timedOut: false)
+        }
+        let outBox = CappedReader(out.fileHandleForReading, limit: outputLimit)
+        let errBox = CappedReader(err.fileHandleForReading, limit: 1 << 20)
+        let deadline = Date().addingTimeInterval(timeout)
+        var timedOut = false
+        while process.isRunning {
+            if Date() > deadline {
+                timedOut = true
+                process.terminate()
+                usleep(200_000)
+                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+                break
+            }
+            usleep(2_000)
+        }
+        process.waitUntilExit()
+        return CommandOutput(status: process.terminationStatus, stdout: outBox.finish(), stderr: errBox.finish(), timedOut: timedOut)
+    }
+
+    /// The absolute path of a program on PATH.
+    public static func which(_ name: String) -> String? {
+        if name.contains("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }
+        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") {
+            let candidate = "\(dir)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
     }
 }
 
@@ -232,6 +253,14 @@ public final class CleanupRegistry: @unchecked Sendable {
     private var runs: [(String, ContainerEngine)] = []
     private var sources: [DispatchSourceSignal] = []
     private var installed = false
+    private var interruption: Int32?
+
+    /// The exit status of an interrupt being handled (130 for SIGINT, 143 for SIGTERM), if any.
+    /// Work ending because its containers were removed must not exit with its own status first.
+    public var interruptedStatus: Int32? {
+        lock.lock(); defer { lock.unlock() }
+        return interruption
+    }
 
     func register(container id: String, engine: ContainerEngine) {
         lock.lock()
@@ -240,7 +269,10 @@ public final class CleanupRegistry: @unchecked Sendable {
         installSignalHandlers()
     }
 
-    func forget(container id: String) {
+    /// A container known by name (created by `docker run --name`).
+    public func register(name: String, engine: ContainerEngine) { register(container: name, engine: engine) }
+
+    public func forget(container id: String) {
         lock.lock()
         containers.removeValue(forKey: id)
         lock.unlock()
@@ -275,6 +307,9 @@ public final class CleanupRegistry: @unchecked Sendable {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: DispatchQueue.global())
             source.setEventHandler { [self] in
+                lock.lock()
+                interruption = code
+                lock.unlock()
                 FileHandle.standardError.write(Data("\nmuslcheck: \(sig == SIGINT ? "interrupted" : "terminated"); removing containers\n".utf8))
                 cleanUp()
                 exit(code)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Foundation
 
 @main
@@ -11,15 +12,17 @@ struct Muslcheck: ParsableCommand {
         2 usage or configuration error; 3 container engine or environment error.
         """,
         version: MuslcheckVersion.current,
-        subcommands: [Scan.self, Inspect.self, Targets.self]
+        subcommands: [Scan.self, Probe.self, Inspect.self, Targets.self]
     )
 
     /// Parses, runs, and maps errors to muslcheck's documented exit codes (usage errors: 2).
     static func main() {
+        defer { finishInterruption() }
         do {
             var command = try parseAsRoot()
             try command.run()
         } catch {
+            finishInterruption()
             let code = exitCode(for: error)
             if code == .validationFailure {
                 FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
@@ -27,6 +30,13 @@ struct Muslcheck: ParsableCommand {
             }
             exit(withError: error)
         }
+    }
+
+    /// When a signal is being handled, its cleanup and exit status win over the command's.
+    static func finishInterruption() {
+        guard let status = CleanupRegistry.shared.interruptedStatus else { return }
+        CleanupRegistry.shared.cleanUp()
+        Foundation.exit(status)
     }
 }
 

@@ -3,6 +3,7 @@ import Compat
 import ELF
 import Engine
 import Foundation
+import Probes
 import Report
 
 /// An error that ends the run with a given exit code and a sentence for the user.
@@ -25,6 +26,8 @@ struct ScanRun {
     var jobs = ProcessInfo.processInfo.activeProcessorCount
     var failOn = "incompatible"
     var progress: Progress?
+    /// The images' own files are artifacts too (scan, check); false: the images are targets only.
+    var imageArtifacts = true
 
     struct Result {
         var report: StoredReport
@@ -108,10 +111,17 @@ struct ScanRun {
                 let runID = "scan-" + UUID().uuidString.prefix(8).lowercased()
                 CleanupRegistry.shared.register(runID: runID, engine: engine)
                 for ref in images {
-                    switch scanImage(ref, engine: engine, runID: runID, scanner: scanner, sink: sink, data: data) {
-                    case .success(let (target, info)):
-                        targets.append(target)
-                        targetInfos.append(info)
+                    let result = ImageExport.read(ref, engine: engine, pull: pull, runID: runID, scanner: scanner, data: data) { event in
+                        switch event {
+                        case .batch(let b): if imageArtifacts { sink.hold(b) }
+                        case .problem(let p): if imageArtifacts { sink.add(p) }
+                        }
+                    }
+                    switch result {
+                    case .success(let image):
+                        targets.append(image.target)
+                        targetInfos.append(.init(name: ref, kind: "image", musl: image.target.muslVersion, gcompat: image.target.hasGcompat,
+                                                 imageID: image.imageID, digest: image.digest))
                     case .failure(let error):
                         environmentErrors.append("--image \(ref): \(error.message)")
                     }
@@ -214,43 +224,6 @@ struct ScanRun {
             return .success(engine)
         } catch {
             return .failure(error)
-        }
-    }
-
-    /// Streams one image's filesystem through the scanner (never unpacked) and makes it a target.
-    func scanImage(_ ref: String, engine: ContainerEngine, runID: String, scanner: ArtifactScanner, sink: Sink,
-                   data: CompatData) -> Swift.Result<(Target, CompatibilityReport.TargetInfo), EngineError> {
-        do {
-            try engine.ensureImage(ref, pull: pull)
-        } catch {
-            return .failure(error)
-        }
-        let identity = engine.imageIdentity(ref)
-        let id: String
-        do { id = try engine.createContainer(image: ref, runID: runID) } catch { return .failure(error) }
-        defer { engine.removeContainer(id) }
-        let export: StreamingCommand
-        do { export = try engine.startExport(id) } catch { return .failure(error) }
-        let source = FileDescriptorSource(fd: export.stdout.fileDescriptor, name: ref, owns: false)
-        let tree: MemberTree
-        do throws(ArtifactError) {
-            tree = try scanner.scanFilesystemStream(source, name: ref, textFiles: Target.textFiles) { (event: ScanEvent) in
-                switch event {
-                case .batch(let b): sink.hold(b)
-                case .problem(let p): sink.add(p)
-                }
-            }
-        } catch {
-            export.terminate()
-            return .failure(EngineError(.commandFailed, "reading the export of \(ref): \(error.message)"))
-        }
-        do { try export.wait(describing: "\(engineKind.rawValue) export of \(ref)") } catch { return .failure(error) }
-        do {
-            let t = try Target.filesystem(name: ref, kind: .image(ref), tree: tree, data: data)
-            return .success((t, .init(name: ref, kind: "image", musl: t.muslVersion, gcompat: t.hasGcompat,
-                                      imageID: identity.id, digest: identity.digest)))
-        } catch {
-            return .failure(EngineError(.commandFailed, "\(error)"))
         }
     }
 

@@ -13,6 +13,8 @@
  *   ARG <argument>               (argv, at least one)
  *   END
  *
+ * argv[0] "@read" prints the file named by argv[1] (so no cat is needed in the image).
+ *
  * Each job runs in its own process group with stdin from /dev/null; on its timeout, or when it
  * writes more than KILLAT bytes, the whole group gets SIGKILL. Output line per job:
  *   {"job":"id","status":"exited|signaled|timeout|output-limit|exec-failed","code":N,"signal":N,
@@ -83,6 +85,32 @@ static void json_string(FILE *f, const char *s, size_t n)
     fputc('"', f);
 }
 
+/* The job being run: the orphan reaper may collect it, so it records its status here. */
+static pid_t job_pid;
+static int job_status, job_reaped;
+
+/* As PID 1 of the container the driver inherits orphans (a fork bomb's children): reap them,
+ * since zombies count against the pids limit. */
+static void reap_orphans(void)
+{
+    int status;
+    pid_t w;
+    while ((w = waitpid(-1, &status, WNOHANG)) > 0) {
+        if (w == job_pid) { job_status = status; job_reaped = 1; }
+    }
+}
+
+/* SIGKILL to the job's process group until nothing is left of it (processes forked while the
+ * first kill was delivered would escape it). */
+static void kill_group(pid_t pgid)
+{
+    for (int i = 0; i < 200; i++) {
+        if (kill(-pgid, SIGKILL) != 0 && errno == ESRCH) return;
+        reap_orphans();
+        usleep(5000);
+    }
+}
+
 static long now_ms(void)
 {
     struct timespec ts;
@@ -134,12 +162,22 @@ static void run(struct job *j)
         dup2(out[1], 1);
         dup2(err[1], 2);
         if (chdir(j->cwd ? j->cwd : "/tmp") != 0 && chdir("/") != 0) { /* best effort */ }
+        if (!strcmp(j->argv[0], "@read") && j->argv[1]) {
+            int fd = open(j->argv[1], O_RDONLY);
+            if (fd < 0) { perror(j->argv[1]); _exit(1); }
+            char b[8192];
+            ssize_t k;
+            while ((k = read(fd, b, sizeof b)) > 0) if (write(1, b, (size_t)k) < 0) break;
+            _exit(0);
+        }
         execvpe(j->argv[0], j->argv, j->envp);
         int e = errno;
         if (write(errpipe[1], &e, sizeof e) < 0) { /* parent reads nothing: treated as exited */ }
         _exit(127);
     }
     setpgid(pid, pid);
+    job_pid = pid;
+    job_reaped = 0;
     close(out[1]); close(err[1]); close(errpipe[1]);
 
     struct capture co = { malloc(j->cap + 1), 0, 0 }, ce = { malloc(j->cap + 1), 0, 0 };
@@ -152,8 +190,8 @@ static void run(struct job *j)
         long left = j->timeout_ms - (now_ms() - start);
         if (left <= 0 && !verdict) {
             verdict = "timeout";
-            kill(-pid, SIGKILL);
             kill(pid, SIGKILL);
+            kill_group(pid);
         }
         if (open_fds > 0) {
             int r = poll(fds, 2, verdict ? 200 : (int)(left < 200 ? (left > 0 ? left : 1) : 200));
@@ -165,24 +203,31 @@ static void run(struct job *j)
                 take(i == 0 ? &co : &ce, chunk, (size_t)n, j->cap);
                 if (!verdict && co.total + ce.total > j->kill_at) {
                     verdict = "output-limit";
-                    kill(-pid, SIGKILL);
                     kill(pid, SIGKILL);
+                    kill_group(pid);
                 }
             }
         } else {
             usleep(5000);
         }
         if (!reaped) {
-            pid_t w = waitpid(pid, &status, WNOHANG);
+            pid_t w = job_reaped ? pid : waitpid(pid, &status, WNOHANG);
+            if (job_reaped) status = job_status;
             if (w == pid) {
                 reaped = 1;
                 /* Grandchildren that kept the pipes open die with the group. */
-                kill(-pid, SIGKILL);
+                kill_group(pid);
             }
         }
-        if (verdict && now_ms() - start > j->timeout_ms + 5000) break;  /* pipes held by an escaped process */
+        if (verdict && now_ms() - start > j->timeout_ms + 2000) break;  /* pipes held by an escaped process */
     }
-    if (!reaped) { kill(-pid, SIGKILL); waitpid(pid, &status, 0); }
+    if (!reaped) {
+        kill_group(pid);
+        if (job_reaped) status = job_status;
+        else if (waitpid(pid, &status, 0) != pid && job_reaped) status = job_status;
+    }
+    job_pid = 0;
+    reap_orphans();
     for (int i = 0; i < 2; i++) if (fds[i].fd >= 0) close(fds[i].fd);
     long ms = now_ms() - start;
     int exec_errno = 0;

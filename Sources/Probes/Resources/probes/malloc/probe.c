@@ -17,7 +17,7 @@
 #include "probe.h"
 
 #define THREADS 4
-#define OPS 200000
+#define OPS 20000
 #define SLOTS 64
 #define BUDGET_NS 600000000LL    /* stop a run after 0.6 s: whole probe < 2 s */
 

@@ -158,7 +158,9 @@ static void drain_log(int fd)
 	for (;;) {
 		struct pollfd pf = { fd, POLLIN, 0 };
 		ssize_t n;
-		if (poll(&pf, 1, 100) <= 0) return;
+		/* The server logs a query before it answers it, so by the time a lookup returns its
+		 * lines are in the pipe: a short wait is enough. */
+		if (poll(&pf, 1, 5) <= 0) return;
 		if (loglen + 1 >= sizeof logbuf) return;
 		n = read(fd, logbuf + loglen, sizeof logbuf - 1 - loglen);
 		if (n <= 0) return;

@@ -1,0 +1,81 @@
+import Compat
+import Foundation
+
+/// What musl's loader printed for one file in `--list` mode.
+public struct LoaderListing: Codable, Sendable, Hashable {
+    /// Libraries it could not load.
+    public var missingLibraries: [String] = []
+    /// "object-basename symbol" for each symbol not found.
+    public var missingSymbols: [String] = []
+    /// "object-basename type" for each unsupported relocation type.
+    public var unsupportedRelocations: [String] = []
+    /// initial-exec TLS and other error lines.
+    public var otherErrors: [String] = []
+    /// The "\tname => path" lines.
+    public var loaded: [String] = []
+    /// The loader's exit status (127 after errors).
+    public var status: Int
+
+    public init(status: Int) { self.status = status }
+
+    static func base(_ path: Substring) -> String { String(path.split(separator: "/").last ?? path) }
+
+    /// Parses the loader's stdout and stderr.
+    public static func parse(stdout: String, stderr: String, status: Int) -> LoaderListing {
+        var r = LoaderListing(status: status)
+        var libs = Set<String>(), syms = Set<String>(), relocs = Set<String>()
+        for line in stdout.split(separator: "\n") where line.hasPrefix("\t") {
+            r.loaded.append(line.trimmingCharacters(in: .whitespaces))
+        }
+        for line in stderr.split(separator: "\n") {
+            if line.hasPrefix("Error loading shared library ") {
+                let rest = line.dropFirst("Error loading shared library ".count)
+                if let colon = rest.firstIndex(of: ":") { libs.insert(String(rest[..<colon])) }
+            } else if line.hasPrefix("Error relocating "), line.hasSuffix(": symbol not found") {
+                let body = line.dropFirst("Error relocating ".count).dropLast(": symbol not found".count)
+                if let sep = body.range(of: ": ", options: .backwards) {
+                    syms.insert(base(body[..<sep.lowerBound]) + " " + body[sep.upperBound...])
+                }
+            } else if line.hasPrefix("Error relocating "), let t = line.range(of: ": unsupported relocation type ") {
+                let object = line[line.index(line.startIndex, offsetBy: "Error relocating ".count)..<t.lowerBound]
+                relocs.insert(base(object) + " " + line[t.upperBound...])
+            } else if !line.isEmpty {
+                r.otherErrors.append(String(line))
+            }
+        }
+        r.missingLibraries = libs.sorted()
+        r.missingSymbols = syms.sorted()
+        r.unsupportedRelocations = relocs.sorted()
+        return r
+    }
+
+    /// The same sets from a simulated load.
+    public static func simulated(_ o: LoadOutcome) -> LoaderListing {
+        func base(_ p: String) -> String { String(p.split(separator: "/").last ?? Substring(p)) }
+        var r = LoaderListing(status: o.errors.isEmpty && o.hostProvided.isEmpty ? 0 : 127)
+        r.missingLibraries = Set(o.errors.filter { $0.kind == .missingLibrary || $0.kind == .libraryNotLoadable }.map(\.subject)).sorted()
+        r.missingSymbols = Set(o.errors.filter { $0.kind == .missingSymbol }.map { base($0.object) + " " + $0.subject }).sorted()
+        r.unsupportedRelocations = Set(o.errors.filter { $0.kind == .unsupportedRelocation }.map { base($0.object) + " " + $0.subject }).sorted()
+        return r
+    }
+
+    /// Differences between what the real loader printed and what the simulation expected;
+    /// symbols the host program provides are left out of both.
+    public static func differences(real: LoaderListing, simulated: LoaderListing, hostProvided: Set<String>) -> [String] {
+        func dropHost(_ s: [String]) -> Set<String> {
+            Set(s.filter { entry in !hostProvided.contains(String(entry.split(separator: " ").last ?? "")) })
+        }
+        var out: [String] = []
+        let rl = Set(real.missingLibraries), sl = Set(simulated.missingLibraries)
+        if rl != sl {
+            out.append("missing libraries: musl \(rl.subtracting(sl).sorted()) not expected; expected \(sl.subtracting(rl).sorted()) not missing")
+        }
+        let rs = dropHost(real.missingSymbols), ss = dropHost(simulated.missingSymbols)
+        if rs != ss {
+            out.append("missing symbols: musl \(rs.subtracting(ss).sorted().prefix(8)) not expected; expected \(ss.subtracting(rs).sorted().prefix(8)) not missing")
+        }
+        let rr = Set(real.unsupportedRelocations), sr = Set(simulated.unsupportedRelocations)
+        if rr != sr { out.append("unsupported relocations: musl \(rr.sorted()), expected \(sr.sorted())") }
+        return out
+    }
+}

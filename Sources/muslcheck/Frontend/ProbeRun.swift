@@ -1,0 +1,261 @@
+import Artifacts
+import Compat
+import ELF
+import Engine
+import Foundation
+import Probes
+
+/// Builds the probes, prepares the artifacts for the loader probe, and runs everything in each
+/// image (images in parallel), with an optional baseline.
+struct ProbeRun {
+    var images: [String] = []
+    var paths: [String] = []
+    var probeIDs: [String]?
+    var baseline: Baseline?
+    var engineKind: ContainerEngine.Kind = .docker
+    var context: String?
+    var pull: PullPolicy = .missing
+    var jobs = 2
+    var sandbox = Sandbox()
+    var probeTimeout: TimeInterval?
+    var runTimeout: TimeInterval = 600
+    var execSmoke = false
+    var userProbes: [UserProbe] = []
+    var muslCompiler: String?
+    var cacheDir: String?
+    var runID = "p" + UUID().uuidString.prefix(8).lowercased()
+    var log: @Sendable (String) -> Void = { _ in }
+
+    struct Output: Codable {
+        var schemaVersion = 1
+        var runID: String
+        var compilers: [String: String]
+        var images: [ImageProbeReport]
+    }
+
+    struct Result {
+        var output: Output
+        var environmentErrors: [String]
+    }
+
+    /// The probes built for musl (nil when there is no musl compiler) and for the host.
+    static func build(catalog: ProbeCatalog, muslCompiler: String?, needGlibc: Bool, cacheDir: String?,
+                      log: @Sendable (String) -> Void) throws -> (musl: BuiltProbes?, glibc: BuiltProbes?) {
+        let cache = cacheDir.map { URL(fileURLWithPath: $0) } ?? ProbeBuilder.defaultCacheRoot()
+        let musl = Toolchain.musl(override: muslCompiler)
+        let host = Toolchain.host()
+        guard musl != nil || host != nil else {
+            throw RunError(code: .environment, description: "no C compiler found to build the probe driver: install musl-tools (musl-gcc) or gcc")
+        }
+        var builtMusl: BuiltProbes? = nil
+        var builtGlibc: BuiltProbes? = nil
+        if let musl {
+            do {
+                builtMusl = try ProbeBuilder.build(catalog: catalog, toolchain: musl, host: host, driverToolchain: musl, cacheRoot: cache)
+            } catch { throw RunError(code: .environment, description: "\(error)") }
+            log("probes: built with \(musl.compiler) (\(musl.version))\(builtMusl!.cached ? ", from the cache" : "")")
+            for (id, why) in builtMusl!.failures.sorted(by: { $0.key < $1.key }) { log("probes: \(id) did not build: \(why.prefix(200))") }
+        } else {
+            log("probes: no musl C compiler found (install Debian's musl-tools, or set MUSLCHECK_MUSL_CC); built-in probes are skipped")
+        }
+        if let host, needGlibc || musl == nil {
+            do {
+                builtGlibc = try ProbeBuilder.build(catalog: catalog, toolchain: host, host: host, driverToolchain: host, cacheRoot: cache)
+            } catch { throw RunError(code: .environment, description: "\(error)") }
+            log("probes: baseline built with \(host.compiler) (\(host.version))\(builtGlibc!.cached ? ", from the cache" : "")")
+        }
+        return (builtMusl, builtGlibc)
+    }
+
+    /// The scanned artifacts, each mounted (a file or folder on disk) or staged (an archive's ELF
+    /// members, written to a private folder that is removed afterwards) in the container.
+    func prepareArtifacts(data: CompatData, staging: URL) -> (artifacts: [LoaderProbeArtifact], mounts: [(host: String, container: String)], notes: [String]) {
+        final class Box: @unchecked Sendable {
+            var batches: [ArtifactBatch] = []
+            var problems: [ScanProblem] = []
+            let lock = NSLock()
+        }
+        let box = Box()
+        ArtifactScanner(jobs: jobs).scan(paths: paths) { event in
+            box.lock.lock()
+            switch event {
+            case .batch(let b): box.batches.append(b)
+            case .problem(let p): box.problems.append(p)
+            }
+            box.lock.unlock()
+        }
+        var notes = box.problems.map { "\($0.path): \($0.message)" }
+        var mounts: [(host: String, container: String)] = []
+        var map: [(container: String, host: String)] = []
+        for (i, p) in paths.enumerated() {
+            let abs = URL(fileURLWithPath: p).standardizedFileURL.path
+            let container = "/muslcheck/a/\(i)"
+            var isDir: ObjCBool = false
+            _ = FileManager.default.fileExists(atPath: abs, isDirectory: &isDir)
+            let target = isDir.boolValue ? container : container + "/" + (abs as NSString).lastPathComponent
+            mounts.append((abs, target))
+            map.append((target, abs))
+        }
+        let analyzer = Analyzer(targets: [], data: data)
+        var artifacts: [LoaderProbeArtifact] = []
+        var staged: [String: String] = [:]  // archive → container folder
+        for batch in box.batches {
+            for item in batch.items {
+                var containerPath: String
+                if let archive = batch.archive {
+                    guard !archive.contains("!") else {
+                        notes.append("\(item.displayPath): a member of a nested archive; the loader probe skips it")
+                        continue
+                    }
+                    if staged[archive] == nil {
+                        let k = staged.count
+                        let dir = staging.appendingPathComponent("\(k)")
+                        do {
+                            _ = try ArchiveStager.stageELFMembers(of: archive, into: dir)
+                            staged[archive] = "/muslcheck/s/\(k)"
+                            map.append(("/muslcheck/s/\(k)", dir.path))
+                        } catch {
+                            notes.append("\(archive): cannot stage its members for the loader probe: \(error.message)")
+                            staged[archive] = ""
+                        }
+                    }
+                    guard let folder = staged[archive], !folder.isEmpty else { continue }
+                    containerPath = folder + "/" + item.treePath
+                } else {
+                    let abs = URL(fileURLWithPath: item.treePath).standardizedFileURL.path
+                    guard let m = mounts.first(where: { abs == $0.host || abs.hasPrefix($0.host + "/") }) else { continue }
+                    containerPath = m.container + abs.dropFirst(m.host.count)
+                }
+                let host = analyzer.host(for: item.file, name: item.displayPath)
+                let kind = analyzer.kind(of: item.file, host: host)
+                artifacts.append(LoaderProbeArtifact(display: item.displayPath, containerPath: containerPath, file: item.file,
+                                                     tree: RemappedTree(name: "container", map: map), host: host,
+                                                     isExecutable: kind == .executable || kind == .staticExecutable))
+            }
+        }
+        if !staged.isEmpty { mounts.append((staging.path, "/muslcheck/s")) }
+        // Every artifact's tree knows every mount (a dependency may be in another one).
+        let tree = RemappedTree(name: "container", map: map)
+        for i in artifacts.indices { artifacts[i].tree = tree }
+        return (artifacts.sorted { $0.display < $1.display }, mounts, notes)
+    }
+
+    func run() throws -> Result {
+        let data: CompatData
+        let catalog: ProbeCatalog
+        do {
+            data = try CompatData.shared()
+            catalog = try ProbeCatalog.bundled()
+        } catch { throw RunError(code: .environment, description: "\(error)") }
+        if let ids = probeIDs {
+            let unknown = ids.filter { !catalog.ids.contains($0) }
+            if !unknown.isEmpty {
+                throw RunError(code: .usage, description: "unknown probe \(unknown.joined(separator: ", ")); probes: \(catalog.ids.joined(separator: ", "))")
+            }
+        }
+        let engine: ContainerEngine
+        do throws(EngineError) {
+            engine = try ContainerEngine(kind: engineKind, context: context)
+            try engine.checkDaemon()
+        } catch {
+            throw RunError(code: .environment, description: error.message)
+        }
+        CleanupRegistry.shared.register(runID: runID, engine: engine)
+        defer { engine.removeContainers(runID: runID) }
+        let built = try Self.build(catalog: catalog, muslCompiler: muslCompiler, needGlibc: baseline != nil, cacheDir: cacheDir, log: log)
+        log("probe run \(runID): \(images.count) image\(images.count == 1 ? "" : "s")")
+
+        let staging = try ProbeRunner.stagingDirectory()
+        defer { try? FileManager.default.removeItem(at: staging) }
+        let prepared: (artifacts: [LoaderProbeArtifact], mounts: [(host: String, container: String)], notes: [String])
+            = paths.isEmpty ? ([], [], []) : prepareArtifacts(data: data, staging: staging)
+
+        var runner = ProbeRunner(catalog: catalog, musl: built.musl, glibc: built.glibc, engine: engine, runID: runID)
+        runner.sandbox = sandbox
+        runner.selected = probeIDs.map { Set($0).subtracting(["loader"]) }
+        runner.runLoaderProbe = probeIDs?.contains("loader") ?? true
+        runner.execSmoke = execSmoke
+        runner.userProbes = userProbes
+        runner.probeTimeout = probeTimeout
+        runner.runTimeout = runTimeout
+        runner.mounts = prepared.mounts
+
+        final class Reports: @unchecked Sendable {
+            var items: [ImageProbeReport?]
+            var errors: [String] = []
+            let lock = NSLock()
+            init(_ n: Int) { items = Array(repeating: nil, count: n) }
+        }
+        let reports = Reports(images.count)
+        let queue = DispatchQueue(label: "muslcheck.probe", attributes: .concurrent)
+        let limit = DispatchSemaphore(value: max(1, jobs))
+        let group = DispatchGroup()
+        let artifacts = prepared.artifacts
+        let images = self.images
+        let pull = self.pull
+        let baseline = self.baseline
+        let runID = self.runID
+        let log = self.log
+        let notes = prepared.notes
+        let configuredRunner = runner
+        let probeImage: @Sendable (Int, String) -> Void = { index, image in
+                var target: Target? = nil
+                var imageID: String? = nil
+                var digest: String? = nil
+                // The image as a target (streamed export), for the loader probe's expectations;
+                // without artifacts only its identity is needed.
+                if artifacts.isEmpty {
+                    do throws(EngineError) {
+                        try engine.ensureImage(image, pull: pull)
+                        let identity = engine.imageIdentity(image)
+                        imageID = identity.id
+                        digest = identity.digest
+                    } catch {
+                        reports.lock.lock()
+                        reports.items[index] = .failed(image, error: error.message)
+                        reports.errors.append("--image \(image): \(error.message)")
+                        reports.lock.unlock()
+                        return
+                    }
+                } else {
+                    let exported = ImageExport.read(image, engine: engine, pull: pull, runID: runID, scanner: ArtifactScanner(jobs: 1),
+                                                    data: data) { _ in }
+                    switch exported {
+                    case .success(let e):
+                        target = e.target
+                        imageID = e.imageID
+                        digest = e.digest
+                    case .failure(let e):
+                        reports.lock.lock()
+                        reports.items[index] = .failed(image, error: e.message)
+                        reports.errors.append("--image \(image): \(e.message)")
+                        reports.lock.unlock()
+                        return
+                    }
+                }
+                log("probing \(image)")
+                var report = configuredRunner.run(image: image, index: index, imageID: imageID, digest: digest, target: target,
+                                        artifacts: artifacts, baseline: baseline)
+                report.notes += notes
+                reports.lock.lock()
+                reports.items[index] = report
+                if let e = report.error { reports.errors.append("--image \(image): \(e)") }
+                reports.lock.unlock()
+        }
+        for (index, image) in images.enumerated() {
+            group.enter()
+            limit.wait()
+            queue.async {
+                probeImage(index, image)
+                limit.signal()
+                group.leave()
+            }
+        }
+        group.wait()
+        var compilers: [String: String] = [:]
+        if let m = built.musl { compilers["musl"] = "\(m.toolchain.compiler) (\(m.toolchain.version))" }
+        if let g = built.glibc { compilers["host"] = "\(g.toolchain.compiler) (\(g.toolchain.version))" }
+        let output = Output(runID: runID, compilers: compilers, images: reports.items.map { $0! })
+        return Result(output: output, environmentErrors: reports.errors)
+    }
+}
