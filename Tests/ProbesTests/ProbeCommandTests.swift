@@ -144,3 +144,25 @@ import TestSupport
         #expect(LoaderListing.differences(real: py, simulated: LoaderListing(status: 0), hostProvided: ["PyLong_FromLong"]).isEmpty)
     }
 }
+
+extension ProbeCommandTests {
+    @Test func aBaselineImageRunsTheGlibcBuildInAContainer() throws {
+        if let reason = DockerTest.unavailableReason { if DockerTest.skipped { print("skipped: \(reason)"); return }; Issue.record(Comment(rawValue: reason)); return }
+        let glibc = try DockerTest.glibcImage()
+        let r = try TestCommand.run(TestPaths.muslcheck, ["probe", "--image", DockerTest.baseImage, "--pull", "never", "--baseline-image", glibc,
+                                                          "--probe", "thread-stack", "--probe", "getopt", "--probe", "iconv", "--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let image = try #require((json["images"] as? [[String: Any]])?.first)
+        #expect(image["baseline"] as? String == glibc)
+        let stack = try values(image, "thread-stack", baseline: true)
+        #expect(stack["default_stack_size"] as? Int == 8388608)
+        let getopt = try values(image, "getopt", baseline: true)
+        #expect(getopt["getopt_first"] as? String == "a")
+        let iconv = try values(image, "iconv", baseline: true)
+        #expect(iconv["to_ascii_translit"] as? Bool == true, "glibc's gconv modules are in the image")
+        let comparisons = try #require(image["comparisons"] as? [[String: Any]])
+        #expect(comparisons.contains { $0["text"] as? String == "default thread stack: 8 MiB → 128 KiB" })
+        #expect(Set(comparisons.compactMap { $0["probe"] as? String }) == ["thread-stack", "getopt", "iconv"])
+    }
+}

@@ -108,3 +108,36 @@ public enum DockerTest {
         _ = try? docker(["rmi", "-f", tag])
     }
 }
+
+extension DockerTest {
+    /// A small glibc image assembled from this host's own glibc (no registry needed): the
+    /// loader, libc, libm, gconv modules, the C.UTF-8 locale, busybox, passwd/group/hosts.
+    public static func glibcImage() throws -> String {
+        let tag = "muslcheck-test/glibc:latest"
+        if (try? docker(["image", "inspect", tag]))?.status == 0 { return tag }
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("muslcheck-glibc-root-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let script = """
+        set -e
+        r=\(root)
+        mkdir -p $r/lib64 $r/lib/x86_64-linux-gnu $r/usr/lib/x86_64-linux-gnu $r/usr/lib/locale $r/bin $r/etc $r/tmp $r/usr/share
+        cp -L /lib64/ld-linux-x86-64.so.2 $r/lib64/
+        for l in libc.so.6 libm.so.6 libpthread.so.0 libdl.so.2 libresolv.so.2 librt.so.1; do cp -L /lib/x86_64-linux-gnu/$l $r/lib/x86_64-linux-gnu/ 2>/dev/null || true; done
+        cp -r /usr/lib/x86_64-linux-gnu/gconv $r/usr/lib/x86_64-linux-gnu/
+        cp -r /usr/lib/locale/C.utf8 $r/usr/lib/locale/
+        [ -d /usr/share/zoneinfo ] && cp -r /usr/share/zoneinfo $r/usr/share/ || true
+        cp /bin/busybox $r/bin/busybox
+        for a in sh cat echo id sleep true; do ln -s busybox $r/bin/$a; done
+        printf 'root:x:0:0:root:/root:/bin/sh\\nnobody:x:65534:65534:nobody:/:/bin/false\\n' > $r/etc/passwd
+        printf 'root:x:0:\\nnogroup:x:65534:\\n' > $r/etc/group
+        printf '127.0.0.1 localhost\\n' > $r/etc/hosts
+        printf 'passwd: files\\ngroup: files\\nhosts: files dns\\n' > $r/etc/nsswitch.conf
+        printf 'PRETTY_NAME="muslcheck glibc test image"\\nID=muslcheck-glibc\\n' > $r/etc/os-release
+        chmod 1777 $r/tmp
+        tar -C $r -cf - . | docker import --change 'CMD ["/bin/sh"]' - \(tag) >/dev/null
+        """
+        let r = try TestCommand.run("/bin/sh", ["-c", script])
+        guard r.status == 0 else { throw TestSupportError("building \(tag) failed: \(r.stderr)") }
+        return tag
+    }
+}
