@@ -27,6 +27,9 @@ public struct TargetVerdict: Sendable, Hashable, Codable {
     public var loaded: [LoadedEntry]
     /// The messages musl would print, in order.
     public var loaderMessages: [String]
+    /// On an image target, after the probes ran: "confirmed" or "contradicted" by musl's real
+    /// loader (`--list`), or "not-run".
+    public var loaderProbe: String?
 
     public struct LoadedEntry: Sendable, Hashable, Codable {
         public var name: String

@@ -1,5 +1,6 @@
 import Compat
 import Foundation
+import Probes
 
 /// One compatibility report: everything a run found, in a deterministic order. Its JSON form
 /// is documented in the README ("Report JSON") and described by report.schema.json.
@@ -21,12 +22,15 @@ public struct CompatibilityReport: Codable, Sendable, Hashable {
         public var targets: [String]
         public var sysroots: [String]
         public var failOn: String
-        public init(paths: [String], images: [String], targets: [String], sysroots: [String], failOn: String) {
+        /// "i/n" for one shard of a split run.
+        public var shard: String?
+        public init(paths: [String], images: [String], targets: [String], sysroots: [String], failOn: String, shard: String? = nil) {
             self.paths = paths
             self.images = images
             self.targets = targets
             self.sysroots = sysroots
             self.failOn = failOn
+            self.shard = shard
         }
     }
 
@@ -63,7 +67,26 @@ public struct CompatibilityReport: Codable, Sendable, Hashable {
         public var verdicts: [String: [String: Int]] = [:]
         /// severity → number of findings.
         public var findings: [String: Int] = [:]
+        /// Findings suppressed by ignores and the baseline.
+        public var suppressed = 0
         public init() {}
+    }
+
+    /// A finding left out by an ignore rule or the baseline, for the record.
+    public struct Suppressed: Codable, Sendable, Hashable {
+        public var id: String
+        public var artifact: String
+        public var target: String?
+        public var subject: String?
+        /// The ignore's reason, or "baseline".
+        public var reason: String
+        public init(id: String, artifact: String, target: String?, subject: String?, reason: String) {
+            self.id = id
+            self.artifact = artifact
+            self.target = target
+            self.subject = subject
+            self.reason = reason
+        }
     }
 
     public struct Timings: Codable, Sendable, Hashable {
@@ -86,11 +109,18 @@ public struct CompatibilityReport: Codable, Sendable, Hashable {
     /// What could not be read (files, archives), as findings without a target.
     public var problems: [Finding]
     public var counts: Counts
+    /// Probe results, one entry per image (empty when no probe ran).
+    public var probes: [ImageProbeReport]
+    /// Sentences about the run ("no container engine answers: only static analysis ran").
+    public var notes: [String]
+    /// Findings left out by ignores and the baseline.
+    public var suppressed: [Suppressed]
     /// Left out of the JSON unless asked for (--timings), so that reports compare byte for byte.
     public var timings: Timings?
 
     public init(tool: Tool, inputs: Inputs, targets: [TargetInfo], artifacts: [ArtifactAnalysis], problems: [Finding],
-                counts: Counts, timings: Timings? = nil) {
+                counts: Counts, probes: [ImageProbeReport] = [], notes: [String] = [], suppressed: [Suppressed] = [],
+                timings: Timings? = nil) {
         self.schemaVersion = Self.currentSchemaVersion
         self.tool = tool
         self.inputs = inputs
@@ -98,6 +128,9 @@ public struct CompatibilityReport: Codable, Sendable, Hashable {
         self.artifacts = artifacts.sorted { $0.path < $1.path }
         self.problems = problems.sorted(by: Finding.order)
         self.counts = counts
+        self.probes = probes
+        self.notes = notes
+        self.suppressed = suppressed
         self.timings = timings
         self.recount()
     }
@@ -115,6 +148,7 @@ public struct CompatibilityReport: Codable, Sendable, Hashable {
         counts.verdicts = verdicts
         counts.findings = findings
         counts.problems = problems.count
+        counts.suppressed = suppressed.count
     }
 
     /// Every finding, artifacts' and problems', in report order.

@@ -1,5 +1,6 @@
 import Compat
 import Foundation
+import Probes
 
 /// What a renderer needs to find one artifact, kept in memory while the artifact itself is not.
 public struct ArtifactSummary: Sendable, Hashable {
@@ -21,6 +22,9 @@ public protocol ReportView {
     var problems: [Finding] { get }
     var counts: CompatibilityReport.Counts { get }
     var timings: CompatibilityReport.Timings? { get }
+    var probes: [ImageProbeReport] { get }
+    var notes: [String] { get }
+    var suppressed: [CompatibilityReport.Suppressed] { get }
     /// One entry per artifact, sorted by path.
     var summaries: [ArtifactSummary] { get }
     /// The artifact at a position of `summaries`.
@@ -139,12 +143,16 @@ public struct StoredReport: ReportView {
     public var problems: [Finding]
     public var counts: CompatibilityReport.Counts
     public var timings: CompatibilityReport.Timings?
+    public var probes: [ImageProbeReport] = []
+    public var notes: [String] = []
+    public var suppressed: [CompatibilityReport.Suppressed] = []
     public let summaries: [ArtifactSummary]
     let store: ArtifactStore
     let entries: [ArtifactStore.Entry]
 
     public init(store: ArtifactStore, tool: CompatibilityReport.Tool, inputs: CompatibilityReport.Inputs,
                 targets: [CompatibilityReport.TargetInfo], problems: [Finding], counts: CompatibilityReport.Counts,
+                probes: [ImageProbeReport] = [], notes: [String] = [], suppressed: [CompatibilityReport.Suppressed] = [],
                 timings: CompatibilityReport.Timings? = nil) {
         self.store = store
         self.entries = store.sortedEntries
@@ -154,6 +162,9 @@ public struct StoredReport: ReportView {
         self.targets = targets
         self.problems = problems.sorted(by: Finding.order)
         self.timings = timings
+        self.probes = probes
+        self.notes = notes
+        self.suppressed = suppressed
         var c = counts
         c.artifacts = entries.count
         var verdicts: [String: [String: Int]] = [:]
@@ -166,6 +177,7 @@ public struct StoredReport: ReportView {
         c.verdicts = verdicts
         c.findings = findings
         c.problems = problems.count
+        c.suppressed = suppressed.count
         self.counts = c
     }
 
@@ -181,7 +193,7 @@ public struct StoredReport: ReportView {
         var artifacts: [ArtifactAnalysis] = []
         try forEachArtifact { artifacts.append($0) }
         var r = CompatibilityReport(tool: tool, inputs: inputs, targets: targets, artifacts: artifacts, problems: problems,
-                                    counts: counts, timings: timings)
+                                    counts: counts, probes: probes, notes: notes, suppressed: suppressed, timings: timings)
         r.recount()
         return r
     }
