@@ -30,6 +30,9 @@ public struct TargetVerdict: Sendable, Hashable, Codable {
     /// On an image target, after the probes ran: "confirmed" or "contradicted" by musl's real
     /// loader (`--list`), or "not-run".
     public var loaderProbe: String?
+    /// Why this verdict does not fail the run although it is at or above --fail-on: "baseline"
+    /// (known in the --baseline file) or an ignore's reason.
+    public var excused: String?
 
     public struct LoadedEntry: Sendable, Hashable, Codable {
         public var name: String
@@ -426,7 +429,7 @@ public final class Analyzer: Sendable {
             let glibc = data.glibc[symbol]
             var origin = ""
             if let g = glibc, let v = g.introduced {
-                origin = "\(symbol): in glibc's \(g.library) since GLIBC_\(v); "
+                origin = "\(symbol): in glibc's \(g.library) since \(v.hasPrefix("GLIBC_") ? v : "GLIBC_" + v); "
                 let musl = target.muslVersion.flatMap { g.musl[$0] }
                 if musl == "no" || musl == nil {
                     origin += g.gcompat ? "musl lacks it, gcompat provides it. " : "no musl and no gcompat provides it. "

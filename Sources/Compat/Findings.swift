@@ -80,3 +80,13 @@ extension CompatData {
                        fix: fix, artifact: artifact, target: target, object: object, detail: detail)
     }
 }
+
+/// Ids of findings that the probe runner and the report produce (the analyser's ids are in its code).
+public enum FindingID {
+    /// The real loader contradicts the static verdict.
+    public static let loaderContradiction = "MC150"
+    /// The loader probe could not check an artifact.
+    public static let loaderProbeFailed = "MC151"
+    /// A user probe failed.
+    public static let userProbeFailed = "MC152"
+}

@@ -11,7 +11,7 @@ public struct LoaderListing: Codable, Sendable, Hashable {
     public var unsupportedRelocations: [String] = []
     /// initial-exec TLS and other error lines.
     public var otherErrors: [String] = []
-    /// The "\tname => path" lines.
+    /// The "\tname => path" lines, without the load address (it changes from run to run).
     public var loaded: [String] = []
     /// The loader's exit status (127 after errors).
     public var status: Int
@@ -25,7 +25,12 @@ public struct LoaderListing: Codable, Sendable, Hashable {
         var r = LoaderListing(status: status)
         var libs = Set<String>(), syms = Set<String>(), relocs = Set<String>()
         for line in stdout.split(separator: "\n") where line.hasPrefix("\t") {
-            r.loaded.append(line.trimmingCharacters(in: .whitespaces))
+            var entry = line.trimmingCharacters(in: .whitespaces)
+            // "libc.so => /lib/ld-musl-x86_64.so.1 (0x7f264aa33000)"
+            if entry.hasSuffix(")"), let open = entry.range(of: " (0x", options: .backwards) {
+                entry = String(entry[..<open.lowerBound])
+            }
+            r.loaded.append(entry)
         }
         for line in stderr.split(separator: "\n") {
             if line.hasPrefix("Error loading shared library ") {

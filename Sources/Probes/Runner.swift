@@ -33,7 +33,7 @@ public struct ProbeOutcome: Codable, Sendable, Hashable {
     public var status: Status
     public var values: [String: ProbeManifest.Value]
     public var error: String?
-    public var milliseconds: Int
+    public var milliseconds: Int?
 }
 
 /// A program started in the image with `--version` (--exec-smoke).
@@ -455,5 +455,37 @@ public struct ProbeRunner: Sendable {
             }
         }
         return value.description
+    }
+}
+
+extension ImageProbeReport {
+    /// Units of measured durations: values that change from run to run.
+    static let timingUnits: Set<String> = ["ns", "us", "ms", "s"]
+
+    /// The report without what varies between two runs on the same inputs: durations (each
+    /// probe's milliseconds, and fields measured in time units), so that reports compare byte
+    /// for byte. Notes are sorted and deduplicated.
+    public func withoutTimings(catalog: ProbeCatalog?) -> ImageProbeReport {
+        var r = self
+        func timed(_ probe: String, _ field: String) -> Bool {
+            // Durations a probe reports beyond its declared fields, by their name.
+            if ["_ms", "_ns", "_us", "_ns_per_op"].contains(where: { field.hasSuffix($0) }) { return true }
+            guard let unit = catalog?.probe(probe)?.fields.first(where: { $0.name == field })?.unit else { return false }
+            return Self.timingUnits.contains(unit)
+        }
+        func strip(_ outcomes: [ProbeOutcome]) -> [ProbeOutcome] {
+            outcomes.map { o in
+                var o = o
+                o.milliseconds = nil
+                for key in o.values.keys where timed(o.id, key) { o.values.removeValue(forKey: key) }
+                return o
+            }
+        }
+        r.probes = strip(r.probes)
+        r.baselineProbes = strip(r.baselineProbes)
+        r.comparisons = r.comparisons.filter { !timed($0.probe, $0.field) }
+        r.userProbes = r.userProbes.map { var u = $0; u.milliseconds = nil; return u }
+        r.notes = Array(Set(r.notes)).sorted()
+        return r
     }
 }

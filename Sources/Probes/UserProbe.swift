@@ -86,5 +86,5 @@ public struct UserProbeOutcome: Codable, Sendable, Hashable {
     public var exitCode: Int?
     public var stdout: String
     public var stderr: String
-    public var milliseconds: Int
+    public var milliseconds: Int?
 }

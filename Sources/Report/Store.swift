@@ -11,6 +11,10 @@ public struct ArtifactSummary: Sendable, Hashable {
     public var verdicts: [String: Verdict]
     /// severity → number of findings.
     public var findings: [Severity: Int]
+    /// Targets whose verdict is excused by the baseline or an ignore.
+    public var excused: Set<String>
+    /// Whether the real loader contradicted the static verdict (MC150) on some image.
+    public var contradicted: Bool
 }
 
 /// A report as renderers read it: the small parts in memory, artifacts one at a time in path order.
@@ -49,6 +53,8 @@ extension ArtifactSummary {
         var f: [Severity: Int] = [:]
         for x in a.findings { f[x.severity, default: 0] += 1 }
         findings = f
+        excused = Set(a.verdicts.filter { $0.excused != nil }.map(\.target))
+        contradicted = a.findings.contains { $0.id == FindingID.loaderContradiction }
     }
 }
 
@@ -154,8 +160,16 @@ public struct StoredReport: ReportView {
                 targets: [CompatibilityReport.TargetInfo], problems: [Finding], counts: CompatibilityReport.Counts,
                 probes: [ImageProbeReport] = [], notes: [String] = [], suppressed: [CompatibilityReport.Suppressed] = [],
                 timings: CompatibilityReport.Timings? = nil) {
+        self.init(store: store, entries: store.sortedEntries, tool: tool, inputs: inputs, targets: targets, problems: problems,
+                  counts: counts, probes: probes, notes: notes, suppressed: suppressed, timings: timings)
+    }
+
+    init(store: ArtifactStore, entries: [ArtifactStore.Entry], tool: CompatibilityReport.Tool, inputs: CompatibilityReport.Inputs,
+         targets: [CompatibilityReport.TargetInfo], problems: [Finding], counts: CompatibilityReport.Counts,
+         probes: [ImageProbeReport], notes: [String], suppressed: [CompatibilityReport.Suppressed],
+         timings: CompatibilityReport.Timings?) {
         self.store = store
-        self.entries = store.sortedEntries
+        self.entries = entries
         self.summaries = entries.map(\.summary)
         self.tool = tool
         self.inputs = inputs
@@ -164,7 +178,7 @@ public struct StoredReport: ReportView {
         self.timings = timings
         self.probes = probes
         self.notes = notes
-        self.suppressed = suppressed
+        self.suppressed = suppressed.sorted { ($0.artifact, $0.target ?? "", $0.id, $0.subject ?? "") < ($1.artifact, $1.target ?? "", $1.id, $1.subject ?? "") }
         var c = counts
         c.artifacts = entries.count
         var verdicts: [String: [String: Int]] = [:]
@@ -197,4 +211,34 @@ public struct StoredReport: ReportView {
         r.recount()
         return r
     }
+}
+
+extension StoredReport {
+    /// The same report with its parts replaced (the counts follow).
+    func rebuilt(entries: [ArtifactStore.Entry]? = nil) -> StoredReport {
+        StoredReport(store: store, entries: entries ?? self.entries, tool: tool, inputs: inputs, targets: targets, problems: problems,
+                     counts: counts, probes: probes, notes: notes, suppressed: suppressed, timings: timings)
+    }
+
+    /// The report over the artifacts `keep` accepts (one shard of a split run).
+    public func filtered(_ keep: (ArtifactSummary) -> Bool) -> StoredReport {
+        rebuilt(entries: entries.filter { keep($0.summary) })
+    }
+
+    /// Passes every artifact through `change`; those it returns changed are stored again.
+    public func updating(_ change: (ArtifactAnalysis) throws -> ArtifactAnalysis?) throws -> StoredReport {
+        var changed = false
+        for i in entries.indices {
+            if let new = try change(try artifact(at: i)) {
+                try store.add(new)
+                changed = true
+            }
+        }
+        guard changed else { return self }
+        let current = Dictionary(uniqueKeysWithValues: store.sortedEntries.map { ($0.summary.path, $0) })
+        return rebuilt(entries: entries.map { current[$0.summary.path] ?? $0 })
+    }
+
+    /// Recounts after problems, probes, notes or suppressed findings changed.
+    public func recounted() -> StoredReport { rebuilt() }
 }

@@ -1,15 +1,19 @@
 import Compat
 import Foundation
+import Probes
 
 /// The report for a person: grouped by archive (or directory), worst first, one summary line.
 public struct TextRenderer {
     public var color: Bool
     /// Show note-level findings too.
     public var verbose: Bool
+    /// For the probes' field labels.
+    public var catalog: ProbeCatalog?
 
-    public init(color: Bool, verbose: Bool = false) {
+    public init(color: Bool, verbose: Bool = false, catalog: ProbeCatalog? = nil) {
         self.color = color
         self.verbose = verbose
+        self.catalog = catalog
     }
 
     enum Style: String {
@@ -90,9 +94,36 @@ public struct TextRenderer {
                 out.append("  " + paint(p.id, style(for: p.severity)) + " " + p.message)
             }
         }
+        if !report.probes.isEmpty {
+            out.append("")
+            out.append(paint("probes:", .bold))
+            out.append(ProbeTextRenderer(color: color).render(report.probes, catalog: catalog)
+                .split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "  " + $0 }.joined(separator: "\n"))
+        }
+        if !report.suppressed.isEmpty {
+            var reasons: [String: Int] = [:]
+            for s in report.suppressed { reasons[s.reason, default: 0] += 1 }
+            out.append("")
+            out.append("suppressed: " + reasons.sorted { $0.key < $1.key }.map { "\($0.value) by \($0.key == "baseline" ? "the baseline" : "ignore (\($0.key))")" }.joined(separator: ", "))
+        }
+        for n in report.notes { out.append(paint("note: ", .bold) + n) }
         out.append("")
         out.append(summary(report))
+        out.append(result(report))
         try emit(out.joined(separator: "\n") + "\n")
+    }
+
+    /// The gate's verdict on the run, one line.
+    public func result(_ report: any ReportView) -> String {
+        guard let gate = Gate(failOn: report.inputs.failOn) else { return "" }
+        let failures = gate.failures(report)
+        if gate.threshold == nil { return paint("Result:", .bold) + " not gated (--fail-on never)" }
+        if failures.isEmpty { return paint("Result:", .bold) + " " + paint("pass", .green) + " — nothing at or above \(report.inputs.failOn)" }
+        let artifacts = Set(failures.map(\.artifact)).count
+        var why: [String: Int] = [:]
+        for f in failures { why[f.reason, default: 0] += 1 }
+        let detail = why.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+        return paint("Result:", .bold) + " " + paint("fail", .red) + " — \(artifacts) artifact\(artifacts == 1 ? "" : "s") at or above \(report.inputs.failOn) (\(detail))"
     }
 
     func style(for severity: Severity) -> Style {
@@ -121,6 +152,12 @@ public struct TextRenderer {
             let short = by.hasPrefix(group + "!") ? String(by.dropFirst(group.count + 1)) : (by.hasPrefix(group + "/") ? String(by.dropFirst(group.count + 1)) : by)
             facts.append("as loaded by \(short)")
         }
+        let probes = a.verdicts.compactMap { v in
+            v.loaderProbe.map { report.targets.count == 1 ? "musl's loader: \($0)" : "musl's loader in \(v.target): \($0)" }
+        }
+        facts.append(contentsOf: probes)
+        let excused = a.verdicts.compactMap { v in v.excused.map { "excused on \(v.target): \($0)" } }
+        facts.append(contentsOf: excused)
         let label = (symbol(for: worst) + " " + worst.rawValue).padding(toLength: 16, withPad: " ", startingAt: 0)
         lines.append("  " + paint(label, style(for: worst)) + " " + relative + paint("  " + facts.joined(separator: ", "), .dim))
         // Per-target verdicts when they differ.

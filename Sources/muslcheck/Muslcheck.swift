@@ -12,7 +12,7 @@ struct Muslcheck: ParsableCommand {
         2 usage or configuration error; 3 container engine or environment error.
         """,
         version: MuslcheckVersion.current,
-        subcommands: [Scan.self, Probe.self, Inspect.self, Targets.self]
+        subcommands: [Check.self, Scan.self, Probe.self, Inspect.self, Targets.self, ReportCommand.self, Init.self]
     )
 
     /// Parses, runs, and maps errors to muslcheck's documented exit codes (usage errors: 2).
@@ -55,4 +55,6 @@ enum MuslcheckExit: Int32 {
 
 enum MuslcheckVersion {
     static let current = "0.1.0"
+    /// The README, whose "Findings" table has an anchor per finding id (SARIF rules' helpUri).
+    static let readmeURL = "https://github.com/muslcheck/muslcheck/blob/main/README.md"
 }

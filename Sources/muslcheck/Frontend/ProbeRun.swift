@@ -24,6 +24,10 @@ struct ProbeRun {
     var muslCompiler: String?
     var cacheDir: String?
     var runID = "p" + UUID().uuidString.prefix(8).lowercased()
+    /// Only the artifacts whose display path this accepts go to the loader probe (a shard).
+    var include: (@Sendable (String) -> Bool)?
+    /// Images already read as targets (check reads them for the static analysis).
+    var preparedTargets: [String: ImageExport.Result] = [:]
     var log: @Sendable (String) -> Void = { _ in }
 
     struct Output: Codable {
@@ -36,6 +40,15 @@ struct ProbeRun {
     struct Result {
         var output: Output
         var environmentErrors: [String]
+        /// Artifacts the loader probe could not run on, and why.
+        var skipped: [String: String] = [:]
+    }
+
+    struct Prepared {
+        var artifacts: [LoaderProbeArtifact] = []
+        var mounts: [(host: String, container: String)] = []
+        var notes: [String] = []
+        var skipped: [String: String] = [:]
     }
 
     /// The probes built for musl (nil when there is no musl compiler) and for the host.
@@ -69,7 +82,7 @@ struct ProbeRun {
 
     /// The scanned artifacts, each mounted (a file or folder on disk) or staged (an archive's ELF
     /// members, written to a private folder that is removed afterwards) in the container.
-    func prepareArtifacts(data: CompatData, staging: URL) -> (artifacts: [LoaderProbeArtifact], mounts: [(host: String, container: String)], notes: [String]) {
+    func prepareArtifacts(data: CompatData, staging: URL) -> Prepared {
         final class Box: @unchecked Sendable {
             var batches: [ArtifactBatch] = []
             var problems: [ScanProblem] = []
@@ -85,6 +98,7 @@ struct ProbeRun {
             box.lock.unlock()
         }
         var notes = box.problems.map { "\($0.path): \($0.message)" }
+        var skipped: [String: String] = [:]
         var mounts: [(host: String, container: String)] = []
         var map: [(container: String, host: String)] = []
         for (i, p) in paths.enumerated() {
@@ -100,11 +114,12 @@ struct ProbeRun {
         var artifacts: [LoaderProbeArtifact] = []
         var staged: [String: String] = [:]  // archive → container folder
         for batch in box.batches {
-            for item in batch.items {
+            for item in batch.items where include?(item.displayPath) ?? true {
                 var containerPath: String
                 if let archive = batch.archive {
                     guard !archive.contains("!") else {
                         notes.append("\(item.displayPath): a member of a nested archive; the loader probe skips it")
+                        skipped[item.displayPath] = "a member of a nested archive, which the loader probe does not stage"
                         continue
                     }
                     if staged[archive] == nil {
@@ -119,7 +134,10 @@ struct ProbeRun {
                             staged[archive] = ""
                         }
                     }
-                    guard let folder = staged[archive], !folder.isEmpty else { continue }
+                    guard let folder = staged[archive], !folder.isEmpty else {
+                        skipped[item.displayPath] = "its archive could not be staged for the loader probe"
+                        continue
+                    }
                     containerPath = folder + "/" + item.treePath
                 } else {
                     let abs = URL(fileURLWithPath: item.treePath).standardizedFileURL.path
@@ -137,7 +155,7 @@ struct ProbeRun {
         // Every artifact's tree knows every mount (a dependency may be in another one).
         let tree = RemappedTree(name: "container", map: map)
         for i in artifacts.indices { artifacts[i].tree = tree }
-        return (artifacts.sorted { $0.display < $1.display }, mounts, notes)
+        return Prepared(artifacts: artifacts.sorted { $0.display < $1.display }, mounts: mounts, notes: notes, skipped: skipped)
     }
 
     func run() throws -> Result {
@@ -167,8 +185,7 @@ struct ProbeRun {
 
         let staging = try ProbeRunner.stagingDirectory()
         defer { try? FileManager.default.removeItem(at: staging) }
-        let prepared: (artifacts: [LoaderProbeArtifact], mounts: [(host: String, container: String)], notes: [String])
-            = paths.isEmpty ? ([], [], []) : prepareArtifacts(data: data, staging: staging)
+        let prepared = paths.isEmpty ? Prepared() : prepareArtifacts(data: data, staging: staging)
 
         var runner = ProbeRunner(catalog: catalog, musl: built.musl, glibc: built.glibc, engine: engine, runID: runID)
         runner.sandbox = sandbox
@@ -198,13 +215,18 @@ struct ProbeRun {
         let log = self.log
         let notes = prepared.notes
         let configuredRunner = runner
+        let preparedTargets = self.preparedTargets
         let probeImage: @Sendable (Int, String) -> Void = { index, image in
                 var target: Target? = nil
                 var imageID: String? = nil
                 var digest: String? = nil
                 // The image as a target (streamed export), for the loader probe's expectations;
                 // without artifacts only its identity is needed.
-                if artifacts.isEmpty {
+                if let e = preparedTargets[image] {
+                    target = e.target
+                    imageID = e.imageID
+                    digest = e.digest
+                } else if artifacts.isEmpty {
                     do throws(EngineError) {
                         try engine.ensureImage(image, pull: pull)
                         let identity = engine.imageIdentity(image)
@@ -256,6 +278,6 @@ struct ProbeRun {
         if let m = built.musl { compilers["musl"] = "\(m.toolchain.compiler) (\(m.toolchain.version))" }
         if let g = built.glibc { compilers["host"] = "\(g.toolchain.compiler) (\(g.toolchain.version))" }
         let output = Output(runID: runID, compilers: compilers, images: reports.items.map { $0! })
-        return Result(output: output, environmentErrors: reports.errors)
+        return Result(output: output, environmentErrors: reports.errors, skipped: prepared.skipped)
     }
 }

@@ -26,14 +26,21 @@ struct ScanRun {
     var jobs = ProcessInfo.processInfo.activeProcessorCount
     var failOn = "incompatible"
     var progress: Progress?
-    /// The images' own files are artifacts too (scan, check); false: the images are targets only.
+    /// The images' own files are artifacts too (scan); false: the images are targets only (check).
     var imageArtifacts = true
+    /// An image that cannot be read is replaced by the bundled profile of the same name, or the
+    /// default profile (check: the static analysis still runs).
+    var imageFallback = false
 
     struct Result {
         var report: StoredReport
         /// Engine or environment errors (exit 3), static results still in the report.
         var environmentErrors: [String]
         var scanSeconds: Double
+        /// The images read as targets (for the probes' expectations).
+        var imageTargets: [String: ImageExport.Result] = [:]
+        /// Sentences for the report's notes.
+        var notes: [String] = []
     }
 
     /// Collects analyses and problems from worker threads.
@@ -67,6 +74,8 @@ struct ScanRun {
         let data: CompatData
         do { data = try CompatData.shared() } catch { throw RunError(code: .environment, description: "\(error)") }
         var environmentErrors: [String] = []
+        var notes: [String] = []
+        var imageTargets: [String: ImageExport.Result] = [:]
         var targets: [Target] = []
         var targetInfos: [CompatibilityReport.TargetInfo] = []
 
@@ -119,12 +128,22 @@ struct ScanRun {
                     }
                     switch result {
                     case .success(let image):
+                        imageTargets[ref] = image
                         targets.append(image.target)
                         targetInfos.append(.init(name: ref, kind: "image", musl: image.target.muslVersion, gcompat: image.target.hasGcompat,
                                                  imageID: image.imageID, digest: image.digest))
                     case .failure(let error):
                         environmentErrors.append("--image \(ref): \(error.message)")
                     }
+                }
+            }
+            if imageFallback {
+                for ref in images where imageTargets[ref] == nil {
+                    let name = Self.profileName(for: ref, data: data)
+                    guard !targets.contains(where: { $0.name == name }), let t = try? Target.profile(name, data: data) else { continue }
+                    targets.append(t)
+                    targetInfos.append(.init(name: t.name, kind: "profile", musl: t.muslVersion, gcompat: t.hasGcompat))
+                    notes.append("image \(ref) could not be read: checked against the bundled profile \(name) instead")
                 }
             }
         }
@@ -184,7 +203,25 @@ struct ScanRun {
             store: store, tool: .init(version: MuslcheckVersion.current),
             inputs: .init(paths: paths, images: images, targets: profileNames, sysroots: sysroots, failOn: failOn),
             targets: targetInfos, problems: problems, counts: reportCounts)
-        return Result(report: report, environmentErrors: environmentErrors, scanSeconds: Date().timeIntervalSince(started))
+        return Result(report: report, environmentErrors: environmentErrors, scanSeconds: Date().timeIntervalSince(started),
+                      imageTargets: imageTargets, notes: notes)
+    }
+
+    /// The bundled profile that stands for an image: alpine:3.20 (or docker.io/library/alpine:3.20.3)
+    /// → alpine:3.20; anything else → the default profile.
+    static func profileName(for ref: String, data: CompatData) -> String {
+        var name = ref
+        for prefix in ["docker.io/library/", "docker.io/", "library/"] where name.hasPrefix(prefix) { name.removeFirst(prefix.count) }
+        if let at = name.firstIndex(of: "@") { name = String(name[..<at]) }
+        let names = Set(data.targets.profiles.map(\.name))
+        if names.contains(name) { return name }
+        // alpine:3.20.3 → alpine:3.20
+        let parts = name.split(separator: ".")
+        if parts.count > 2 {
+            let short = parts.prefix(2).joined(separator: ".")
+            if names.contains(short) { return short }
+        }
+        return data.targets.default
     }
 
     /// Analyses the ELF members of one archive or image. A library that failed on missing

@@ -1,0 +1,58 @@
+import Compat
+import Foundation
+
+/// GitHub Actions workflow commands: an `::error` annotation per error finding of an artifact
+/// that fails the run, a `::warning` per other error or warning (the same finding on several
+/// targets once), at the file (an archive member at its archive), and a closing `::notice`
+/// with the summary.
+public struct GitHubRenderer {
+    public init() {}
+
+    public func render(_ report: any ReportView) throws -> String {
+        var out = ""
+        // An error annotation for what fails the run; what does not (an error on an artifact
+        // below --fail-on) is a warning.
+        let gate = Gate(failOn: report.inputs.failOn) ?? Gate(threshold: .incompatible)
+        let failing = Set(gate.failures(report).map(\.artifact))
+        func emit(_ findings: [Finding]) {
+            var groups: [String: (Finding, [String])] = [:]
+            var order: [String] = []
+            for f in findings where f.severity >= .warning {
+                let key = [f.id, f.artifact, f.message].joined(separator: "\u{0}")
+                if groups[key] == nil { order.append(key); groups[key] = (f, []) }
+                if let t = f.target { groups[key]!.1.append(t) }
+            }
+            for key in order {
+                let (f, targets) = groups[key]!
+                var file = f.artifact
+                var message = f.message
+                if let bang = f.artifact.firstIndex(of: "!") {
+                    file = String(f.artifact[..<bang])
+                    message = "In \(f.artifact[f.artifact.index(after: bang)...]): " + message
+                }
+                if file.hasPrefix("./") { file.removeFirst(2) }
+                let title = "\(f.id) \(f.rule)" + (targets.isEmpty ? "" : " on " + targets.joined(separator: ", "))
+                let command = f.severity == .error && failing.contains(f.artifact) ? "error" : "warning"
+                var props = f.id == FindingID.userProbeFailed ? "" : "file=\(Self.property(file)),line=1,"
+                props += "title=\(Self.property(title))"
+                out += "::\(command) \(props)::\(Self.data(message + "\nfix: " + f.fix))\n"
+            }
+        }
+        try report.forEachArtifact { emit($0.findings) }
+        emit(report.problems)
+        for p in report.probes { if let e = p.error { out += "::error title=\(Self.property("muslcheck probes on \(p.image)"))::\(Self.data(e))\n" } }
+        let text = TextRenderer(color: false)
+        out += "::notice title=muslcheck::\(Self.data(text.summary(report) + "\n" + text.result(report)))\n"
+        return out
+    }
+
+    /// A command's message: %, CR and LF escaped.
+    static func data(_ s: String) -> String {
+        s.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "\r", with: "%0D").replacingOccurrences(of: "\n", with: "%0A")
+    }
+
+    /// A command's property value: also ':' and ','.
+    static func property(_ s: String) -> String {
+        data(s).replacingOccurrences(of: ":", with: "%3A").replacingOccurrences(of: ",", with: "%2C")
+    }
+}

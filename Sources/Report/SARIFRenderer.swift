@@ -1,0 +1,203 @@
+import Compat
+import Foundation
+
+/// SARIF 2.1.0 for code scanning: one rule per finding id (help text, a help URI into the
+/// README), one result per finding (the same finding on several targets once), located at the
+/// file relative to the directory muslcheck ran in or to the scanned root; an archive member is
+/// located at its archive, the member named in the message.
+public struct SARIFRenderer {
+    public var rules: [CompatData.RuleSpec]
+    /// The README's address; rules link to its anchors (#mc101).
+    public var readme: String
+    /// Relative artifact paths are relative to this directory (SRCROOT).
+    public var workingDirectory: String
+
+    public init(rules: [CompatData.RuleSpec], readme: String, workingDirectory: String) {
+        self.rules = rules
+        self.readme = readme
+        self.workingDirectory = workingDirectory
+    }
+
+    struct Log: Encodable {
+        var schema = "https://json.schemastore.org/sarif-2.1.0.json"
+        var version = "2.1.0"
+        var runs: [Run]
+        enum CodingKeys: String, CodingKey { case schema = "$schema", version, runs }
+    }
+    struct Run: Encodable {
+        var tool: Tool
+        var automationDetails: AutomationDetails
+        var originalUriBaseIds: [String: ArtifactLocation]
+        var results: [Result]
+        var invocations: [Invocation]
+        var columnKind = "unicodeCodePoints"
+    }
+    struct AutomationDetails: Encodable { var id: String }
+    struct Tool: Encodable { var driver: Driver }
+    struct Driver: Encodable {
+        var name = "muslcheck"
+        var version: String
+        var semanticVersion: String
+        var informationUri: String
+        var rules: [Rule]
+    }
+    struct Text: Encodable { var text: String; var markdown: String? = nil }
+    struct Rule: Encodable {
+        var id: String
+        var name: String
+        var shortDescription: Text
+        var fullDescription: Text
+        var help: Text
+        var helpUri: String
+        var defaultConfiguration: Configuration
+        var properties: RuleProperties
+    }
+    struct Configuration: Encodable { var level: String }
+    struct RuleProperties: Encodable { var tags: [String]; var precision: String }
+    struct ArtifactLocation: Encodable { var uri: String; var uriBaseId: String? = nil }
+    struct Region: Encodable { var startLine: Int }
+    struct PhysicalLocation: Encodable { var artifactLocation: ArtifactLocation; var region: Region }
+    struct LogicalLocation: Encodable { var name: String; var kind: String }
+    struct Location: Encodable {
+        var physicalLocation: PhysicalLocation?
+        var logicalLocations: [LogicalLocation]?
+    }
+    struct Result: Encodable {
+        var ruleId: String
+        var ruleIndex: Int
+        var level: String
+        var message: Text
+        var locations: [Location]
+        var partialFingerprints: [String: String]
+        var properties: ResultProperties
+    }
+    struct ResultProperties: Encodable {
+        var artifact: String
+        var member: String?
+        var targets: [String]
+        var subject: String?
+        var fix: String
+    }
+    struct Invocation: Encodable {
+        var executionSuccessful: Bool
+        var toolExecutionNotifications: [Notification]
+    }
+    struct Notification: Encodable { var level: String; var message: Text }
+
+    static func level(_ s: Severity) -> String {
+        switch s {
+        case .error: "error"
+        case .warning: "warning"
+        case .note: "note"
+        }
+    }
+
+    /// Where a display path lives: a base id and a relative URI, or an absolute file URI.
+    struct Locator {
+        var bases: [(id: String, root: String)]
+        init(report: any ReportView, workingDirectory: String) {
+            var bases: [(String, String)] = [("SRCROOT", Self.normalize(workingDirectory))]
+            var n = 0
+            for p in report.inputs.paths {
+                let abs = Self.absolute(p, cwd: workingDirectory)
+                var isDir: ObjCBool = false
+                let root = FileManager.default.fileExists(atPath: abs, isDirectory: &isDir) && !isDir.boolValue
+                    ? (abs as NSString).deletingLastPathComponent : abs
+                if bases.contains(where: { root == $0.1 || root.hasPrefix($0.1 == "/" ? "/" : $0.1 + "/") }) { continue }
+                n += 1
+                bases.append(("ROOT\(n)", root))
+            }
+            self.bases = bases
+        }
+        static func normalize(_ p: String) -> String { URL(fileURLWithPath: p).standardizedFileURL.path }
+        static func absolute(_ p: String, cwd: String) -> String { normalize(p.hasPrefix("/") ? p : cwd + "/" + p) }
+
+        func locate(_ path: String, cwd: String) -> ArtifactLocation {
+            let abs = Self.absolute(path, cwd: cwd)
+            for (id, root) in bases {
+                let prefix = root == "/" ? "/" : root + "/"
+                if abs.hasPrefix(prefix) { return ArtifactLocation(uri: Self.encode(String(abs.dropFirst(prefix.count))), uriBaseId: id) }
+            }
+            return ArtifactLocation(uri: "file://" + Self.encode(abs))
+        }
+        static func encode(_ p: String) -> String {
+            var allowed = CharacterSet.urlPathAllowed
+            allowed.remove(charactersIn: ";")
+            return p.addingPercentEncoding(withAllowedCharacters: allowed) ?? p
+        }
+        var originalUriBaseIds: [String: ArtifactLocation] {
+            Dictionary(uniqueKeysWithValues: bases.map { ($0.id, ArtifactLocation(uri: "file://" + Self.encode($0.root == "/" ? "/" : $0.root + "/"))) })
+        }
+    }
+
+    public func render(_ report: any ReportView) throws -> Data {
+        let index = Dictionary(uniqueKeysWithValues: rules.enumerated().map { ($1.id, $0) })
+        let anchor = { (id: String) in "\(readme)#\(id.lowercased())" }
+        let sarifRules = rules.map { r in
+            Rule(id: r.id, name: r.name, shortDescription: Text(text: r.title), fullDescription: Text(text: r.help),
+                 help: Text(text: r.help, markdown: "**\(r.title)**\n\n\(r.help)\n\n[\(r.id) in the muslcheck README](\(anchor(r.id)))"),
+                 helpUri: anchor(r.id), defaultConfiguration: Configuration(level: Self.level(r.severity)),
+                 properties: RuleProperties(tags: ["musl", "portability", r.name], precision: "very-high"))
+        }
+        let locator = Locator(report: report, workingDirectory: workingDirectory)
+        var results: [Result] = []
+
+        func add(_ findings: [Finding]) {
+            // One result per finding; the same on several targets once.
+            var groups: [String: (Finding, [String])] = [:]
+            var order: [String] = []
+            for f in findings {
+                let key = [f.id, f.artifact, f.subject ?? "", f.message].joined(separator: "\u{0}")
+                if groups[key] == nil { order.append(key); groups[key] = (f, []) }
+                if let t = f.target { groups[key]!.1.append(t) }
+            }
+            for key in order {
+                let (f, targets) = groups[key]!
+                var member: String? = nil
+                var file = f.artifact
+                if let bang = f.artifact.firstIndex(of: "!") {
+                    file = String(f.artifact[..<bang])
+                    member = String(f.artifact[f.artifact.index(after: bang)...])
+                }
+                var text = f.message
+                if let member { text = "In \(member): " + text }
+                if !targets.isEmpty { text += " [" + targets.joined(separator: ", ") + "]" }
+                text += " Fix: " + f.fix
+                let location: Location
+                if f.id == FindingID.userProbeFailed {
+                    location = Location(physicalLocation: nil, logicalLocations: [LogicalLocation(name: f.artifact, kind: "module")])
+                } else {
+                    location = Location(physicalLocation: PhysicalLocation(artifactLocation: locator.locate(file, cwd: workingDirectory),
+                                                                          region: Region(startLine: 1)), logicalLocations: nil)
+                }
+                let fingerprint = fnv([f.id, f.artifact, f.subject ?? f.message].joined(separator: "\u{0}"))
+                results.append(Result(ruleId: f.id, ruleIndex: index[f.id] ?? -1, level: Self.level(f.severity),
+                                      message: Text(text: text), locations: [location],
+                                      partialFingerprints: ["muslcheckFinding/v1": fingerprint],
+                                      properties: ResultProperties(artifact: f.artifact, member: member, targets: targets,
+                                                                   subject: f.subject, fix: f.fix)))
+            }
+        }
+        try report.forEachArtifact { add($0.findings) }
+        add(report.problems)
+        results.removeAll { $0.ruleIndex < 0 }
+
+        var notifications = report.notes.map { Notification(level: "note", message: Text(text: $0)) }
+        for p in report.probes { if let e = p.error { notifications.append(Notification(level: "error", message: Text(text: "\(p.image): \(e)"))) } }
+        let id = "muslcheck/" + report.targets.map(\.name).joined(separator: ",") + (report.inputs.shard.map { "/shard-" + $0.replacingOccurrences(of: "/", with: "-of-") } ?? "") + "/"
+        let run = Run(tool: Tool(driver: Driver(version: report.tool.version, semanticVersion: report.tool.version, informationUri: readme, rules: sarifRules)),
+                      automationDetails: AutomationDetails(id: id),
+                      originalUriBaseIds: locator.originalUriBaseIds, results: results,
+                      invocations: [Invocation(executionSuccessful: report.probes.allSatisfy { $0.error == nil },
+                                               toolExecutionNotifications: notifications)])
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(Log(runs: [run])) + Data("\n".utf8)
+    }
+
+    func fnv(_ s: String) -> String {
+        var h: UInt64 = 0xcbf29ce484222325
+        for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100000001b3 }
+        return String(format: "%016llx", h)
+    }
+}

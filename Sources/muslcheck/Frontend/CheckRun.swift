@@ -1,0 +1,223 @@
+import Compat
+import Config
+import Engine
+import Foundation
+import Probes
+import Report
+
+/// The main job: scan, analyse against every target, run the probes in every image when an
+/// engine answers, fold the probes' results into the verdicts, apply ignores and the baseline,
+/// and judge the run against --fail-on.
+struct CheckRun {
+    var scan = ScanRun()
+    /// Run the probes in the images (false: --static-only).
+    var runProbes = true
+    var probeIDs: [String]?
+    var baselineImage: Probes.Baseline?
+    var execSmoke = false
+    var userProbes: [UserProbe] = []
+    var sandbox = Sandbox()
+    var probeTimeout: TimeInterval?
+    var muslCompiler: String?
+    var cacheDir: String?
+    /// 1-based shard index and shard count.
+    var shard: (index: Int, count: Int)?
+    var suppression = Suppression(ignores: [], baseline: nil)
+    var gate = Gate(threshold: .incompatible)
+    /// Keep durations in the report (they change from run to run).
+    var timings = false
+    /// Progress lines (on a terminal).
+    var log: @Sendable (String) -> Void = { _ in }
+
+    struct Result {
+        var report: StoredReport
+        /// Engine or environment errors (exit 3); the static results are in the report.
+        var environmentErrors: [String]
+        var failures: [Gate.Failure]
+    }
+
+    func run() throws -> Result {
+        let started = Date()
+        let data: CompatData
+        do { data = try CompatData.shared() } catch { throw RunError(code: .environment, description: "\(error)") }
+        var scan = self.scan
+        scan.imageArtifacts = false
+        scan.imageFallback = true
+        var notes: [String] = []
+        var environmentErrors: [String] = []
+
+        // Without an engine the images' bundled profiles stand in for them.
+        var engine: ContainerEngine? = nil
+        if !scan.images.isEmpty {
+            switch scan.makeEngine() {
+            case .success(let e): engine = e
+            case .failure(let error):
+                let stand = scan.images.map { ScanRun.profileName(for: $0, data: data) }
+                notes.append("no container engine answers (\(error.message)): only static analysis ran, against the bundled profile"
+                             + "\(Set(stand).count == 1 ? "" : "s") \(Array(Set(stand)).sorted().joined(separator: ", ")) in place of "
+                             + scan.images.joined(separator: ", "))
+                environmentErrors.append("\(scan.engineKind.rawValue): \(error.message)")
+                for name in stand where !scan.targetNames.contains(name) { scan.targetNames.append(name) }
+                scan.images = []
+            }
+        } else if runProbes {
+            notes.append("no image given: only static analysis ran; give --image (for example --image alpine:3.22) to run the probes and musl's own loader in the image")
+        }
+
+        let scanned = try scan.run()
+        environmentErrors += scanned.environmentErrors
+        notes += scanned.notes
+        var report = scanned.report
+        let probeStart = Date()
+
+        // A shard keeps every artifact of its share of top-level files and archives.
+        var inShard: @Sendable (String) -> Bool = { _ in true }
+        if let shard {
+            let keys = Set(report.summaries.map { Self.shardKey($0.path) } + report.problems.map { Self.shardKey($0.artifact) }).sorted()
+            var mine: Set<String> = []
+            for (i, k) in keys.enumerated() where i % shard.count == shard.index - 1 { mine.insert(k) }
+            let chosen = mine
+            inShard = { chosen.contains(Self.shardKey($0)) }
+            report = report.filtered { inShard($0.path) }
+            report.problems = report.problems.filter { inShard($0.artifact) }
+            report.inputs.shard = "\(shard.index)/\(shard.count)"
+        }
+
+        // Probes in the images the scan could read.
+        let images = scan.images.filter { scanned.imageTargets[$0] != nil }
+        if runProbes, let engine, !images.isEmpty {
+            var probe = ProbeRun()
+            probe.images = images
+            probe.paths = scan.paths
+            probe.include = inShard
+            probe.preparedTargets = scanned.imageTargets
+            probe.engineKind = engine.kind
+            probe.context = scan.context
+            probe.pull = scan.pull
+            probe.jobs = max(1, min(scan.jobs, images.count))
+            probe.sandbox = sandbox
+            probe.probeTimeout = probeTimeout
+            probe.execSmoke = execSmoke
+            probe.muslCompiler = muslCompiler
+            probe.cacheDir = cacheDir
+            probe.log = log
+            let firstShard = (shard?.index ?? 1) == 1
+            // The built-in catalog, the user probes and the baseline run once, in the first shard.
+            probe.probeIDs = firstShard ? probeIDs : ["loader"]
+            probe.userProbes = firstShard ? userProbes : []
+            probe.baseline = firstShard ? baselineImage : nil
+            do {
+                let result = try probe.run()
+                environmentErrors += result.environmentErrors
+                let catalog = try? ProbeCatalog.bundled()
+                report.probes = result.output.images.map { timings ? $0 : $0.withoutTimings(catalog: catalog) }
+                for (name, compiler) in result.output.compilers.sorted(by: { $0.key < $1.key }) where firstShard {
+                    notes.append("probes built with \(compiler)\(name == "host" ? " (baseline)" : "")")
+                }
+                if result.output.compilers["musl"] == nil {
+                    notes.append("no musl C compiler found (install musl-tools, or set MUSLCHECK_MUSL_CC): the built-in probes did not run; the loader probe did")
+                }
+                report = try fold(result, into: report, data: data)
+            } catch let e as RunError where e.code == .environment {
+                notes.append("the probes did not run: \(e.description)")
+                environmentErrors.append(e.description)
+            }
+        }
+        if !runProbes && !scan.images.isEmpty {
+            notes.append("--static-only: the probes did not run")
+        }
+
+        // Ignores and the baseline.
+        var suppressed: [CompatibilityReport.Suppressed] = []
+        if !suppression.isEmpty {
+            report = try report.updating { a in
+                guard let (changed, removed) = suppression.apply(a) else { return nil }
+                suppressed += removed
+                return changed
+            }
+            let (kept, removed) = suppression.apply(problems: report.problems)
+            report.problems = kept
+            suppressed += removed
+        }
+        report.suppressed = suppressed
+        report.notes = notes
+        if timings {
+            report.timings = .init(scanSeconds: rounded(scanned.scanSeconds), probeSeconds: rounded(Date().timeIntervalSince(probeStart)),
+                                   totalSeconds: rounded(Date().timeIntervalSince(started)))
+        }
+        report = report.recounted()
+        return Result(report: report, environmentErrors: environmentErrors, failures: gate.failures(report))
+    }
+
+    func rounded(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }
+
+    /// What a shard splits by: the outermost archive of a member, or the file itself.
+    static func shardKey(_ path: String) -> String {
+        if let bang = path.firstIndex(of: "!") { return String(path[..<bang]) }
+        return path
+    }
+
+    /// The loader probe's outcomes become each image verdict's confirmation, a contradiction a
+    /// finding (MC150), an artifact the probe could not check a warning (MC151); failed user
+    /// probes become findings (MC152).
+    func fold(_ result: ProbeRun.Result, into report: StoredReport, data: CompatData) throws -> StoredReport {
+        var byImage: [String: [String: LoaderProbeOutcome]] = [:]
+        var failedImages: Set<String> = []
+        for image in result.output.images {
+            if image.error != nil { failedImages.insert(image.image) }
+            byImage[image.image] = Dictionary(image.loader.map { ($0.artifact, $0) }, uniquingKeysWith: { a, _ in a })
+        }
+        let loaderRan = probeIDs?.contains("loader") ?? true
+        var report = try report.updating { a in
+            guard loaderRan else { return nil }
+            var out = a
+            for i in out.verdicts.indices {
+                let image = out.verdicts[i].target
+                guard let outcomes = byImage[image] else { continue }
+                // musl's loader does not list a static program: nothing to confirm.
+                if out.verdicts[i].verdict == .static || out.verdicts[i].verdict == .notApplicable { continue }
+                if let o = outcomes[a.path] {
+                    out.verdicts[i].loaderProbe = o.agreement.rawValue
+                    switch o.agreement {
+                    case .contradicted:
+                        out.findings.append(data.finding(
+                            FindingID.loaderContradiction,
+                            message: "musl's loader in \(image) contradicts the static verdict (\(out.verdicts[i].verdict.rawValue)): "
+                                + o.differences.joined(separator: "; "),
+                            fix: "trust the image's result; please report the case to muslcheck with the artifact",
+                            artifact: a.path, target: image))
+                    case .notRun:
+                        out.findings.append(data.finding(
+                            FindingID.loaderProbeFailed, message: "the loader probe could not check it in \(image): \(o.note ?? "not run")",
+                            fix: "check it by hand in the image (ld-musl-x86_64.so.1 --list FILE)", artifact: a.path, target: image))
+                    case .confirmed:
+                        break
+                    }
+                } else if let why = result.skipped[a.path] {
+                    out.verdicts[i].loaderProbe = LoaderProbeOutcome.Agreement.notRun.rawValue
+                    out.findings.append(data.finding(
+                        FindingID.loaderProbeFailed, message: "the loader probe could not check it in \(image): \(why)",
+                        fix: "unpack the inner archive and check its files, or check it by hand in the image", artifact: a.path, target: image))
+                } else if failedImages.contains(image) {
+                    out.verdicts[i].loaderProbe = LoaderProbeOutcome.Agreement.notRun.rawValue
+                }
+            }
+            guard out != a else { return nil }
+            out.findings.sort(by: Finding.order)
+            return out
+        }
+        var problems = report.problems
+        for image in result.output.images {
+            for u in image.userProbes where !u.passed {
+                problems.append(data.finding(
+                    FindingID.userProbeFailed,
+                    message: "user probe '\(u.name)' failed in \(image.image): " + u.failures.joined(separator: "; "),
+                    subject: u.name,
+                    fix: "see its output in the report (probes, userProbes); fix the image or the probe's expectations",
+                    artifact: image.image, target: image.image))
+            }
+        }
+        report.problems = problems.sorted(by: Finding.order)
+        return report
+    }
+}

@@ -1,0 +1,90 @@
+import ArgumentParser
+import Compat
+import Foundation
+import Probes
+import Report
+
+/// A report format.
+enum ReportFormat: String, CaseIterable, Sendable {
+    case text, json, markdown, junit, sarif, github, html
+
+    var help: String {
+        switch self {
+        case .text: "for a person, worst first (colored on a terminal unless NO_COLOR is set)"
+        case .json: "the whole report (report.schema.json describes it)"
+        case .markdown: "for $GITHUB_STEP_SUMMARY and pull-request comments (at most 1 MiB)"
+        case .junit: "JUnit XML: a testsuite per target and per image's probes"
+        case .sarif: "SARIF 2.1.0 for code scanning"
+        case .github: "GitHub Actions workflow-command annotations"
+        case .html: "one self-contained page: chart, filterable table, details"
+        }
+    }
+}
+
+/// `--format F[=FILE]`: a format and where it goes (stdout without a file).
+struct FormatSpec: ExpressibleByArgument, Sendable, Hashable {
+    var format: ReportFormat
+    var file: String?
+
+    init?(argument: String) {
+        let parts = argument.split(separator: "=", maxSplits: 1).map(String.init)
+        guard let f = ReportFormat(rawValue: parts[0].lowercased()) else { return nil }
+        format = f
+        file = parts.count == 2 && !parts[1].isEmpty ? parts[1] : nil
+    }
+
+    init(_ format: ReportFormat, file: String? = nil) {
+        self.format = format
+        self.file = file
+    }
+
+    static var allValueStrings: [String] { ReportFormat.allCases.map(\.rawValue) }
+    static var formatsHelp: String {
+        ReportFormat.allCases.map { "\($0.rawValue): \($0.help)" }.joined(separator: "; ")
+    }
+}
+
+/// Resolves --format and --output into where each format goes; two formats on stdout are an error.
+func resolveOutputs(_ specs: [FormatSpec], output: String?) throws -> [FormatSpec] {
+    var resolved = specs.isEmpty ? [FormatSpec(.text)] : specs
+    let toStdout = resolved.indices.filter { resolved[$0].file == nil }
+    if let output {
+        guard toStdout.count <= 1 else {
+            throw ValidationError("--output names one file, but \(toStdout.count) formats have none: write them as --format F=FILE")
+        }
+        if let i = toStdout.first { resolved[i].file = output }
+        else if !specs.isEmpty { throw ValidationError("--output: every --format already names its file") }
+    } else if toStdout.count > 1 {
+        throw ValidationError("only one format can go to stdout: give the others a file, as --format html=report.html")
+    }
+    let files = resolved.compactMap(\.file)
+    if Set(files).count != files.count { throw ValidationError("two formats are written to the same file") }
+    return resolved
+}
+
+/// Writes a report in the given formats.
+func writeReport(_ report: any ReportView, formats: [FormatSpec], verbose: Bool) throws {
+    let catalog = try? ProbeCatalog.bundled()
+    let data = try? CompatData.shared()
+    for spec in formats {
+        let sink = try OutputSink(path: spec.file)
+        switch spec.format {
+        case .text:
+            try TextRenderer(color: useColor(forFile: spec.file), verbose: verbose, catalog: catalog).write(report) { try sink.write($0) }
+        case .json:
+            try JSONRenderer.write(report) { try sink.write($0) }
+        case .markdown:
+            try sink.write(try MarkdownRenderer(catalog: catalog).render(report))
+        case .junit:
+            try sink.write(try JUnitRenderer().render(report))
+        case .sarif:
+            try sink.write(try SARIFRenderer(rules: data?.ruleList ?? [], readme: MuslcheckVersion.readmeURL,
+                                             workingDirectory: FileManager.default.currentDirectoryPath).render(report))
+        case .github:
+            try sink.write(try GitHubRenderer().render(report))
+        case .html:
+            try sink.write(try HTMLRenderer(catalog: catalog, readme: MuslcheckVersion.readmeURL).render(report))
+        }
+        try sink.close()
+    }
+}
