@@ -1,0 +1,298 @@
+import Compat
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import Probes
+import Report
+import Testing
+import TestSupport
+
+/// Each renderer on the report of `muslcheck check fixtures/build` against the local musl image
+/// (with the probes): the content asserted against the report's own values.
+@Suite struct RendererTests {
+    static func checked() throws -> (CompatibilityReport, CheckedFixtures.Run) {
+        let run = try CheckedFixtures.best()
+        return (try CompatibilityReport.decode(run.json), run)
+    }
+
+    static func write(_ text: String, _ name: String) throws -> String {
+        let path = try CheckedFixtures.scratch("render") + "/" + name
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    /// The error and warning findings of the artifacts that fail the gate.
+    static func failing(_ r: CompatibilityReport) -> Set<String> {
+        Set((Gate(failOn: r.inputs.failOn)!).failures(r).map(\.artifact))
+    }
+
+    @Test func theFixturesReportHasTheExpectedShape() throws {
+        let (r, run) = try Self.checked()
+        #expect(run.status == 1, "incompatible fixtures fail the default gate")
+        let path = { (name: String) in "fixtures/build/" + name }
+        let byPath = Dictionary(uniqueKeysWithValues: r.artifacts.map { ($0.path, $0) })
+        #expect(byPath[path("libifunc.so")]?.worstVerdict == .incompatible)
+        #expect(byPath[path("hello-musl")]?.worstVerdict == .nativeMusl)
+        #expect(r.counts.artifacts == r.artifacts.count)
+        if CheckedFixtures.withImage != nil {
+            #expect(r.probes.count == 1)
+            let image = try #require(r.probes.first)
+            #expect(image.musl == "1.2.3")
+            // Every dynamic artifact's verdict is confirmed by the real loader.
+            for a in r.artifacts where a.worstVerdict != .static {
+                #expect(a.verdicts.first?.loaderProbe == "confirmed", "\(a.path): \(a.verdicts.first?.loaderProbe ?? "nil")")
+            }
+            #expect(!r.allFindings.contains { $0.id == "MC150" })
+            // No durations without --timings.
+            #expect(image.probes.allSatisfy { $0.milliseconds == nil })
+            #expect(image.probes.first { $0.id == "thread-stack" }?.values["default_stack_size"] == .number(131072))
+        }
+    }
+
+    @Test func textGroupsWorstFirstAndEndsWithTheResult() throws {
+        let (r, _) = try Self.checked()
+        let text = TextRenderer(color: false).render(r)
+        let lines = text.split(separator: "\n").map(String.init)
+        // The first artifact line is an incompatible one; the last line is the gate's result.
+        let firstArtifact = try #require(lines.first { $0.hasPrefix("  ✗") || $0.hasPrefix("  !") || $0.hasPrefix("  ✓") })
+        #expect(firstArtifact.contains("incompatible"))
+        let failing = Self.failing(r)
+        #expect(lines.last == "Result: fail — \(failing.count) artifacts at or above incompatible (\(failing.count) incompatible)")
+        let counts = r.counts.findings
+        #expect(text.contains("\(counts["error"] ?? 0) errors, \(counts["warning"] ?? 0) warnings, \(counts["note"] ?? 0) notes"))
+        #expect(text.contains("MC105 Error relocating fixtures/build/libifunc.so: unsupported relocation type 37"))
+        #expect(!text.contains("\u{1b}["), "no color when asked for none")
+        #expect(TextRenderer(color: true).render(r).contains("\u{1b}[31m"))
+    }
+
+    @Test func markdownShowsTheResultTheCountsAndEveryFailingFinding() throws {
+        let (r, _) = try Self.checked()
+        let md = try MarkdownRenderer().render(r)
+        let failing = Self.failing(r)
+        #expect(md.hasPrefix("## muslcheck: ❌ fail: \(failing.count) artifacts at or above `incompatible`\n"))
+        for t in r.targets {
+            let c = r.counts.verdicts[t.name] ?? [:]
+            let row = "| `\(t.name)` | " + Verdict.allCases.sorted(by: >).map { "\(c[$0.rawValue] ?? 0)" }.joined(separator: " | ") + " |"
+            #expect(md.contains(row), "verdict row for \(t.name)")
+        }
+        for a in r.artifacts where failing.contains(a.path) {
+            #expect(md.contains("<details open><summary>❌ <code>\(a.path)</code></summary>"))
+            for f in a.findings where f.severity == .error { #expect(md.contains("**\(f.id)** `\(f.message)`"), "\(f.id) of \(a.path)") }
+        }
+        if let image = r.probes.first {
+            #expect(md.contains("#### `\(image.image)`"))
+            #expect(md.contains("| thread-stack |"))
+            #expect(md.contains("Loader probe: \(image.loader.count) artifacts"))
+        }
+        #expect(md.utf8.count < 1 << 20)
+    }
+
+    @Test func markdownIsCutBeforeItsLimitWithANote() throws {
+        let (r, _) = try Self.checked()
+        let full = try MarkdownRenderer().render(r)
+        let limit = 6 * 1024
+        #expect(full.utf8.count > limit, "the fixture report is larger than the test limit")
+        let cut = try MarkdownRenderer(limit: limit).render(r)
+        #expect(cut.utf8.count <= limit)
+        let note = try #require(cut.split(separator: "\n").last)
+        #expect(note.hasPrefix("> **Cut:** this summary stops at 6 KiB; "))
+        // The artifacts shown and the number the note gives add up to all of them.
+        let shownDetailed = cut.components(separatedBy: "<details open><summary>").count - 1
+            + cut.components(separatedBy: "<details><summary>").count - 1
+        let notShown = Int(note.split(separator: ";")[1].split(separator: " ")[0]) ?? -1
+        let detailed = r.artifacts.filter { a in Self.failing(r).contains(a.path) || a.findings.contains { $0.severity >= .warning } }.count
+        let otherTable = cut.contains("other artifact") ? 1 : 0
+        #expect(shownDetailed - otherTable + notShown >= detailed)
+        #expect(notShown > 0)
+    }
+
+    @Test func junitParsesBackWithASuitePerTargetAndPerImage() throws {
+        let (r, _) = try Self.checked()
+        let xml = try JUnitRenderer().render(r)
+        let doc = try XMLDocument(data: Data(xml.utf8))
+        let root = try #require(doc.rootElement())
+        #expect(root.name == "testsuites")
+        let suites = root.elements(forName: "testsuite")
+        #expect(suites.count == r.targets.count + r.probes.count + (r.problems.isEmpty ? 0 : 1))
+        let failing = Gate(failOn: "incompatible")!.failures(r)
+        var totalTests = 0, totalFailures = 0
+        for t in r.targets {
+            let suite = try #require(suites.first { $0.attribute(forName: "name")?.stringValue == t.name })
+            let cases = suite.elements(forName: "testcase")
+            #expect(cases.count == r.artifacts.count)
+            let failures = cases.filter { !$0.elements(forName: "failure").isEmpty }
+            #expect(failures.count == failing.filter { $0.target == t.name }.count)
+            #expect(suite.attribute(forName: "failures")?.stringValue == "\(failures.count)")
+            // The failure carries the loader's message.
+            let ifunc = try #require(cases.first { $0.attribute(forName: "name")?.stringValue == "fixtures/build/libifunc.so" })
+            let failure = try #require(ifunc.elements(forName: "failure").first)
+            let verdict = try #require(r.artifacts.first { $0.path == "fixtures/build/libifunc.so" }?.verdicts.first { $0.target == t.name })
+            #expect(failure.attribute(forName: "message")?.stringValue == verdict.loaderMessages.first)
+            #expect(failure.attribute(forName: "type")?.stringValue == "incompatible")
+            #expect(failure.stringValue?.contains("MC105: Error relocating fixtures/build/libifunc.so: unsupported relocation type 37") == true)
+        }
+        for image in r.probes {
+            let suite = try #require(suites.first { $0.attribute(forName: "name")?.stringValue == "probes: \(image.image)" })
+            let names = suite.elements(forName: "testcase").compactMap { $0.attribute(forName: "name")?.stringValue }
+            #expect(names.filter { $0.hasPrefix("probe ") }.count == image.probes.count)
+            #expect(names.contains("probe thread-stack"))
+            #expect(names.filter { $0.hasPrefix("fixtures/build/") }.count == image.loader.count)
+        }
+        for s in suites {
+            totalTests += Int(s.attribute(forName: "tests")?.stringValue ?? "") ?? -1000
+            totalFailures += Int(s.attribute(forName: "failures")?.stringValue ?? "") ?? -1000
+        }
+        #expect(root.attribute(forName: "tests")?.stringValue == "\(totalTests)")
+        #expect(root.attribute(forName: "failures")?.stringValue == "\(totalFailures)")
+    }
+
+    @Test func junitSurvivesHostileText() throws {
+        let (r, _) = try Self.checked()
+        var hostile = r
+        let evil = "sym\u{01}bol<&>\"'\u{7}\u{FFFF}]]>"
+        hostile.artifacts[0].findings.append(Finding(id: "MC102", rule: "missing-symbol", severity: .error, message: "Error relocating x: \(evil): symbol not found",
+                                                     subject: evil, fix: "fix \(evil)", artifact: hostile.artifacts[0].path, target: r.targets[0].name))
+        hostile.artifacts[0].verdicts[0].verdict = .incompatible
+        hostile.artifacts[0].verdicts[0].loaderMessages = ["Error relocating x: \(evil): symbol not found"]
+        let xml = try JUnitRenderer().render(hostile)
+        let doc = try XMLDocument(data: Data(xml.utf8))
+        #expect(doc.rootElement()?.name == "testsuites")
+        #expect(xml.contains("sym\u{FFFD}bol&lt;&amp;&gt;&quot;"))
+    }
+
+    @Test func sarifIsValidAgainstTheOfficialSchemaAndLocatesEachFinding() throws {
+        let (r, _) = try Self.checked()
+        let data = try CompatData.shared()
+        let sarif = try SARIFRenderer(rules: data.ruleList, readme: "https://example.invalid/README.md", workingDirectory: TestPaths.packageRoot.path).render(r)
+        let path = try Self.write(String(decoding: sarif, as: UTF8.self), "report.sarif")
+        let schema = try #require(Bundle.module.url(forResource: "sarif-schema-2.1.0", withExtension: "json", subdirectory: "Resources"))
+        let errors = try JSONSchemaValidator.errors(document: path, schema: schema.path)
+        #expect(errors.isEmpty, "\(errors.prefix(10))")
+
+        let log = try #require(try JSONSerialization.jsonObject(with: sarif) as? [String: Any])
+        #expect(log["version"] as? String == "2.1.0")
+        let run = try #require((log["runs"] as? [[String: Any]])?.first)
+        let driver = try #require(((run["tool"] as? [String: Any])?["driver"]) as? [String: Any])
+        let rules = try #require(driver["rules"] as? [[String: Any]])
+        #expect(rules.map { $0["id"] as? String } == data.ruleList.map(\.id))
+        #expect(rules.first { $0["id"] as? String == "MC101" }?["helpUri"] as? String == "https://example.invalid/README.md#mc101")
+        let results = try #require(run["results"] as? [[String: Any]])
+        // One result per finding, the same finding on several targets once.
+        var keys = Set<String>()
+        for f in r.allFindings { keys.insert([f.id, f.artifact, f.subject ?? "", f.message].joined(separator: "|")) }
+        #expect(results.count == keys.count)
+        for res in results {
+            let id = try #require(res["ruleId"] as? String)
+            #expect(rules[res["ruleIndex"] as! Int]["id"] as? String == id)
+            let loc = try #require(((res["locations"] as? [[String: Any]])?.first?["physicalLocation"]) as? [String: Any])
+            let artifact = try #require(loc["artifactLocation"] as? [String: Any])
+            #expect(artifact["uriBaseId"] as? String == "SRCROOT")
+            #expect((artifact["uri"] as? String)?.hasPrefix("fixtures/build/") == true)
+            #expect((loc["region"] as? [String: Any])?["startLine"] as? Int == 1)
+        }
+        let ifunc = try #require(results.first { $0["ruleId"] as? String == "MC105" })
+        #expect(((ifunc["message"] as? [String: Any])?["text"] as? String)?.hasPrefix("Error relocating fixtures/build/libifunc.so: unsupported relocation type 37") == true)
+        #expect(((run["originalUriBaseIds"] as? [String: Any])?["SRCROOT"] as? [String: Any])?["uri"] as? String == "file://" + TestPaths.packageRoot.path + "/")
+    }
+
+    @Test func sarifLocatesAnArchiveMemberAtItsArchive() throws {
+        let dir = try CheckedFixtures.scratch("sarif-zip")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let zip = try TestCommand.run("python3", ["-c", "import zipfile,sys; z=zipfile.ZipFile(sys.argv[1],'w'); z.write(sys.argv[2],'bin/hello-glibc'); z.close()",
+                                                  dir + "/app.zip", try Fixtures.path("hello-glibc")])
+        try #require(zip.status == 0, "\(zip.stderr)")
+        let r = try CheckedFixtures.muslcheck(["check", "app.zip", "--static-only", "--fail-on", "needs-gcompat", "--format", "sarif"], in: dir)
+        #expect(r.status == 1, "hello-glibc needs gcompat: \(r.stderr)")
+        let log = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let results = try #require(((log["runs"] as? [[String: Any]])?.first?["results"]) as? [[String: Any]])
+        let mc100 = try #require(results.first { $0["ruleId"] as? String == "MC100" })
+        let loc = try #require(((mc100["locations"] as? [[String: Any]])?.first?["physicalLocation"]) as? [String: Any])
+        #expect((loc["artifactLocation"] as? [String: Any])?["uri"] as? String == "app.zip")
+        #expect(((mc100["message"] as? [String: Any])?["text"] as? String)?.hasPrefix("In bin/hello-glibc: sh: app.zip!bin/hello-glibc: not found") == true)
+    }
+
+    @Test func githubAnnotationsAreOneCommandPerLine() throws {
+        let (r, _) = try Self.checked()
+        let out = try GitHubRenderer().render(r)
+        let lines = out.split(separator: "\n").map(String.init)
+        #expect(lines.allSatisfy { $0.hasPrefix("::error ") || $0.hasPrefix("::warning ") || $0.hasPrefix("::notice ") })
+        let failing = Self.failing(r)
+        // Errors: the error findings of failing artifacts, the same finding on several targets once.
+        var errors = Set<String>()
+        for a in r.artifacts where failing.contains(a.path) {
+            for f in a.findings where f.severity == .error { errors.insert(f.id + f.artifact + f.message) }
+        }
+        #expect(lines.filter { $0.hasPrefix("::error ") }.count == errors.count)
+        let t = r.targets.map(\.name).joined(separator: ", ").replacingOccurrences(of: ":", with: "%3A").replacingOccurrences(of: ",", with: "%2C")
+        #expect(lines.contains { $0.hasPrefix("::error file=fixtures/build/libifunc.so,line=1,title=MC105 unsupported-relocation on \(t)::Error relocating fixtures/build/libifunc.so: unsupported relocation type 37%0Afix: ") })
+        #expect(lines.last?.hasPrefix("::notice title=muslcheck::Summary: \(r.artifacts.count) artifacts") == true)
+    }
+
+    @Test func htmlRendersInHeadlessChromiumWithTheReportsCounts() throws {
+        let (r, _) = try Self.checked()
+        let html = try HTMLRenderer(catalog: try? ProbeCatalog.bundled(), readme: "https://example.invalid/README.md").render(r)
+        #expect(!html.contains("<link"), "no external stylesheet")
+        #expect(html.range(of: "src=\"http", options: .caseInsensitive) == nil, "no external script or image")
+        let path = try Self.write(html, "report.html")
+
+        let dom = try HeadlessBrowser.dumpDOM("file://" + path)
+        func text(ofID id: String) -> String? {
+            guard let r = dom.range(of: "id=\"\(id)\">") else { return nil }
+            return String(dom[r.upperBound...].prefix { $0 != "<" })
+        }
+        var worst: [Verdict: Int] = [:]
+        for a in r.artifacts { worst[a.worstVerdict, default: 0] += 1 }
+        #expect(text(ofID: "count-artifacts") == "\(r.artifacts.count)")
+        for v in Verdict.allCases { #expect(text(ofID: "count-\(v.rawValue)") == "\(worst[v] ?? 0)", "\(v)") }
+        #expect(text(ofID: "count-errors") == "\(r.counts.findings["error"] ?? 0)")
+        #expect(text(ofID: "shown-count") == "\(r.artifacts.count)", "the script ran and shows every row")
+        #expect(dom.components(separatedBy: "<tr class=\"artifact\"").count - 1 == r.artifacts.count)
+        #expect(dom.contains("data-status=\"fail\""))
+        // The chart has a bar per target and verdict with its count.
+        for t in r.targets {
+            for (v, n) in r.counts.verdicts[t.name] ?? [:] { #expect(dom.contains("data-verdict=\"\(v)\" data-count=\"\(n)\""), "bar \(t.name) \(v)") }
+        }
+        // The filter, from the address: only the incompatible rows are shown.
+        let incompatible = r.artifacts.filter { $0.verdicts.contains { $0.verdict == .incompatible } }.count
+        let filtered = try HeadlessBrowser.dumpDOM("file://" + path + "#verdict=incompatible")
+        #expect(filtered.contains("id=\"shown-count\">\(incompatible)<"))
+        #expect(filtered.components(separatedBy: "hidden=\"\"").count - 1 == r.artifacts.count - incompatible)
+        let byPath = try HeadlessBrowser.dumpDOM("file://" + path + "#q=libifunc")
+        #expect(byPath.contains("id=\"shown-count\">1<"))
+        // Details carry the loader messages and fixes.
+        let ifunc = try #require(r.artifacts.first { $0.path == "fixtures/build/libifunc.so" })
+        // (The browser serialises text with only &, < and > escaped.)
+        func serialized(_ s: String) -> String {
+            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+        }
+        for f in ifunc.findings { #expect(dom.contains("fix: " + serialized(f.fix)), "fix of \(f.id)") }
+
+        let png = try CheckedFixtures.scratch("shot") + "/report.png"
+        try HeadlessBrowser.screenshot("file://" + path, to: png)
+        let image = try #require(FileManager.default.contents(atPath: png))
+        #expect(image.starts(with: [0x89, 0x50, 0x4E, 0x47]), "a PNG")
+        #expect(image.count > 20_000, "a screenshot with content, not a blank page (\(image.count) bytes)")
+        print("html: screenshot \(png) (\(image.count) bytes)")
+    }
+
+    @Test func theReportIsValidAgainstItsJSONSchema() throws {
+        let run = try CheckedFixtures.best()
+        let schema = TestPaths.packageRoot.appendingPathComponent("Sources/Report/Resources/report.schema.json").path
+        let errors = try JSONSchemaValidator.errors(document: run.directory + "/report.json", schema: schema)
+        #expect(errors.isEmpty, "\(errors.prefix(10))")
+        // The schema rejects what the report never holds.
+        var broken = try #require(try JSONSerialization.jsonObject(with: run.json) as? [String: Any])
+        broken["unexpected"] = 1
+        var artifacts = try #require(broken["artifacts"] as? [[String: Any]])
+        artifacts[0]["kind"] = "spaceship"
+        broken["artifacts"] = artifacts
+        let bad = try Self.write(String(decoding: try JSONSerialization.data(withJSONObject: broken), as: UTF8.self), "broken.json")
+        let badErrors = try JSONSchemaValidator.errors(document: bad, schema: schema)
+        #expect(badErrors.contains { $0.hasPrefix("artifacts/0/kind") })
+        #expect(badErrors.contains { $0.contains("unexpected") })
+        // The one muslcheck prints is the same file.
+        let printed = try CheckedFixtures.muslcheck(["report", "schema"])
+        #expect(printed.stdout == (try String(contentsOfFile: schema, encoding: .utf8)))
+    }
+}
