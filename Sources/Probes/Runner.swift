@@ -187,7 +187,9 @@ public struct ProbeRunner: Sendable {
         jobs += probeJobs(root: Self.probesMount, built: musl)
         if runLoaderProbe {
             for (i, a) in artifacts.enumerated() {
-                jobs.append(DriverJob(id: "loader:\(i)", argv: ["/lib/ld-musl-x86_64.so.1", "--list", a.containerPath], timeout: 20))
+                // A library-heavy program can print thousands of missing symbols: keep them all.
+                jobs.append(DriverJob(id: "loader:\(i)", argv: ["/lib/ld-musl-x86_64.so.1", "--list", a.containerPath], timeout: 20,
+                                      outputCap: 8 << 20, killAt: 64 << 20))
                 if execSmoke && a.isExecutable {
                     jobs.append(DriverJob(id: "exec:\(i)", argv: [a.containerPath, "--version"], timeout: 5, outputCap: 4096))
                 }
@@ -361,6 +363,10 @@ public struct ProbeRunner: Sendable {
         }
         if result.stderr.contains("Not a valid dynamic program") || result.stderr.contains("cannot load") {
             out.note = "the loader does not list it: \(result.stderr.split(separator: "\n").first ?? "")"
+            return out
+        }
+        if result.stdoutBytes > result.stdout.utf8.count || result.stderrBytes > result.stderr.utf8.count {
+            out.note = "the loader's output was cut at \(result.stdout.utf8.count + result.stderr.utf8.count) of \(result.stdoutBytes + result.stderrBytes) bytes"
             return out
         }
         let listing = LoaderListing.parse(stdout: result.stdout, stderr: result.stderr, status: result.code ?? -1)

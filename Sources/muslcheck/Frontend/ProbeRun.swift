@@ -110,6 +110,8 @@ struct ProbeRun {
             mounts.append((abs, target))
             map.append((target, abs))
         }
+        let realMounts = mounts.map { (host: Self.realPath($0.host) ?? $0.host, container: $0.container) }
+        var extra: [String: String] = [:]  // real folder outside the inputs → container folder
         let analyzer = Analyzer(targets: [], data: data)
         var artifacts: [LoaderProbeArtifact] = []
         var staged: [String: String] = [:]  // archive → container folder
@@ -140,9 +142,34 @@ struct ProbeRun {
                     }
                     containerPath = folder + "/" + item.treePath
                 } else {
+                    // The file as the container reaches it: symbolic links resolved on the host
+                    // (an absolute link would point into the image); a file whose real folder is
+                    // outside every mount gets that folder mounted.
                     let abs = URL(fileURLWithPath: item.treePath).standardizedFileURL.path
-                    guard let m = mounts.first(where: { abs == $0.host || abs.hasPrefix($0.host + "/") }) else { continue }
-                    containerPath = m.container + abs.dropFirst(m.host.count)
+                    let real = Self.realPath(abs) ?? abs
+                    if let m = realMounts.first(where: { real == $0.host || real.hasPrefix($0.host + "/") }) {
+                        containerPath = m.container + real.dropFirst(m.host.count)
+                    } else {
+                        // Its folder, or the ancestor its $ORIGIN paths reach ($ORIGIN/../lib).
+                        let up = ((item.file.dynamic?.runpath ?? []) + (item.file.dynamic?.rpath ?? [])).map { Self.originLevels($0) }.max() ?? 0
+                        var folder = (real as NSString).deletingLastPathComponent
+                        var below = (real as NSString).lastPathComponent
+                        for _ in 0..<up where folder != "/" {
+                            below = (folder as NSString).lastPathComponent + "/" + below
+                            folder = (folder as NSString).deletingLastPathComponent
+                        }
+                        if let covering = extra.keys.first(where: { folder.hasPrefix($0 + "/") }) {
+                            below = String(folder.dropFirst(covering.count + 1)) + "/" + below
+                            folder = covering
+                        }
+                        if extra[folder] == nil {
+                            let container = "/muslcheck/r/\(extra.count)"
+                            extra[folder] = container
+                            mounts.append((folder, container))
+                            map.append((container, folder))
+                        }
+                        containerPath = extra[folder]! + "/" + below
+                    }
                 }
                 let host = analyzer.host(for: item.file, name: item.displayPath)
                 let kind = analyzer.kind(of: item.file, host: host)
@@ -156,6 +183,26 @@ struct ProbeRun {
         let tree = RemappedTree(name: "container", map: map)
         for i in artifacts.indices { artifacts[i].tree = tree }
         return Prepared(artifacts: artifacts.sorted { $0.display < $1.display }, mounts: mounts, notes: notes, skipped: skipped)
+    }
+
+    /// How many folders above $ORIGIN a search path entry climbs: "$ORIGIN/../lib" → 1.
+    static func originLevels(_ entry: String) -> Int {
+        var best = 0
+        for part in entry.split(separator: ":") where part.hasPrefix("$ORIGIN") || part.hasPrefix("${ORIGIN}") {
+            var depth = 0, lowest = 0
+            for c in part.split(separator: "/").dropFirst() {
+                if c == ".." { depth -= 1 } else if c != "." { depth += 1 }
+                lowest = min(lowest, depth)
+            }
+            best = max(best, -lowest)
+        }
+        return best
+    }
+
+    static func realPath(_ path: String) -> String? {
+        guard let p = realpath(path, nil) else { return nil }
+        defer { free(p) }
+        return String(cString: p)
     }
 
     func run() throws -> Result {

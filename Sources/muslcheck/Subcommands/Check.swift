@@ -99,7 +99,7 @@ struct Check: ParsableCommand {
     }
 
     func run() throws {
-        let outputs = try resolveOutputs(formats, output: output)
+        let outputs = try resolveOutputs(formats, output: output, textToFreeStdout: true)
         // The configuration, then the flags over it.
         var settings = MuslcheckConfig()
         var ignores: [IgnoreRule] = []

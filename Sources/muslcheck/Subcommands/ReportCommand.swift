@@ -50,7 +50,7 @@ struct ReportCommand: ParsableCommand {
         func run() throws {
             var report = try ReportCommand.load(file)
             if let failOn { report.inputs.failOn = failOn.rawValue }
-            try writeReport(report, formats: try resolveOutputs(formats, output: output), verbose: verbose)
+            try writeReport(report, formats: try resolveOutputs(formats, output: output, textToFreeStdout: true), verbose: verbose)
             let gate = Gate(failOn: report.inputs.failOn) ?? Gate(threshold: .incompatible)
             if !gate.failures(report).isEmpty { throw MuslcheckExit.findings.exitCode }
         }

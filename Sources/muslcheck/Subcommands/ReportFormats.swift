@@ -44,8 +44,9 @@ struct FormatSpec: ExpressibleByArgument, Sendable, Hashable {
     }
 }
 
-/// Resolves --format and --output into where each format goes; two formats on stdout are an error.
-func resolveOutputs(_ specs: [FormatSpec], output: String?) throws -> [FormatSpec] {
+/// Resolves --format and --output into where each format goes; two formats on stdout are an
+/// error. With `textToFreeStdout`, the text report goes to stdout when no format does.
+func resolveOutputs(_ specs: [FormatSpec], output: String?, textToFreeStdout: Bool = false) throws -> [FormatSpec] {
     var resolved = specs.isEmpty ? [FormatSpec(.text)] : specs
     let toStdout = resolved.indices.filter { resolved[$0].file == nil }
     if let output {
@@ -59,6 +60,7 @@ func resolveOutputs(_ specs: [FormatSpec], output: String?) throws -> [FormatSpe
     }
     let files = resolved.compactMap(\.file)
     if Set(files).count != files.count { throw ValidationError("two formats are written to the same file") }
+    if textToFreeStdout && output == nil && resolved.allSatisfy({ $0.file != nil }) { resolved.append(FormatSpec(.text)) }
     return resolved
 }
 
