@@ -254,6 +254,36 @@ import TestSupport
         #expect(users?.map { $0["passed"] as? Bool } == [true, false])
     }
 
+    @Test func linksOutOfTheCheckedFolderAreJudgedAsMuslLoadsThem() throws {
+        guard let image = Self.image() else { return }
+        // Absolute links leave the checked folder: inside the container they would point into
+        // the image. A program runs from where its link leads (musl reads /proc/self/exe): its
+        // real folder is mounted. A library keeps the link's folder as its $ORIGIN: librunpath.so
+        // (RUNPATH $ORIGIN) does not find libdep.so beside the link, and the container cannot
+        // reproduce that, so the loader probe says so instead of guessing.
+        let dir = try CheckedFixtures.scratch("links")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createSymbolicLink(atPath: dir + "/prog", withDestinationPath: try Fixtures.path("hello-musl"))
+        try FileManager.default.createSymbolicLink(atPath: dir + "/linked.so", withDestinationPath: try Fixtures.path("runpath/librunpath.so"))
+        let r = try Self.run(["check", ".", "--image", image, "--probe", "loader", "--format", "json"], in: dir)
+        #expect(r.status == 1, "linked.so misses libdep.so: \(r.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let artifacts = Dictionary(uniqueKeysWithValues: (report["artifacts"] as? [[String: Any]] ?? []).map { ($0["path"] as! String, $0) })
+        let prog = try #require((artifacts["./prog"]?["verdicts"] as? [[String: Any]])?.first)
+        #expect(prog["verdict"] as? String == "native-musl")
+        #expect(prog["loaderProbe"] as? String == "confirmed")
+        let lib = try #require(artifacts["./linked.so"])
+        let libVerdict = try #require((lib["verdicts"] as? [[String: Any]])?.first)
+        #expect(libVerdict["verdict"] as? String == "incompatible")
+        #expect((libVerdict["loaderMessages"] as? [String])?.first == "Error loading shared library libdep.so: No such file or directory (needed by ./linked.so)")
+        #expect(libVerdict["loaderProbe"] as? String == "not-run")
+        let mc151 = (lib["findings"] as? [[String: Any]])?.first { $0["id"] as? String == "MC151" }
+        #expect((mc151?["message"] as? String)?.contains("a symbolic link to ") == true)
+        let loader = (report["probes"] as? [[String: Any]])?.first?["loader"] as? [[String: Any]]
+        let listed = loader?.first { $0["artifact"] as? String == "./prog" }?["listing"] as? [String: Any]
+        #expect((listed?["status"] as? Int) == 0)
+    }
+
     @Test func diffListsWhatGotWorseAndBetter() throws {
         let dir = try Self.folder(["hello-musl", "libweak.so"])
         defer { try? FileManager.default.removeItem(atPath: dir) }

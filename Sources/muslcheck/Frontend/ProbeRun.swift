@@ -147,8 +147,15 @@ struct ProbeRun {
                     // outside every mount gets that folder mounted.
                     let abs = URL(fileURLWithPath: item.treePath).standardizedFileURL.path
                     let real = Self.realPath(abs) ?? abs
+                    let isProgram = analyzer.kind(of: item.file, host: nil) == .executable
                     if let m = realMounts.first(where: { real == $0.host || real.hasPrefix($0.host + "/") }) {
                         containerPath = m.container + real.dropFirst(m.host.count)
+                    } else if !isProgram {
+                        // A library is loaded under the path it was found at: its $ORIGIN is the
+                        // link's folder, which the container cannot show with the link's target.
+                        skipped[item.displayPath] = "a symbolic link to \(real), outside the checked folders; musl takes a library's $ORIGIN from the link's folder, which the container cannot reproduce"
+                        notes.append("\(item.displayPath): a symbolic link to a library outside the checked folders; the loader probe skips it")
+                        continue
                     } else {
                         // Its folder, or the ancestor its $ORIGIN paths reach ($ORIGIN/../lib).
                         let up = ((item.file.dynamic?.runpath ?? []) + (item.file.dynamic?.rpath ?? [])).map { Self.originLevels($0) }.max() ?? 0

@@ -120,7 +120,7 @@ struct ScanRun {
                 let runID = "scan-" + UUID().uuidString.prefix(8).lowercased()
                 CleanupRegistry.shared.register(runID: runID, engine: engine)
                 for ref in images {
-                    let result = ImageExport.read(ref, engine: engine, pull: pull, runID: runID, scanner: scanner, data: data) { event in
+                    let result = ImageExport.read(ref, engine: engine, pull: pull, runID: runID, scanner: imageArtifacts ? scanner : ArtifactScanner(jobs: jobs), data: data) { event in
                         switch event {
                         case .batch(let b): if imageArtifacts { sink.hold(b) }
                         case .problem(let p): if imageArtifacts { sink.add(p) }
@@ -163,7 +163,7 @@ struct ScanRun {
                 case .batch(let batch):
                     if batch.archive == nil {
                         for item in batch.items {
-                            let a = analyzer.analyze(item, tree: batch.tree, archive: nil)
+                            let a = analyzer.analyze(Self.asExecuted(item, analyzer: analyzer), tree: batch.tree, archive: nil)
                             sink.noteDisk(a)
                             sink.add(a)
                         }
@@ -180,7 +180,7 @@ struct ScanRun {
                 let (path, loader) = again[i]
                 guard let lib = try? ELFReader.read(path: path), let dep = try? ELFReader.read(path: loader) else { return }
                 sink.add(analyzer.analyze(ScannedELF(displayPath: path, treePath: path, file: lib), tree: tree, archive: nil,
-                                          loadedBy: ScannedELF(displayPath: loader, treePath: loader, file: dep)))
+                                          loadedBy: Self.asExecuted(ScannedELF(displayPath: loader, treePath: loader, file: dep), analyzer: analyzer)))
             }
         }
         // Image artifacts, now that their targets exist.
@@ -222,6 +222,17 @@ struct ScanRun {
             if names.contains(short) { return short }
         }
         return data.targets.default
+    }
+
+    /// A program started through a symbolic link (/usr/bin/java → /usr/lib/jvm/.../bin/java)
+    /// finds its $ORIGIN where the link leads: musl reads /proc/self/exe for a program the kernel
+    /// mapped. A library keeps the path it was found under.
+    static func asExecuted(_ item: ScannedELF, analyzer: Analyzer) -> ScannedELF {
+        guard analyzer.kind(of: item.file, host: nil) == .executable, let real = ProbeRun.realPath(item.treePath),
+              real != URL(fileURLWithPath: item.treePath).standardizedFileURL.path else { return item }
+        var out = item
+        out.treePath = real
+        return out
     }
 
     /// Analyses the ELF members of one archive or image. A library that failed on missing
