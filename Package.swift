@@ -41,6 +41,6 @@ let package = Package(
         .testTarget(name: "CompatTests", dependencies: ["Compat", "Artifacts", "ELF", "Engine", "TestSupport"]),
         .testTarget(name: "ProbesTests", dependencies: ["Probes", "Config", "Compat", "TestSupport"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Compat", "Probes", "Artifacts", "ELF", "TestSupport"], resources: [.copy("Resources")]),
-        .testTarget(name: "muslcheckTests", dependencies: ["muslcheck", "ELF", "TestSupport"]),
+        .testTarget(name: "muslcheckTests", dependencies: ["muslcheck", "ELF", "TestSupport", .product(name: "Yams", package: "Yams")]),
     ]
 )

@@ -47,7 +47,11 @@ public struct ProbeTextRenderer {
                 out.append("  loader probe: \(r.loader.count) artifacts, \(confirmed) confirmed, "
                            + (contradicted > 0 ? paint("\(contradicted) contradicted", "31") : "0 contradicted")
                            + ", \(r.loader.count - confirmed - contradicted) not checked")
-                for l in r.loader where l.agreement != .confirmed {
+                // Static programs: the loader has nothing to list; counted, not listed.
+                let isStatic = { (l: LoaderProbeOutcome) in l.agreement == .notRun && (l.note ?? "").hasSuffix("Not a valid dynamic program") }
+                let statics = r.loader.filter(isStatic).count
+                if statics > 0 { out.append("    \(statics) static program\(statics == 1 ? "" : "s"): musl's loader has nothing to list") }
+                for l in r.loader where l.agreement != .confirmed && !isStatic(l) {
                     out.append("    " + (l.agreement == .contradicted ? paint("✗", "31") : paint("-", "90")) + " \(l.artifact)")
                     for d in l.differences { out.append("        \(d)") }
                     if let n = l.note { out.append("        \(n)") }

@@ -147,7 +147,7 @@ struct ProbeRun {
                     // outside every mount gets that folder mounted.
                     let abs = URL(fileURLWithPath: item.treePath).standardizedFileURL.path
                     let real = Self.realPath(abs) ?? abs
-                    let isProgram = analyzer.kind(of: item.file, host: nil) == .executable
+                    let isProgram = [.executable, .staticExecutable].contains(analyzer.kind(of: item.file, host: nil))
                     if let m = realMounts.first(where: { real == $0.host || real.hasPrefix($0.host + "/") }) {
                         containerPath = m.container + real.dropFirst(m.host.count)
                     } else if !isProgram {
