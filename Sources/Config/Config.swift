@@ -132,7 +132,7 @@ public struct MuslcheckConfig: Sendable, Hashable {
         let map = try reader.mapping(root, what: "the file", allowed: nil)
         var probes: [UserProbe] = []
         var skipped: [String] = []
-        for (key, value) in map where key != "schemaVersion" && key != "commandTests" { skipped.append(key) }
+        for key in map.keys.sorted() where key != "schemaVersion" && key != "commandTests" { skipped.append(key) }
         guard let tests = map["commandTests"] else { return ([], skipped) }
         let allowed = ["name", "command", "args", "envVars", "setup", "teardown", "expectedOutput", "excludedOutput",
                        "expectedError", "excludedError", "exitCode"]
