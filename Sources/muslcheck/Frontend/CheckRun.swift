@@ -43,6 +43,7 @@ struct CheckRun {
         var scan = self.scan
         scan.imageArtifacts = false
         scan.imageFallback = true
+        scan.runPrefix = "check-"
         var notes: [String] = []
         var environmentErrors: [String] = []
 

@@ -31,6 +31,8 @@ struct ScanRun {
     /// An image that cannot be read is replaced by the bundled profile of the same name, or the
     /// default profile (check: the static analysis still runs).
     var imageFallback = false
+    /// The run label's prefix on the export containers ("scan-", "check-").
+    var runPrefix = "scan-"
 
     struct Result {
         var report: StoredReport
@@ -117,7 +119,7 @@ struct ScanRun {
             case .failure(let error):
                 environmentErrors.append("--image: \(error.message); only the paths were checked")
             case .success(let engine):
-                let runID = "scan-" + UUID().uuidString.prefix(8).lowercased()
+                let runID = runPrefix + UUID().uuidString.prefix(8).lowercased()
                 CleanupRegistry.shared.register(runID: runID, engine: engine)
                 for ref in images {
                     let result = ImageExport.read(ref, engine: engine, pull: pull, runID: runID, scanner: imageArtifacts ? scanner : ArtifactScanner(jobs: jobs), data: data) { event in
