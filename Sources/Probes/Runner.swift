@@ -474,8 +474,6 @@ extension ImageProbeReport {
     public func withoutTimings(catalog: ProbeCatalog?) -> ImageProbeReport {
         var r = self
         func timed(_ probe: String, _ field: String) -> Bool {
-            // Durations a probe reports beyond its declared fields, by their name.
-            if ["_ms", "_ns", "_us", "_ns_per_op"].contains(where: { field.hasSuffix($0) }) { return true }
             guard let unit = catalog?.probe(probe)?.fields.first(where: { $0.name == field })?.unit else { return false }
             return Self.timingUnits.contains(unit)
         }
