@@ -11,6 +11,46 @@ public enum TreeLookup: Sendable {
     case missing
 }
 
+/// What one path component names, for `resolveLinks`.
+enum LinkStep {
+    /// A symbolic link, with its target.
+    case link(String)
+    /// Anything else that exists.
+    case other
+    /// Nothing: fine as the last component (the caller reports it missing), else the path fails.
+    case missing
+    /// A link that cannot be read: the path fails.
+    case broken
+}
+
+/// Resolves a path component by component: "." and ".." lexically, symbolic links through
+/// `step` (given the components so far, joined by "/"), at most 40 hops as on Linux; an absolute
+/// target starts again from the root. The resolved components, or nil (a loop, or a missing or
+/// unreadable component before the last).
+func resolveLinks(_ path: String, step: (String) -> LinkStep) -> [String]? {
+    var pending = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+    var out: [String] = []
+    var hops = 0
+    while !pending.isEmpty {
+        let part = pending.removeFirst()
+        if part == "." { continue }
+        if part == ".." { if !out.isEmpty { out.removeLast() }; continue }
+        out.append(part)
+        switch step(out.joined(separator: "/")) {
+        case .other: continue
+        case .missing: return pending.isEmpty ? out : nil
+        case .broken: return nil
+        case .link(let target):
+            hops += 1
+            if hops > 40 { return nil }
+            out.removeLast()
+            if target.hasPrefix("/") { out = [] }
+            pending = target.split(separator: "/", omittingEmptySubsequences: true).map(String.init) + pending
+        }
+    }
+    return out
+}
+
 /// The files around an artifact, as the loader would see them once the artifact is installed:
 /// a directory on disk, an archive's members, or an image's filesystem. `$ORIGIN` lookups of the
 /// loader simulation go here.
@@ -149,24 +189,7 @@ public final class MemberTree: ArtifactTree, @unchecked Sendable {
 
     /// Resolves a path inside the tree: lexical "." and "..", symlinks (at most 40, as Linux).
     public func resolve(_ path: String) -> String? {
-        var pending = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
-        var out: [String] = []
-        var hops = 0
-        while !pending.isEmpty {
-            let part = pending.removeFirst()
-            if part == "." { continue }
-            if part == ".." { if !out.isEmpty { out.removeLast() }; continue }
-            out.append(part)
-            let current = out.joined(separator: "/")
-            if let target = symlinks[current] {
-                hops += 1
-                if hops > 40 { return nil }
-                out.removeLast()
-                if target.hasPrefix("/") { out = [] }
-                pending = target.split(separator: "/", omittingEmptySubsequences: true).map(String.init) + pending
-            }
-        }
-        return out.joined(separator: "/")
+        resolveLinks(path) { current in symlinks[current].map { .link($0) } ?? .other }?.joined(separator: "/")
     }
 
     public func lookup(_ path: String) -> TreeLookup {
@@ -203,30 +226,17 @@ public final class SysrootTree: ArtifactTree, @unchecked Sendable {
 
     /// The path inside the root after following symlinks, or nil (missing, or a loop).
     public func resolve(_ path: String) -> String? {
-        var pending = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
-        var out: [String] = []
-        var hops = 0
-        while !pending.isEmpty {
-            let part = pending.removeFirst()
-            if part == "." { continue }
-            if part == ".." { if !out.isEmpty { out.removeLast() }; continue }
-            out.append(part)
-            let host = root + "/" + out.joined(separator: "/")
+        let parts = resolveLinks(path) { current in
+            let host = root + "/" + current
             var st = stat()
-            guard lstat(host, &st) == 0 else { return pending.isEmpty ? "/" + out.joined(separator: "/") : nil }
-            if st.st_mode & S_IFMT == S_IFLNK {
-                hops += 1
-                if hops > 40 { return nil }
-                var buf = [CChar](repeating: 0, count: 4096)
-                let n = readlink(host, &buf, buf.count - 1)
-                guard n > 0 else { return nil }
-                let target = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-                out.removeLast()
-                if target.hasPrefix("/") { out = [] }
-                pending = target.split(separator: "/", omittingEmptySubsequences: true).map(String.init) + pending
-            }
+            guard lstat(host, &st) == 0 else { return .missing }
+            guard st.st_mode & S_IFMT == S_IFLNK else { return .other }
+            var buf = [CChar](repeating: 0, count: 4096)
+            let n = readlink(host, &buf, buf.count - 1)
+            guard n > 0 else { return .broken }
+            return .link(String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }
-        return "/" + out.joined(separator: "/")
+        return parts.map { "/" + $0.joined(separator: "/") }
     }
 
     public func lookup(_ path: String) -> TreeLookup {
