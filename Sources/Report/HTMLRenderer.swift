@@ -244,30 +244,23 @@ public struct HTMLRenderer {
             s += "<div class=\"image\" data-image=\"\(e(r.image))\">\n<h3>\(head)</h3>\n"
             if let err = r.error { s += "<p class=\"sev-error\">\(e(err))</p>\n</div>\n"; continue }
             if !r.probes.isEmpty {
-                let byProbe = Dictionary(grouping: r.comparisons, by: \.probe)
                 s += "<table class=\"probes\"><thead><tr><th>probe</th><th>status</th><th>result</th></tr></thead><tbody>\n"
                 for p in r.probes {
-                    var cell = ""
-                    if p.status != .ok {
-                        cell = e(p.error ?? "")
-                    } else if let comparisons = byProbe[p.id] {
-                        cell = comparisons.map { "<div class=\"\($0.differs ? "differs" : "same")\">\(e($0.text))</div>" }.joined()
-                    } else if let fields = catalog?.probe(p.id)?.fields {
-                        cell = fields.compactMap { f in p.values[f.name].map { "<div>\(e(f.label)): \(e(ProbeRunner.format($0, unit: f.unit)))</div>" } }.joined()
-                    } else {
-                        cell = p.values.keys.sorted().map { "<div>\(e($0)): \(e(ProbeRunner.format(p.values[$0], unit: nil)))</div>" }.joined()
-                    }
+                    let cell = p.status != .ok
+                        ? e(p.error ?? "")
+                        : r.lines(for: p, catalog: catalog).map { line in
+                            line.differs.map { "<div class=\"\($0 ? "differs" : "same")\">\(e(line.text))</div>" } ?? "<div>\(e(line.text))</div>"
+                        }.joined()
                     s += "<tr class=\"probe-row status-\(p.status.rawValue)\" data-probe=\"\(e(p.id))\"><td title=\"\(e(p.title))\">\(e(p.id))</td><td>\(p.status.rawValue)</td><td>\(cell)</td></tr>\n"
                 }
                 s += "</tbody></table>\n"
             }
             if !r.loader.isEmpty {
-                let confirmed = r.loader.filter { $0.agreement == .confirmed }.count
-                let contradicted = r.loader.filter { $0.agreement == .contradicted }
+                let n = r.loaderCounts
                 s += "<p class=\"loader-summary\">Loader probe: <span class=\"loader-total\">\(r.loader.count)</span> artifacts, "
-                    + "<span class=\"loader-confirmed\">\(confirmed)</span> confirmed, <span class=\"loader-contradicted\">\(contradicted.count)</span> contradicted, "
-                    + "\(r.loader.count - confirmed - contradicted.count) not checked.</p>\n"
-                for l in contradicted {
+                    + "<span class=\"loader-confirmed\">\(n.confirmed)</span> confirmed, <span class=\"loader-contradicted\">\(n.contradicted)</span> contradicted, "
+                    + "\(n.notChecked) not checked.</p>\n"
+                for l in r.loader where l.agreement == .contradicted {
                     s += "<p class=\"sev-error\"><code>\(e(l.artifact))</code>: \(e(l.differences.joined(separator: "; ")))</p>\n"
                 }
             }

@@ -156,28 +156,20 @@ public struct MarkdownRenderer {
                 continue
             }
             if !r.probes.isEmpty {
-                let byProbe = Dictionary(grouping: r.comparisons, by: \.probe)
                 s += "| probe | result |\n| --- | --- |\n"
                 for p in r.probes {
-                    var cellText: String
-                    if p.status != .ok {
-                        cellText = "\(p.status.rawValue)" + (p.error.map { ": " + $0 } ?? "")
-                    } else if let comparisons = byProbe[p.id] {
-                        cellText = comparisons.map { ($0.differs ? "**" : "") + $0.text + ($0.differs ? "**" : "") }.joined(separator: "<br>")
-                    } else if let fields = catalog?.probe(p.id)?.fields {
-                        cellText = fields.compactMap { f in p.values[f.name].map { "\(f.label): \(ProbeRunner.format($0, unit: f.unit))" } }.joined(separator: "<br>")
-                    } else {
-                        cellText = p.values.keys.sorted().map { "\($0): \(ProbeRunner.format(p.values[$0], unit: nil))" }.joined(separator: "<br>")
-                    }
+                    let cellText = p.status != .ok
+                        ? "\(p.status.rawValue)" + (p.error.map { ": " + $0 } ?? "")
+                        : r.lines(for: p, catalog: catalog).map { $0.differs == true ? "**\($0.text)**" : $0.text }.joined(separator: "<br>")
                     s += "| \(p.id) | \(Self.cell(cellText, keepBreaks: true)) |\n"
                 }
                 s += "\n"
             }
             if !r.loader.isEmpty {
-                let confirmed = r.loader.filter { $0.agreement == .confirmed }.count
+                let n = r.loaderCounts
                 let contradicted = r.loader.filter { $0.agreement == .contradicted }
-                s += "Loader probe: \(r.loader.count) artifacts, \(confirmed) confirmed, \(contradicted.count) contradicted, "
-                    + "\(r.loader.count - confirmed - contradicted.count) not checked.\n\n"
+                s += "Loader probe: \(r.loader.count) artifacts, \(n.confirmed) confirmed, \(n.contradicted) contradicted, "
+                    + "\(n.notChecked) not checked.\n\n"
                 for l in contradicted { s += "- ❌ \(Self.code(l.artifact)): " + l.differences.map(Self.inline).joined(separator: "; ") + "\n" }
                 if !contradicted.isEmpty { s += "\n" }
             }

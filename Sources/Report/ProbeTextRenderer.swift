@@ -24,29 +24,25 @@ public struct ProbeTextRenderer {
                 out.append("")
                 continue
             }
-            let byProbe = Dictionary(grouping: r.comparisons, by: \.probe)
             for p in r.probes {
                 let status = p.status == .ok ? paint("ok", "32") : paint(p.status.rawValue, p.status == .skipped ? "90" : "33")
                 var line = "  " + p.id.padding(toLength: 14, withPad: " ", startingAt: 0) + " " + status
                 if p.status != .ok, let e = p.error { line += "  " + e }
                 out.append(line)
                 guard p.status == .ok else { continue }
-                if let comparisons = byProbe[p.id] {
-                    for c in comparisons {
-                        out.append("      " + (c.differs ? paint(c.text, "33") : paint(c.text + " (same)", "90")))
-                    }
-                } else if let manifest = catalog?.probe(p.id) {
-                    for f in manifest.fields {
-                        out.append("      \(f.label): \(ProbeRunner.format(p.values[f.name], unit: f.unit))")
+                for line in r.lines(for: p, catalog: catalog, allFields: true) {
+                    switch line.differs {
+                    case true?: out.append("      " + paint(line.text, "33"))
+                    case false?: out.append("      " + paint(line.text + " (same)", "90"))
+                    case nil: out.append("      " + line.text)
                     }
                 }
             }
             if !r.loader.isEmpty {
-                let confirmed = r.loader.filter { $0.agreement == .confirmed }.count
-                let contradicted = r.loader.filter { $0.agreement == .contradicted }.count
-                out.append("  loader probe: \(r.loader.count) artifacts, \(confirmed) confirmed, "
-                           + (contradicted > 0 ? paint("\(contradicted) contradicted", "31") : "0 contradicted")
-                           + ", \(r.loader.count - confirmed - contradicted) not checked")
+                let n = r.loaderCounts
+                out.append("  loader probe: \(r.loader.count) artifacts, \(n.confirmed) confirmed, "
+                           + (n.contradicted > 0 ? paint("\(n.contradicted) contradicted", "31") : "0 contradicted")
+                           + ", \(n.notChecked) not checked")
                 // Static programs: the loader has nothing to list; counted, not listed.
                 let isStatic = { (l: LoaderProbeOutcome) in l.agreement == .notRun && (l.note ?? "").hasSuffix("Not a valid dynamic program") }
                 let statics = r.loader.filter(isStatic).count
