@@ -91,21 +91,7 @@ public struct HTMLRenderer {
 
     func e(_ s: String) -> String { Self.escape(s) }
 
-    static func escape(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.utf8.count)
-        for ch in JUnitRenderer.clean(s) {
-            switch ch {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(ch)
-            }
-        }
-        return out
-    }
+    static func escape(_ s: String) -> String { Markup.escape(s, quotes: true) }
 
     func idLink(_ id: String) -> String {
         guard let readme else { return e(id) }

@@ -150,21 +150,7 @@ public struct JUnitRenderer {
         return x
     }
 
-    /// XML 1.0 allows tab, newline, carriage return and characters from U+0020 on (but not the
-    /// surrogates or U+FFFE/U+FFFF); anything else, as found in hostile symbol names, becomes U+FFFD.
-    static func clean(_ s: String) -> String {
-        var out = String.UnicodeScalarView()
-        for u in s.unicodeScalars {
-            let v = u.value
-            let ok = v == 0x9 || v == 0xA || v == 0xD || (v >= 0x20 && v <= 0xD7FF) || (v >= 0xE000 && v <= 0xFFFD) || v >= 0x10000
-            out.append(ok ? u : "\u{FFFD}")
-        }
-        return String(out)
-    }
-
-    static func text(_ s: String) -> String {
-        clean(s).replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-    }
+    static func text(_ s: String) -> String { Markup.escape(s) }
 
     static func attr(_ s: String) -> String {
         text(s).replacingOccurrences(of: "\"", with: "&quot;").replacingOccurrences(of: "\n", with: "&#10;")

@@ -222,7 +222,5 @@ public struct MarkdownRenderer {
         return flat.contains("`") ? "`` \(flat) ``" : "`\(flat)`"
     }
 
-    static func html(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-    }
+    static func html(_ s: String) -> String { Markup.escape(s) }
 }
