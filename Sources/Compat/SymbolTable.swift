@@ -4,7 +4,7 @@ import ELF
 /// FNV-1a over a symbol name's UTF-8 bytes: computed once per symbol and reused for every object
 /// the loader looks in (musl likewise hashes a name once per lookup, not once per object).
 @inline(__always)
-func symbolHash(_ name: String) -> UInt64 {
+public func symbolHash(_ name: String) -> UInt64 {
     var name = name
     return name.withUTF8 { bytes in
         var h: UInt64 = 0xcbf2_9ce4_8422_2325

@@ -170,7 +170,7 @@ public struct SARIFRenderer {
                     location = Location(physicalLocation: PhysicalLocation(artifactLocation: locator.locate(file, cwd: workingDirectory),
                                                                           region: Region(startLine: 1)), logicalLocations: nil)
                 }
-                let fingerprint = fnv([f.id, f.artifact, f.subject ?? f.message].joined(separator: "\u{0}"))
+                let fingerprint = String(format: "%016llx", symbolHash([f.id, f.artifact, f.subject ?? f.message].joined(separator: "\u{0}")))
                 results.append(Result(ruleId: f.id, ruleIndex: index[f.id] ?? -1, level: Self.level(f.severity),
                                       message: Text(text: text), locations: [location],
                                       partialFingerprints: ["muslcheckFinding/v1": fingerprint],
@@ -193,11 +193,5 @@ public struct SARIFRenderer {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return try encoder.encode(Log(runs: [run])) + Data("\n".utf8)
-    }
-
-    func fnv(_ s: String) -> String {
-        var h: UInt64 = 0xcbf29ce484222325
-        for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100000001b3 }
-        return String(format: "%016llx", h)
     }
 }
