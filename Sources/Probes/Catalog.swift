@@ -121,6 +121,12 @@ public struct ProbeCatalog: Sendable {
 
     /// The ids a user can ask for, the loader probe included.
     public var ids: [String] { ["loader"] + probes.map(\.id) }
+
+    /// The sentence for ids that name no probe, or nil when all do.
+    public func unknownProbes(_ selected: [String]) -> String? {
+        let unknown = selected.filter { !ids.contains($0) }
+        return unknown.isEmpty ? nil : "unknown probe \(unknown.joined(separator: ", ")); probes: \(ids.joined(separator: ", "))"
+    }
 }
 
 public struct ProbeError: Error, CustomStringConvertible, Sendable {

@@ -1,4 +1,6 @@
+import Config
 import Foundation
+import Report
 
 enum Diagnostics {
     /// One line on stderr, prefixed with the tool's name.
@@ -22,5 +24,20 @@ enum JSONOutput {
         var data = try encoder().encode(value)
         data.append(0x0a)
         FileHandle.standardOutput.write(data)
+    }
+}
+
+/// Runs `body`; muslcheck's own errors become their sentence on stderr and their exit code
+/// (a RunError its own, a configuration, baseline or report problem 2).
+func exitingOnError<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() } catch let e as RunError {
+        Diagnostics.error(e.description)
+        throw e.code.exitCode
+    } catch let e as ConfigError {
+        Diagnostics.error(e.description)
+        throw MuslcheckExit.usage.exitCode
+    } catch let e as ReportError {
+        Diagnostics.error(e.description)
+        throw MuslcheckExit.usage.exitCode
     }
 }

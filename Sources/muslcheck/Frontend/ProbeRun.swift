@@ -219,12 +219,7 @@ struct ProbeRun {
             data = try CompatData.shared()
             catalog = try ProbeCatalog.bundled()
         } catch { throw RunError(code: .environment, description: "\(error)") }
-        if let ids = probeIDs {
-            let unknown = ids.filter { !catalog.ids.contains($0) }
-            if !unknown.isEmpty {
-                throw RunError(code: .usage, description: "unknown probe \(unknown.joined(separator: ", ")); probes: \(catalog.ids.joined(separator: ", "))")
-            }
-        }
+        if let ids = probeIDs, let problem = catalog.unknownProbes(ids) { throw RunError(code: .usage, description: problem) }
         let engine: ContainerEngine
         do throws(EngineError) {
             engine = try ContainerEngine(kind: engineKind, context: context)

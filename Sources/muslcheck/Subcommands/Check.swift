@@ -101,25 +101,7 @@ struct Check: ParsableCommand {
     func run() throws {
         let outputs = try resolveOutputs(formats, output: output, textToFreeStdout: true)
         // The configuration, then the flags over it.
-        var settings = MuslcheckConfig()
-        var ignores: [IgnoreRule] = []
-        var userProbes: [UserProbe] = []
-        do {
-            let path = config ?? (FileManager.default.fileExists(atPath: "muslcheck.yml") ? "muslcheck.yml" : nil)
-            if let path {
-                settings = try MuslcheckConfig.load(path)
-                ignores = settings.ignores
-                userProbes = settings.userProbes
-            }
-            if let cst {
-                let loaded = try MuslcheckConfig.loadContainerStructureTest(cst)
-                userProbes += loaded.probes
-                if !loaded.skipped.isEmpty { Diagnostics.note("\(cst): only commandTests run; skipped \(loaded.skipped.joined(separator: ", "))") }
-            }
-        } catch let e as ConfigError {
-            Diagnostics.error(e.description)
-            throw MuslcheckExit.usage.exitCode
-        }
+        let (settings, userProbes) = try loadSettings(config: config, cst: cst)
         let failLevel = failOn ?? settings.failOn.flatMap { FailOn(rawValue: $0) } ?? .incompatible
 
         var run = CheckRun()
@@ -153,26 +135,15 @@ struct Check: ParsableCommand {
         run.timings = timings
         run.gate = Gate(threshold: failLevel.threshold)
         if isatty(STDERR_FILENO) == 1 { run.log = { Diagnostics.note($0) } }
-        do {
-            let known = try baseline.map { try ReportBaseline.load($0) }
-            run.suppression = Suppression(ignores: ignores, baseline: known)
-        } catch let e as ReportError {
-            Diagnostics.error(e.description)
+        let known = try exitingOnError { try baseline.map { try ReportBaseline.load($0) } }
+        run.suppression = Suppression(ignores: settings.ignores, baseline: known)
+        // Checked before the scan, also when no probe will run (--static-only).
+        if let ids = chosenProbes, let problem = (try? ProbeCatalog.bundled())?.unknownProbes(ids) {
+            Diagnostics.error(problem)
             throw MuslcheckExit.usage.exitCode
         }
-        if let ids = chosenProbes, let catalog = try? ProbeCatalog.bundled() {
-            let unknown = ids.filter { $0 != "loader" && !catalog.ids.contains($0) }
-            if !unknown.isEmpty {
-                Diagnostics.error("unknown probe \(unknown.joined(separator: ", ")); probes: loader, \(catalog.ids.joined(separator: ", "))")
-                throw MuslcheckExit.usage.exitCode
-            }
-        }
 
-        let result: CheckRun.Result
-        do { result = try run.run() } catch let error as RunError {
-            Diagnostics.error(error.description)
-            throw error.code.exitCode
-        }
+        let result = try exitingOnError { try run.run() }
         try writeReport(result.report, formats: outputs, verbose: verbose)
         if let writeBaseline {
             let sink = try OutputSink(path: writeBaseline)

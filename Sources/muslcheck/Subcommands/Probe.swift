@@ -117,23 +117,8 @@ struct Probe: ParsableCommand {
         run.cacheDir = cacheDir
         if let runID { run.runID = runID }
         run.log = { Diagnostics.note($0) }
-        do {
-            let configPath = config ?? (FileManager.default.fileExists(atPath: "muslcheck.yml") ? "muslcheck.yml" : nil)
-            if let configPath { run.userProbes += try MuslcheckConfig.load(configPath).userProbes }
-            if let cst {
-                let loaded = try MuslcheckConfig.loadContainerStructureTest(cst)
-                run.userProbes += loaded.probes
-                if !loaded.skipped.isEmpty { Diagnostics.note("\(cst): only commandTests run; skipped \(loaded.skipped.joined(separator: ", "))") }
-            }
-        } catch let e as ConfigError {
-            Diagnostics.error(e.description)
-            throw MuslcheckExit.usage.exitCode
-        }
-        let result: ProbeRun.Result
-        do { result = try run.run() } catch let error as RunError {
-            Diagnostics.error(error.description)
-            throw error.code.exitCode
-        }
+        run.userProbes += try loadSettings(config: config, cst: cst).userProbes
+        let result = try exitingOnError { try run.run() }
         let sink = try OutputSink(path: output)
         switch format {
         case .text:

@@ -18,10 +18,7 @@ struct ReportCommand: ParsableCommand {
     )
 
     static func load(_ path: String) throws -> CompatibilityReport {
-        do { return try CompatibilityReport.load(path) } catch let e as ReportError {
-            Diagnostics.error(e.description)
-            throw MuslcheckExit.usage.exitCode
-        }
+        try exitingOnError { try CompatibilityReport.load(path) }
     }
 
     struct Render: ParsableCommand {
@@ -78,11 +75,7 @@ struct ReportCommand: ParsableCommand {
 
         func run() throws {
             let reports = try files.map { try ReportCommand.load($0) }
-            let merged: CompatibilityReport
-            do { merged = try CompatibilityReport.merge(reports, names: files) } catch let e as ReportError {
-                Diagnostics.error(e.description)
-                throw MuslcheckExit.usage.exitCode
-            }
+            let merged = try exitingOnError { try CompatibilityReport.merge(reports, names: files) }
             try writeReport(merged, formats: try resolveOutputs(formats.isEmpty ? [FormatSpec(.json)] : formats, output: output), verbose: false)
             let gate = Gate(failOn: merged.inputs.failOn) ?? Gate(threshold: .incompatible)
             if !gate.failures(merged).isEmpty { throw MuslcheckExit.findings.exitCode }

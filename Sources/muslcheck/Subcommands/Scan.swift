@@ -60,11 +60,7 @@ struct Scan: ParsableCommand {
         run.jobs = jobs
         run.failOn = failOn.rawValue
         run.progress = Progress.forTerminal()
-        let result: ScanRun.Result
-        do { result = try run.run() } catch let error as RunError {
-            Diagnostics.error(error.description)
-            throw error.code.exitCode
-        }
+        let result = try exitingOnError { try run.run() }
         let sink = try OutputSink(path: output)
         switch format {
         case .text:

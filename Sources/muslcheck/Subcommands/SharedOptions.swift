@@ -1,5 +1,7 @@
 import ArgumentParser
 import Compat
+import Config
+import Probes
 import Engine
 import Foundation
 
@@ -118,5 +120,24 @@ final class OutputSink {
                 throw RunError(code: .usage, description: "cannot write \(path): \(String(cString: strerror(errno)))")
             }
         }
+    }
+}
+
+/// muslcheck.yml (`--config`, else ./muslcheck.yml when present) and the commandTests of a
+/// container-structure-test file (`--cst`): the settings, and every user probe. A problem in
+/// either file exits 2 naming the file and line.
+func loadSettings(config: String?, cst: String?) throws -> (settings: MuslcheckConfig, userProbes: [UserProbe]) {
+    try exitingOnError {
+        var settings = MuslcheckConfig()
+        if let path = config ?? (FileManager.default.fileExists(atPath: "muslcheck.yml") ? "muslcheck.yml" : nil) {
+            settings = try MuslcheckConfig.load(path)
+        }
+        var probes = settings.userProbes
+        if let cst {
+            let loaded = try MuslcheckConfig.loadContainerStructureTest(cst)
+            probes += loaded.probes
+            if !loaded.skipped.isEmpty { Diagnostics.note("\(cst): only commandTests run; skipped \(loaded.skipped.joined(separator: ", "))") }
+        }
+        return (settings, probes)
     }
 }
