@@ -11,22 +11,10 @@ runs=${1:-5}
 image=${2:-muslcheck-test/musl:latest}
 
 docker image inspect "$image" >/dev/null 2>&1 || { echo "bench: $image missing (ci/setup builds it)" >&2; exit 1; }
-echo "bench: building muslcheck (release)" >&2
-swift build -c release >/dev/null
-mc=$(swift build -c release --show-bin-path)/muslcheck
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+build_muslcheck
 
-timeit() {
-    local times=()
-    for _ in $(seq 1 "$runs"); do
-        local t0 t1
-        t0=$(date +%s.%N)
-        "$@" >/dev/null 2>&1 || true
-        t1=$(date +%s.%N)
-        times+=("$(echo "$t1 - $t0" | bc)")
-    done
-    printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.3f %.3f\n", a[1], a[int((NR+1)/2)]}'
-}
-ratio() { echo "scale=2; $1 / $2" | bc; }
 
 # Distinct tags of the image for the matrix (same content, separate containers).
 tags=()

@@ -18,22 +18,10 @@ work=.build-bench
 mkdir -p "$work"
 
 command -v scanelf >/dev/null || { echo "bench: scanelf missing (Debian pax-utils; ci/setup installs it)" >&2; exit 1; }
-echo "bench: building muslcheck (release)" >&2
-swift build -c release >/dev/null
-mc=$(swift build -c release --show-bin-path)/muslcheck
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+build_muslcheck
 
-# Runs a command N times; prints "best median" wall seconds. Output is discarded.
-timeit() {
-    local times=()
-    for _ in $(seq 1 "$runs"); do
-        local t0 t1
-        t0=$(date +%s.%N)
-        "$@" >/dev/null 2>&1 || true
-        t1=$(date +%s.%N)
-        times+=("$(echo "$t1 - $t0" | bc)")
-    done
-    printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.3f %.3f\n", a[1], a[int((NR+1)/2)]}'
-}
 peak_kb() { /usr/bin/time -f '%M' "$@" 2>&1 >/dev/null | tail -n1; }
 
 site=$(python3 -c 'import site; print(site.getsitepackages()[0])')
@@ -92,7 +80,6 @@ for k in 1 4 16; do
     flat+=("$k:$(find "$dir" -type f | wc -l):$(peak_kb "$mc" scan --format json --fail-on never "$dir")")
 done
 
-ratio() { echo "scale=2; $1 / $2" | bc; }
 cat <<EOF
 
 muslcheck bench ($(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores)

@@ -1,0 +1,23 @@
+# Shared by the bench/ scripts (sourced, with $runs set): build muslcheck, time commands.
+
+# Builds muslcheck in release mode; sets $mc to the binary.
+build_muslcheck() {
+    echo "bench: building muslcheck (release)" >&2
+    swift build -c release >/dev/null
+    mc=$(swift build -c release --show-bin-path)/muslcheck
+}
+
+# Runs a command $runs times; prints "best median" wall seconds. Output is discarded.
+timeit() {
+    local times=()
+    for _ in $(seq 1 "$runs"); do
+        local t0 t1
+        t0=$(date +%s.%N)
+        "$@" >/dev/null 2>&1 || true
+        t1=$(date +%s.%N)
+        times+=("$(echo "$t1 - $t0" | bc)")
+    done
+    printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.3f %.3f\n", a[1], a[int((NR+1)/2)]}'
+}
+
+ratio() { echo "scale=2; $1 / $2" | bc; }
