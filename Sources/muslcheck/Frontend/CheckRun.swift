@@ -85,6 +85,7 @@ struct CheckRun {
         }
 
         // Probes in the images the scan could read.
+        var probed: ((ArtifactAnalysis) -> ArtifactAnalysis?)? = nil
         let images = scan.images.filter { scanned.imageTargets[$0] != nil }
         if runProbes, let engine, !images.isEmpty {
             var probe = ProbeRun()
@@ -118,7 +119,8 @@ struct CheckRun {
                 if result.output.compilers["musl"] == nil {
                     notes.append("no musl C compiler found (install musl-tools, or set MUSLCHECK_MUSL_CC): the built-in probes did not run; the loader probe did")
                 }
-                report = try fold(result, into: report, data: data)
+                probed = loaderFolding(result, data: data)
+                report.problems = (report.problems + userProbeFindings(result, data: data)).sorted(by: Finding.order)
             } catch let e as RunError where e.code == .environment {
                 notes.append("the probes did not run: \(e.description)")
                 environmentErrors.append(e.description)
@@ -128,14 +130,17 @@ struct CheckRun {
             notes.append("--static-only: the probes did not run")
         }
 
-        // Ignores and the baseline.
+        // One pass over the stored artifacts: the loader probe's results, then ignores and the baseline.
         var suppressed: [CompatibilityReport.Suppressed] = []
-        if !suppression.isEmpty {
+        if probed != nil || !suppression.isEmpty {
             report = try report.updating { a in
-                guard let (changed, removed) = suppression.apply(a) else { return nil }
+                let folded = probed?(a)
+                guard let (changed, removed) = suppression.apply(folded ?? a) else { return folded }
                 suppressed += removed
                 return changed
             }
+        }
+        if !suppression.isEmpty {
             let (kept, removed) = suppression.apply(problems: report.problems)
             report.problems = kept
             suppressed += removed
@@ -158,19 +163,18 @@ struct CheckRun {
         return path
     }
 
-    /// The loader probe's outcomes become each image verdict's confirmation, a contradiction a
-    /// finding (MC150), an artifact the probe could not check a warning (MC151); failed user
-    /// probes become findings (MC152).
-    func fold(_ result: ProbeRun.Result, into report: StoredReport, data: CompatData) throws -> StoredReport {
+    /// The loader probe's outcomes as a change to each artifact: each image verdict's
+    /// confirmation, a contradiction a finding (MC150), an artifact the probe could not check a
+    /// warning (MC151). nil when the loader probe did not run.
+    func loaderFolding(_ result: ProbeRun.Result, data: CompatData) -> ((ArtifactAnalysis) -> ArtifactAnalysis?)? {
+        guard probeIDs?.contains("loader") ?? true else { return nil }
         var byImage: [String: [String: LoaderProbeOutcome]] = [:]
         var failedImages: Set<String> = []
         for image in result.output.images {
             if image.error != nil { failedImages.insert(image.image) }
             byImage[image.image] = Dictionary(image.loader.map { ($0.artifact, $0) }, uniquingKeysWith: { a, _ in a })
         }
-        let loaderRan = probeIDs?.contains("loader") ?? true
-        var report = try report.updating { a in
-            guard loaderRan else { return nil }
+        return { a in
             var out = a
             for i in out.verdicts.indices {
                 let image = out.verdicts[i].target
@@ -207,7 +211,11 @@ struct CheckRun {
             out.findings.sort(by: Finding.order)
             return out
         }
-        var problems = report.problems
+    }
+
+    /// Failed user probes, as findings (MC152).
+    func userProbeFindings(_ result: ProbeRun.Result, data: CompatData) -> [Finding] {
+        var problems: [Finding] = []
         for image in result.output.images {
             for u in image.userProbes where !u.passed {
                 problems.append(data.finding(
@@ -218,7 +226,6 @@ struct CheckRun {
                     artifact: image.image, target: image.image))
             }
         }
-        report.problems = problems.sorted(by: Finding.order)
-        return report
+        return problems
     }
 }
