@@ -336,7 +336,7 @@ public struct LoaderSimulation {
         }
         var found: (TargetEntry, Place, String)? = nil
         var bySearch = false
-        if name.contains("/") {
+        if name.utf8.contains(UInt8(ascii: "/")) {
             let fromTree = neededBy?.inTree ?? true
             let p = place(of: name, fromTree: fromTree)
             // A relative path is opened from the current directory: "/" in a container.
@@ -489,9 +489,42 @@ public struct LoaderSimulation {
         let chain = run.chain
         let libcIndex = chain.firstIndex { $0 === run.libc }
         let opaque = chain.map { $0.exports.isOpaque }
+        let hasOpaque = opaque.contains(true)
+        let hasGcompat = chain.contains { $0.kind == .gcompat }
         // Definition tables, fetched on first use; kept in locals (no per-lookup class access).
         var tables = [SymbolTable?](repeating: nil, count: chain.count)
         var fetched = [Bool](repeating: false, count: chain.count)
+        // find_sym from the head gives the same answer for a name whichever object asks, so each
+        // name is looked up once per load.
+        var memo = LookupMemo(capacity: 64)
+
+        /// find_sym from chain[start]: the first acceptable definition, and the first library
+        /// known by name only that could define the name (a profile's library).
+        func findSym(_ name: String, hash: UInt64, from start: Int, asker: DSO, sym: UnsafePointer<DynamicSymbol>,
+                     ownShortcut: Bool) -> (def: Int, opaque: Int) {
+            var opaqueCandidate = -1
+            var glibcChecked = false
+            var k = start
+            while k < chain.count {
+                defer { k += 1 }
+                if opaque[k] {
+                    // A library known by name only could define anything but glibc's own symbols.
+                    if opaqueCandidate < 0 {
+                        if !glibcChecked { glibcChecked = true; if target.data.glibc[name] != nil { continue } } else { continue }
+                        opaqueCandidate = k
+                    }
+                    continue
+                }
+                if ownShortcut && chain[k] === asker {
+                    if ExportTable.accepts(sym) { return (k, opaqueCandidate) }
+                    continue
+                }
+                if !fetched[k] { tables[k] = chain[k].exports.facts?.table; fetched[k] = true }
+                if let t = tables[k], t.contains(name, hash: hash) { return (k, opaqueCandidate) }
+            }
+            return (-1, opaqueCandidate)
+        }
+
         for dso in chain {
             guard let file = dso.file, dso.kind == .app || dso.kind == .elf, let facts = dso.exports.facts else { continue }
             // At run time (dlopen) only the newly loaded objects are relocated.
@@ -501,14 +534,18 @@ public struct LoaderSimulation {
             // Without version definitions a name is in the table at most once, so the object's own
             // entry for a referenced symbol is that symbol itself: no table lookup needed.
             let ownShortcut = file.versionDefinitions.isEmpty
+            let isHead = chain.first === dso
             file.symbols.withUnsafeBufferPointer { symbols in
                 let base = symbols.baseAddress!
                 for ref in facts.references {
                     let sym = base + ref.index
                     let use = sym.pointee.relocationUse
-                    var i = use.contains(.copy) ? 1 : 0
+                    let copy = use.contains(.copy)
+                    // An object that defines the symbol itself always finds a definition (its own or
+                    // an earlier one): nothing to report unless gcompat or initial-exec TLS is involved.
+                    if !copy && !hasGcompat && !use.contains(.tlsInitialExec) && ExportTable.accepts(sym) { continue }
                     // Fast path: the object is first in lookup order and defines the symbol itself.
-                    if ownShortcut, i < chain.count, chain[i] === dso, ExportTable.accepts(sym) {
+                    if !copy && isHead && ExportTable.accepts(sym) {
                         if use.contains(.tlsInitialExec) && dso.runtime {
                             let name = sym.pointee.name
                             run.outcome.errors.append(LoaderError(
@@ -520,29 +557,22 @@ public struct LoaderSimulation {
                     }
                     let name = sym.pointee.name
                     // find_sym from head (or past the main program for COPY); first acceptable definition wins.
-                    var def: DSO? = nil
-                    var opaqueCandidate: DSO? = nil
-                    while i < chain.count {
-                        let d = chain[i]
-                        i += 1
-                        if opaque[i - 1] {
-                            // A library known by name only could define anything but glibc's own symbols.
-                            if opaqueCandidate == nil && target.data.glibc[name] == nil { opaqueCandidate = d }
-                            continue
-                        }
-                        if d === dso && ownShortcut {
-                            if ExportTable.accepts(sym) { def = d; break }
-                            continue
-                        }
-                        let k = i - 1
-                        if !fetched[k] { tables[k] = d.exports.facts?.table; fetched[k] = true }
-                        if tables[k]?.contains(name, hash: ref.hash) == true { def = d; break }
+                    let found: (def: Int, opaque: Int)
+                    if copy {
+                        found = findSym(name, hash: ref.hash, from: 1, asker: dso, sym: sym, ownShortcut: ownShortcut)
+                    } else if let hit = memo.find(name, hash: ref.hash) {
+                        found = hit
+                    } else {
+                        found = findSym(name, hash: ref.hash, from: 0, asker: dso, sym: sym, ownShortcut: ownShortcut)
+                        memo.insert(name, hash: ref.hash, found)
                     }
-                    if def == nil, let h = host, h.providesPrefixes.contains(where: { name.hasPrefix($0) }) {
+                    let def: DSO? = found.def >= 0 ? chain[found.def] : nil
+                    if def == nil, let h = host, h.providesPrefixes.contains(where: { name.utf8.starts(with: $0.utf8) }) {
                         hostProvided.insert(name)
                         continue
                     }
-                    if def == nil, let o = opaqueCandidate {
+                    if def == nil, hasOpaque, found.opaque >= 0 {
+                        let o = chain[found.opaque]
                         run.outcome.unverified[name] = o.shortname ?? o.name
                         continue
                     }

@@ -14,60 +14,149 @@ public func symbolHash(_ name: String) -> UInt64 {
 }
 
 /// An open-addressing table of symbol names with precomputed hashes: what an object defines,
-/// and why find_sym would skip a definition it has (IFUNC, hidden version, no value).
+/// and why find_sym would skip a definition it has (IFUNC, hidden version, no value). Built once
+/// and never changed; a Bloom filter in front (like DT_GNU_HASH's) answers most misses without
+/// touching the table itself, which matters because a lookup walks every object in load order.
 public final class SymbolTable: @unchecked Sendable {
     /// 0: an acceptable definition; otherwise a rejection.
     enum Status: UInt8 { case accepted = 0, ifunc = 1, hidden = 2, zeroValue = 3 }
 
+    private let keys: [UInt64]
+    private let names: [String]
+    private let status: [UInt8]
+    private let mask: Int
+    private let bloom: [UInt64]
+    private let bloomMask: Int
+    public let count: Int
+    public let acceptedCount: Int
+
+    /// Builds the table from (name, hash, status) entries. A name given twice keeps the best
+    /// status: an accepted definition wins over a rejected one, IFUNC over other rejections.
+    init(capacity: Int, _ fill: ((String, UInt64, Status) -> Void) -> Void) {
+        var size = 16
+        while size < capacity * 2 { size <<= 1 }
+        var words = 1
+        while words * 4 < capacity { words <<= 1 }
+        var keys = [UInt64](repeating: 0, count: size)
+        var names = [String](repeating: "", count: size)
+        var status = [UInt8](repeating: 0, count: size)
+        var bloom = [UInt64](repeating: 0, count: words)
+        let mask = size - 1
+        var count = 0
+        var accepted = 0
+        fill { name, hash, new in
+            var i = Int(truncatingIfNeeded: hash) & mask
+            while keys[i] != 0 {
+                if keys[i] == hash && names[i] == name {
+                    let old = Status(rawValue: status[i])!
+                    if old != .accepted && (new == .accepted || new == .ifunc) {
+                        if new == .accepted { accepted += 1 }
+                        status[i] = new.rawValue
+                    }
+                    return
+                }
+                i = (i + 1) & mask
+            }
+            keys[i] = hash
+            names[i] = name
+            status[i] = new.rawValue
+            count += 1
+            if new == .accepted { accepted += 1 }
+            bloom[Self.bloomWord(hash, words - 1)] |= Self.bloomBits(hash)
+        }
+        self.keys = keys
+        self.names = names
+        self.status = status
+        self.mask = mask
+        self.bloom = bloom
+        self.bloomMask = words - 1
+        self.count = count
+        self.acceptedCount = accepted
+    }
+
+    @inline(__always)
+    static func bloomWord(_ hash: UInt64, _ mask: Int) -> Int { Int(truncatingIfNeeded: hash >> 20) & mask }
+
+    @inline(__always)
+    static func bloomBits(_ hash: UInt64) -> UInt64 { (1 << (hash >> 52 & 63)) | (1 << (hash >> 58)) }
+
+    /// False when the name is certainly absent (the filter's answer); true when it may be there.
+    @inline(__always)
+    func mayContain(_ hash: UInt64) -> Bool {
+        let bits = Self.bloomBits(hash)
+        return bloom.withUnsafeBufferPointer { $0[Self.bloomWord(hash, bloomMask)] } & bits == bits
+    }
+
+    @inline(__always)
+    func find(_ name: String, hash: UInt64) -> Status? {
+        guard mayContain(hash) else { return nil }
+        return keys.withUnsafeBufferPointer { keys in
+            var i = Int(truncatingIfNeeded: hash) & mask
+            while true {
+                let k = keys[i]
+                if k == 0 { return nil }
+                if k == hash && names[i] == name { return Status(rawValue: status[i]) }
+                i = (i + 1) & mask
+            }
+        }
+    }
+
+    @inline(__always)
+    func contains(_ name: String, hash: UInt64) -> Bool { find(name, hash: hash) == .accepted }
+}
+
+/// One load's answers of find_sym from the head, by name: (index of the defining object or -1,
+/// index of the first library known by name only that could define it, or -1).
+struct LookupMemo {
     private var keys: [UInt64]
     private var names: [String]
-    private var status: [UInt8]
-    private let mask: Int
-    public private(set) var count = 0
-    public private(set) var acceptedCount = 0
+    private var values: [(def: Int, opaque: Int)]
+    private var mask: Int
+    private var count = 0
 
     init(capacity: Int) {
         var size = 16
         while size < capacity * 2 { size <<= 1 }
         keys = Array(repeating: 0, count: size)
         names = Array(repeating: "", count: size)
-        status = Array(repeating: 0, count: size)
+        values = Array(repeating: (-1, -1), count: size)
         mask = size - 1
     }
 
-    /// Inserts a name; an accepted definition wins over a rejected one, IFUNC over other rejections.
-    func insert(_ name: String, hash: UInt64, status new: Status) {
-        var i = Int(truncatingIfNeeded: hash) & mask
-        while keys[i] != 0 {
-            if keys[i] == hash && names[i] == name {
-                let old = Status(rawValue: status[i])!
-                if old != .accepted && (new == .accepted || new == .ifunc) {
-                    if new == .accepted { acceptedCount += 1 }
-                    status[i] = new.rawValue
-                }
-                return
-            }
-            i = (i + 1) & mask
-        }
-        keys[i] = hash
-        names[i] = name
-        status[i] = new.rawValue
-        count += 1
-        if new == .accepted { acceptedCount += 1 }
-    }
-
     @inline(__always)
-    func find(_ name: String, hash: UInt64) -> Status? {
+    func find(_ name: String, hash: UInt64) -> (def: Int, opaque: Int)? {
         var i = Int(truncatingIfNeeded: hash) & mask
         while true {
             let k = keys[i]
             if k == 0 { return nil }
-            if k == hash && names[i] == name { return Status(rawValue: status[i]) }
+            if k == hash && names[i] == name { return values[i] }
             i = (i + 1) & mask
         }
     }
 
-    func contains(_ name: String, hash: UInt64) -> Bool { find(name, hash: hash) == .accepted }
+    mutating func insert(_ name: String, hash: UInt64, _ value: (def: Int, opaque: Int)) {
+        if (count + 1) * 2 > keys.count { grow() }
+        var i = Int(truncatingIfNeeded: hash) & mask
+        while keys[i] != 0 {
+            if keys[i] == hash && names[i] == name { values[i] = value; return }
+            i = (i + 1) & mask
+        }
+        keys[i] = hash
+        names[i] = name
+        values[i] = value
+        count += 1
+    }
+
+    private mutating func grow() {
+        let old = (keys, names, values)
+        let size = keys.count * 2
+        keys = Array(repeating: 0, count: size)
+        names = Array(repeating: "", count: size)
+        values = Array(repeating: (-1, -1), count: size)
+        mask = size - 1
+        count = 0
+        for j in old.0.indices where old.0[j] != 0 { insert(old.1[j], hash: old.0[j], old.2[j]) }
+    }
 }
 
 /// One symbol an object's relocations reference, with its name hashed once.
@@ -96,9 +185,9 @@ final class LinkFacts: @unchecked Sendable {
     }
 
     init(names: Set<String>) {
-        let table = SymbolTable(capacity: names.count)
-        for n in names { table.insert(n, hash: symbolHash(n), status: .accepted) }
-        self.built = table
+        self.built = SymbolTable(capacity: names.count) { insert in
+            for n in names { insert(n, symbolHash(n), .accepted) }
+        }
         self.references = []
         self.file = nil
     }
@@ -109,18 +198,19 @@ final class LinkFacts: @unchecked Sendable {
         defer { lock.unlock() }
         if let built { return built }
         let symbols = file?.symbols ?? []
-        let table = SymbolTable(capacity: symbols.count)
-        symbols.withUnsafeBufferPointer { buffer in
-            for i in buffer.indices where buffer[i].isDefined {
-                let status: SymbolTable.Status
-                switch ExportTable.judge(buffer[i]) {
-                case .none: status = .accepted
-                case .some(.some(.ifunc)): status = .ifunc
-                case .some(.some(.hidden)): status = .hidden
-                case .some(.some(.zeroValue)): status = .zeroValue
-                case .some(.none): continue
+        let table = SymbolTable(capacity: symbols.count) { insert in
+            symbols.withUnsafeBufferPointer { buffer in
+                for i in buffer.indices where buffer[i].isDefined {
+                    let status: SymbolTable.Status
+                    switch ExportTable.judge(buffer[i]) {
+                    case .none: status = .accepted
+                    case .some(.some(.ifunc)): status = .ifunc
+                    case .some(.some(.hidden)): status = .hidden
+                    case .some(.some(.zeroValue)): status = .zeroValue
+                    case .some(.none): continue
+                    }
+                    insert(buffer[i].name, symbolHash(buffer[i].name), status)
                 }
-                table.insert(buffer[i].name, hash: symbolHash(buffer[i].name), status: status)
             }
         }
         built = table

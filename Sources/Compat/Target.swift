@@ -131,8 +131,8 @@ struct GcompatOverlay: TargetFilesystem {
 
 /// An absolute path without "//", "." and "..": lexically, as the profile's files are laid out.
 func normalizePath(_ path: String) -> String {
-    // Most paths are clean already: skip the split and join.
-    if path.hasPrefix("/") && !path.contains("//") && !path.contains("/.") && !path.hasSuffix("/") { return path }
+    // Most paths are clean already (absolute, no "//", no "/.", no trailing "/"): skip the split and join.
+    if isCleanPath(path) { return path }
     var out: [Substring] = []
     for part in path.split(separator: "/", omittingEmptySubsequences: true) {
         if part == "." { continue }
@@ -140,6 +140,23 @@ func normalizePath(_ path: String) -> String {
         out.append(part)
     }
     return "/" + out.joined(separator: "/")
+}
+
+/// Whether a path is absolute and has no "//", no "/." and no trailing "/" (one pass over the bytes).
+@inline(__always)
+func isCleanPath(_ path: String) -> Bool {
+    var previous: UInt8 = 0
+    var first = true
+    for b in path.utf8 {
+        if first {
+            guard b == UInt8(ascii: "/") else { return false }
+            first = false
+        } else if previous == UInt8(ascii: "/") && (b == UInt8(ascii: "/") || b == UInt8(ascii: ".")) {
+            return false
+        }
+        previous = b
+    }
+    return !first && previous != UInt8(ascii: "/")
 }
 
 /// What artifacts must run on: a bundled profile, a root filesystem on disk, or an image.
