@@ -46,9 +46,11 @@ public enum JSONRenderer {
             for i in view.summaries.indices {
                 try text(i == 0 ? "\n    " : ",\n    ")
                 if let stored = view as? StoredReport {
-                    try out(indented(try stored.artifactJSON(at: i), depth: 2))
+                    try out(try stored.artifactJSON(at: i))
                 } else {
-                    try out(try encoded(try view.artifact(at: i), depth: 2))
+                    var json = PrettyJSON()
+                    json.artifact(try view.artifact(at: i), depth: ArtifactStore.depth)
+                    try out(Data(json.bytes))
                 }
             }
             try text("\n  ]")

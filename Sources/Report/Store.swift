@@ -90,21 +90,20 @@ public final class ArtifactStore: @unchecked Sendable {
         handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
     }
 
-    static let encoder: JSONEncoder = {
-        let e = JSONEncoder()
-        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return e
-    }()
+    /// Where an artifact sits in the report's JSON: inside "artifacts", two levels deep.
+    static let depth = 2
 
-    /// Stores one artifact (encoded as the report's JSON will hold it).
+    /// Stores one artifact (encoded as the report's JSON will hold it, indentation included).
     public func add(_ artifact: ArtifactAnalysis) throws {
-        let data = try Self.encoder.encode(artifact)
+        var json = PrettyJSON()
+        json.artifact(artifact, depth: Self.depth)
+        let data = json.bytes
         let summary = ArtifactSummary(artifact)
         lock.lock()
         defer { lock.unlock() }
         let offset = size
         handle.seekToEndOfFile()
-        handle.write(data)
+        handle.write(Data(data))
         size += UInt64(data.count)
         let entry = Entry(summary: summary, offset: offset, length: data.count)
         // The same path again replaces the earlier result (a library judged again in context).
@@ -199,7 +198,7 @@ public struct StoredReport: ReportView {
         try JSONDecoder().decode(ArtifactAnalysis.self, from: try store.data(entries[index]))
     }
 
-    /// The artifact's JSON as stored (pretty, sorted keys, at indentation 0).
+    /// The artifact's JSON as stored (pretty, sorted keys, indented for its place in the report).
     func artifactJSON(at index: Int) throws -> Data { try store.data(entries[index]) }
 
     /// The whole report in memory (for small reports and tests).

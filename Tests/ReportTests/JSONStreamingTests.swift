@@ -1,5 +1,5 @@
 import Artifacts
-import Compat
+@testable import Compat
 import ELF
 import Foundation
 import Report
@@ -59,4 +59,39 @@ enum FixtureReport {
         #expect(try JSONRenderer.data(stored) == (try base.jsonData()))
         #expect(try stored.materialize() == base)
     }
+
+    /// The store writes artifacts with its own writer: it must give JSONEncoder's bytes for every
+    /// field, set or not, and for every character a file name or symbol can hold.
+    @Test func storedArtifactsAreWhatTheEncoderGives() throws {
+        var hostile = ""
+        for c in 0..<0x80 { hostile.unicodeScalars.append(Unicode.Scalar(UInt8(c))) }
+        hostile += "é\u{2028}\u{FEFF}😀\u{FFFD}/a\\b\"c"
+        let finding = Finding(id: "MC101", rule: "missing-library", severity: .error, message: hostile, subject: "s" + hostile,
+                              fix: "f" + hostile, artifact: "a" + hostile, target: "t", object: "o" + hostile, detail: "d" + hostile)
+        let bare = Finding(id: "MC107", rule: "not-applicable", severity: .note, message: "m", subject: nil, fix: "none",
+                           artifact: "x", target: nil)
+        let full = ArtifactAnalysis(
+            path: "dist/app.whl!" + hostile, archive: "dist/app.whl", kind: .pythonExtension, machine: "x86_64", linkage: "shared-library",
+            interpreter: "/lib64/ld-linux-x86-64.so.2", needed: ["libc.so.6", hostile], soname: "lib" + hostile, libc: .glibc,
+            highestVersions: ["GLIBCXX": "3.4.29", "GLIBC": "2.34", "CXXABI": "1.3.13", "GCC": "4.2.0", "b": "1", "B": "2", "a10": "3", "a9": "4"],
+            manylinux: "manylinux_2_34_x86_64",
+            verdicts: [TargetVerdict(target: "alpine:3.22", verdict: .incompatible,
+                                     loaded: [.init(name: "libstdc++.so.6", path: "/usr/lib/libstdc++.so.6", source: "package", package: "libstdc++"),
+                                              .init(name: "n", path: "p", source: "target", package: nil)],
+                                     loaderMessages: [hostile, ""], loaderProbe: "confirmed", excused: "baseline"),
+                       TargetVerdict(target: "x", verdict: .static, loaded: [], loaderMessages: [])],
+            findings: [finding, bare], loadedBy: "by" + hostile)
+        let empty = ArtifactAnalysis(path: "", archive: nil, kind: .object, machine: "", linkage: "", interpreter: nil, needed: [],
+                                     soname: nil, libc: .none, highestVersions: [:], manylinux: nil, verdicts: [], findings: [], loadedBy: nil)
+        let fixtures = try FixtureReport.analyses()
+        let store = try ArtifactStore()
+        for a in [full, empty] + fixtures { try store.add(a) }
+        let base = FixtureReport.report([full, empty] + fixtures)
+        let stored = StoredReport(store: store, tool: base.tool, inputs: base.inputs, targets: base.targets,
+                                  problems: base.problems, counts: .init())
+        let streamed = try JSONRenderer.data(stored)
+        #expect(streamed == (try base.jsonData()))
+        #expect(try CompatibilityReport.decode(streamed).artifacts.first { $0.archive == "dist/app.whl" } == full)
+    }
 }
+
