@@ -429,26 +429,39 @@ final class BoundedQueue<T>: @unchecked Sendable {
     private var closed = false
     private let capacity: Int
     private let condition = NSCondition()
+    /// Threads waiting for room and for items: the others are woken only when someone waits
+    /// (a wake-up is a system call; most pushes and pops find no one waiting).
+    private var waitingForRoom = 0
+    private var waitingForItems = 0
 
     init(capacity: Int) { self.capacity = capacity }
 
     func push(_ item: T) {
         condition.lock()
-        while items.count - head >= capacity { condition.wait() }
+        while items.count - head >= capacity {
+            waitingForRoom += 1
+            condition.wait()
+            waitingForRoom -= 1
+        }
         items.append(item)
-        condition.broadcast()
+        if waitingForItems > 0 { condition.broadcast() }
         condition.unlock()
     }
 
     func pop() -> T? {
         condition.lock()
         defer { condition.unlock() }
-        while head == items.count && !closed { condition.wait() }
+        while head == items.count && !closed {
+            waitingForItems += 1
+            condition.wait()
+            waitingForItems -= 1
+        }
         guard head < items.count else { return nil }
         let item = items[head]
         head += 1
         if head > 1024 { items.removeFirst(head); head = 0 }
-        condition.broadcast()
+        // The producer waits until a quarter of the queue is free (fewer wake-ups).
+        if waitingForRoom > 0 && items.count - head <= capacity * 3 / 4 { condition.broadcast() }
         return item
     }
 

@@ -101,6 +101,10 @@ public final class CompatData: @unchecked Sendable {
     public let advice: AdviceFile
     public let manylinux: [ManylinuxPolicy]
     public let glibc: [String: GlibcSymbol]
+    /// glibc's symbol names, for lookups by a precomputed hash.
+    let glibcNames: SymbolTable
+    /// The names get_lfs64 maps (NAME64 → NAME when NAME is one of these).
+    let lfs64Names: Set<String>
     private let resources: URL
     private let lock = NSLock()
     private var exportCache: [String: Set<String>] = [:]
@@ -146,6 +150,8 @@ public final class CompatData: @unchecked Sendable {
         struct Policies: Decodable { var policies: [ManylinuxPolicy] }
         manylinux = try decode("manylinux-policies.json", as: Policies.self).policies.sorted { $0.priority > $1.priority }
         glibc = try CompatData.readGlibcTable(resources.appendingPathComponent("glibc-2.42-x86_64-abi.tsv"))
+        glibcNames = SymbolTable(names: glibc.keys, count: glibc.count)
+        lfs64Names = Set(loader.lfs64.names)
     }
 
     static func readGlibcTable(_ url: URL) throws -> [String: GlibcSymbol] {

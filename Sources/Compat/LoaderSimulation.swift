@@ -482,17 +482,20 @@ public struct LoaderSimulation {
     // MARK: - do_relocs
 
     func relocate(run: Run, head: DSO, module: DSO?, displayPath: String, mode: LoadMode, host: CompatData.HostSpec?) {
-        let supported = target.machineFacts.relocations.map(Set.init)
+        let supported = target.supportedRelocations
         let lfs64 = target.data.loader.lfs64
-        let lfs64Names = Set(lfs64.names)
+        let lfs64Names = target.data.lfs64Names
+        let glibcNames = target.data.glibcNames.view
         var hostProvided = Set<String>()
         let chain = run.chain
         let libcIndex = chain.firstIndex { $0 === run.libc }
         let opaque = chain.map { $0.exports.isOpaque }
         let hasOpaque = opaque.contains(true)
         let hasGcompat = chain.contains { $0.kind == .gcompat }
-        // Definition tables, fetched on first use; kept in locals (no per-lookup class access).
+        // Definition tables, fetched on first use. The tables stay alive in `tables` while their
+        // views (no reference counting per lookup) are read.
         var tables = [SymbolTable?](repeating: nil, count: chain.count)
+        var views = [SymbolTable.View?](repeating: nil, count: chain.count)
         var fetched = [Bool](repeating: false, count: chain.count)
         // find_sym from the head gives the same answer for a name whichever object asks, so each
         // name is looked up once per load.
@@ -500,7 +503,7 @@ public struct LoaderSimulation {
 
         /// find_sym from chain[start]: the first acceptable definition, and the first library
         /// known by name only that could define the name (a profile's library).
-        func findSym(_ name: String, hash: UInt64, from start: Int, asker: DSO, sym: UnsafePointer<DynamicSymbol>,
+        func findSym(_ name: String, hash: UInt64, from start: Int, asker: Int, sym: UnsafePointer<DynamicSymbol>,
                      ownShortcut: Bool) -> (def: Int, opaque: Int) {
             var opaqueCandidate = -1
             var glibcChecked = false
@@ -510,22 +513,26 @@ public struct LoaderSimulation {
                 if opaque[k] {
                     // A library known by name only could define anything but glibc's own symbols.
                     if opaqueCandidate < 0 {
-                        if !glibcChecked { glibcChecked = true; if target.data.glibc[name] != nil { continue } } else { continue }
+                        if !glibcChecked { glibcChecked = true; if glibcNames.find(name, hash: hash) != nil { continue } } else { continue }
                         opaqueCandidate = k
                     }
                     continue
                 }
-                if ownShortcut && chain[k] === asker {
+                if ownShortcut && k == asker {
                     if ExportTable.accepts(sym) { return (k, opaqueCandidate) }
                     continue
                 }
-                if !fetched[k] { tables[k] = chain[k].exports.facts?.table; fetched[k] = true }
-                if let t = tables[k], t.contains(name, hash: hash) { return (k, opaqueCandidate) }
+                if !fetched[k] {
+                    tables[k] = chain[k].exports.facts?.table
+                    views[k] = tables[k]?.view
+                    fetched[k] = true
+                }
+                if let v = views[k], v.contains(name, hash: hash) { return (k, opaqueCandidate) }
             }
             return (-1, opaqueCandidate)
         }
 
-        for dso in chain {
+        for (position, dso) in chain.enumerated() {
             guard let file = dso.file, dso.kind == .app || dso.kind == .elf, let facts = dso.exports.facts else { continue }
             // At run time (dlopen) only the newly loaded objects are relocated.
             if module != nil && !dso.runtime { continue }
@@ -534,7 +541,7 @@ public struct LoaderSimulation {
             // Without version definitions a name is in the table at most once, so the object's own
             // entry for a referenced symbol is that symbol itself: no table lookup needed.
             let ownShortcut = file.versionDefinitions.isEmpty
-            let isHead = chain.first === dso
+            let isHead = position == 0
             file.symbols.withUnsafeBufferPointer { symbols in
                 let base = symbols.baseAddress!
                 for ref in facts.references {
@@ -559,11 +566,11 @@ public struct LoaderSimulation {
                     // find_sym from head (or past the main program for COPY); first acceptable definition wins.
                     let found: (def: Int, opaque: Int)
                     if copy {
-                        found = findSym(name, hash: ref.hash, from: 1, asker: dso, sym: sym, ownShortcut: ownShortcut)
+                        found = findSym(name, hash: ref.hash, from: 1, asker: position, sym: sym, ownShortcut: ownShortcut)
                     } else if let hit = memo.find(name, hash: ref.hash) {
                         found = hit
                     } else {
-                        found = findSym(name, hash: ref.hash, from: 0, asker: dso, sym: sym, ownShortcut: ownShortcut)
+                        found = findSym(name, hash: ref.hash, from: 0, asker: position, sym: sym, ownShortcut: ownShortcut)
                         memo.insert(name, hash: ref.hash, found)
                     }
                     let def: DSO? = found.def >= 0 ? chain[found.def] : nil

@@ -21,12 +21,47 @@ public final class SymbolTable: @unchecked Sendable {
     /// 0: an acceptable definition; otherwise a rejection.
     enum Status: UInt8 { case accepted = 0, ifunc = 1, hidden = 2, zeroValue = 3 }
 
-    private let keys: [UInt64]
-    private let names: [String]
-    private let status: [UInt8]
-    private let mask: Int
-    private let bloom: [UInt64]
-    private let bloomMask: Int
+    /// The table's storage, read without reference counting: valid while the table lives.
+    struct View {
+        let keys: UnsafeMutablePointer<UInt64>
+        let names: UnsafeMutablePointer<String>
+        let status: UnsafeMutablePointer<UInt8>
+        let bloom: UnsafeMutablePointer<UInt64>
+        let mask: Int
+        let bloomMask: Int
+
+        @inline(__always)
+        static func bloomWord(_ hash: UInt64, _ mask: Int) -> Int { Int(truncatingIfNeeded: hash >> 20) & mask }
+
+        @inline(__always)
+        static func bloomBits(_ hash: UInt64) -> UInt64 { (1 << (hash >> 52 & 63)) | (1 << (hash >> 58)) }
+
+        /// False when the name is certainly absent (the filter's answer); true when it may be there.
+        @inline(__always)
+        func mayContain(_ hash: UInt64) -> Bool {
+            let bits = Self.bloomBits(hash)
+            return bloom[Self.bloomWord(hash, bloomMask)] & bits == bits
+        }
+
+        @inline(__always)
+        func find(_ name: String, hash: UInt64) -> Status? {
+            guard mayContain(hash) else { return nil }
+            var i = Int(truncatingIfNeeded: hash) & mask
+            while true {
+                let k = keys[i]
+                if k == 0 { return nil }
+                if k == hash && names[i] == name { return Status(rawValue: status[i]) }
+                i = (i + 1) & mask
+            }
+        }
+
+        @inline(__always)
+        func contains(_ name: String, hash: UInt64) -> Bool { find(name, hash: hash) == .accepted }
+    }
+
+    let view: View
+    private let size: Int
+    private let words: Int
     public let count: Int
     public let acceptedCount: Int
 
@@ -37,10 +72,14 @@ public final class SymbolTable: @unchecked Sendable {
         while size < capacity * 2 { size <<= 1 }
         var words = 1
         while words * 4 < capacity { words <<= 1 }
-        var keys = [UInt64](repeating: 0, count: size)
-        var names = [String](repeating: "", count: size)
-        var status = [UInt8](repeating: 0, count: size)
-        var bloom = [UInt64](repeating: 0, count: words)
+        let keys = UnsafeMutablePointer<UInt64>.allocate(capacity: size)
+        keys.initialize(repeating: 0, count: size)
+        let names = UnsafeMutablePointer<String>.allocate(capacity: size)
+        names.initialize(repeating: "", count: size)
+        let status = UnsafeMutablePointer<UInt8>.allocate(capacity: size)
+        status.initialize(repeating: 0, count: size)
+        let bloom = UnsafeMutablePointer<UInt64>.allocate(capacity: words)
+        bloom.initialize(repeating: 0, count: words)
         let mask = size - 1
         var count = 0
         var accepted = 0
@@ -62,47 +101,35 @@ public final class SymbolTable: @unchecked Sendable {
             status[i] = new.rawValue
             count += 1
             if new == .accepted { accepted += 1 }
-            bloom[Self.bloomWord(hash, words - 1)] |= Self.bloomBits(hash)
+            bloom[View.bloomWord(hash, words - 1)] |= View.bloomBits(hash)
         }
-        self.keys = keys
-        self.names = names
-        self.status = status
-        self.mask = mask
-        self.bloom = bloom
-        self.bloomMask = words - 1
+        view = View(keys: keys, names: names, status: status, bloom: bloom, mask: mask, bloomMask: words - 1)
+        self.size = size
+        self.words = words
         self.count = count
         self.acceptedCount = accepted
     }
 
-    @inline(__always)
-    static func bloomWord(_ hash: UInt64, _ mask: Int) -> Int { Int(truncatingIfNeeded: hash >> 20) & mask }
-
-    @inline(__always)
-    static func bloomBits(_ hash: UInt64) -> UInt64 { (1 << (hash >> 52 & 63)) | (1 << (hash >> 58)) }
-
-    /// False when the name is certainly absent (the filter's answer); true when it may be there.
-    @inline(__always)
-    func mayContain(_ hash: UInt64) -> Bool {
-        let bits = Self.bloomBits(hash)
-        return bloom.withUnsafeBufferPointer { $0[Self.bloomWord(hash, bloomMask)] } & bits == bits
+    deinit {
+        view.keys.deallocate()
+        view.names.deinitialize(count: size)
+        view.names.deallocate()
+        view.status.deallocate()
+        view.bloom.deallocate()
     }
 
-    @inline(__always)
-    func find(_ name: String, hash: UInt64) -> Status? {
-        guard mayContain(hash) else { return nil }
-        return keys.withUnsafeBufferPointer { keys in
-            var i = Int(truncatingIfNeeded: hash) & mask
-            while true {
-                let k = keys[i]
-                if k == 0 { return nil }
-                if k == hash && names[i] == name { return Status(rawValue: status[i]) }
-                i = (i + 1) & mask
-            }
+    /// A table of names that are all acceptable definitions.
+    convenience init<S: Sequence<String>>(names: S, count: Int) {
+        self.init(capacity: count) { insert in
+            for n in names { insert(n, symbolHash(n), .accepted) }
         }
     }
 
     @inline(__always)
-    func contains(_ name: String, hash: UInt64) -> Bool { find(name, hash: hash) == .accepted }
+    func find(_ name: String, hash: UInt64) -> Status? { view.find(name, hash: hash) }
+
+    @inline(__always)
+    func contains(_ name: String, hash: UInt64) -> Bool { view.find(name, hash: hash) == .accepted }
 }
 
 /// One load's answers of find_sym from the head, by name: (index of the defining object or -1,
@@ -185,9 +212,7 @@ final class LinkFacts: @unchecked Sendable {
     }
 
     init(names: Set<String>) {
-        self.built = SymbolTable(capacity: names.count) { insert in
-            for n in names { insert(n, symbolHash(n), .accepted) }
-        }
+        self.built = SymbolTable(names: names, count: names.count)
         self.references = []
         self.file = nil
     }

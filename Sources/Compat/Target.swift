@@ -172,6 +172,8 @@ public final class Target: @unchecked Sendable {
     /// The machine name in loader.json ("x86_64").
     public let machine: String
     public let machineFacts: CompatData.MachineFacts
+    /// The relocation types musl's arch/*/reloc.h handles for this machine (nil: not known).
+    let supportedRelocations: Set<UInt32>?
     /// musl's version when known ("1.2.5").
     public let muslVersion: String?
     public let fs: any TargetFilesystem
@@ -204,6 +206,7 @@ public final class Target: @unchecked Sendable {
         self.machine = machine
         guard let facts = data.machine(machine) else { throw CompatDataError("no loader facts for machine \(machine)") }
         self.machineFacts = facts
+        self.supportedRelocations = facts.relocations.map(Set.init)
         self.muslVersion = muslVersion
         self.fs = fs
         self.libcExports = libcExports
