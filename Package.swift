@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "muslcheck",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "muslcheck", targets: ["muslcheck"]),
         .library(name: "ELF", targets: ["ELF"]),

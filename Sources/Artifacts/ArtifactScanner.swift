@@ -1,5 +1,6 @@
 import ELF
 import Foundation
+import Synchronization
 
 /// Bounds that keep a scan's memory and time in check on hostile input.
 public struct ScanLimits: Sendable {
@@ -99,8 +100,16 @@ public enum ScanEvent: Sendable {
 public final class ArtifactScanner: @unchecked Sendable {
     public let limits: ScanLimits
     public let jobs: Int
-    private let lock = NSLock()
-    private var counts = ScanCounts()
+    private let counters = Counters()
+
+    /// The counts, updated from every thread without a lock (a lock here was contended per file).
+    final class Counters: Sendable {
+        let files = Atomic<Int>(0), elfFiles = Atomic<Int>(0), nonELFFiles = Atomic<Int>(0), archives = Atomic<Int>(0),
+            archiveMembers = Atomic<Int>(0), directories = Atomic<Int>(0), specialFiles = Atomic<Int>(0),
+            duplicates = Atomic<Int>(0), problems = Atomic<Int>(0), bytesRead = Atomic<UInt64>(0)
+    }
+
+    enum Counter { case files, elfFiles, nonELFFiles, archives, archiveMembers, directories, specialFiles, duplicates, problems }
 
     public init(limits: ScanLimits = ScanLimits(), jobs: Int = ProcessInfo.processInfo.activeProcessorCount) {
         self.limits = limits
@@ -109,15 +118,36 @@ public final class ArtifactScanner: @unchecked Sendable {
 
     /// A snapshot of the counts so far (for progress display).
     public func currentCounts() -> ScanCounts {
-        lock.lock(); defer { lock.unlock() }
-        return counts
+        var c = ScanCounts()
+        c.files = counters.files.load(ordering: .relaxed)
+        c.elfFiles = counters.elfFiles.load(ordering: .relaxed)
+        c.nonELFFiles = counters.nonELFFiles.load(ordering: .relaxed)
+        c.archives = counters.archives.load(ordering: .relaxed)
+        c.archiveMembers = counters.archiveMembers.load(ordering: .relaxed)
+        c.directories = counters.directories.load(ordering: .relaxed)
+        c.specialFiles = counters.specialFiles.load(ordering: .relaxed)
+        c.duplicates = counters.duplicates.load(ordering: .relaxed)
+        c.problems = counters.problems.load(ordering: .relaxed)
+        c.bytesRead = counters.bytesRead.load(ordering: .relaxed)
+        return c
     }
 
-    func count(_ update: (inout ScanCounts) -> Void) {
-        lock.lock()
-        update(&counts)
-        lock.unlock()
+    func count(_ counter: Counter, _ n: Int = 1) {
+        let c = counters
+        switch counter {
+        case .files: c.files.add(n, ordering: .relaxed)
+        case .elfFiles: c.elfFiles.add(n, ordering: .relaxed)
+        case .nonELFFiles: c.nonELFFiles.add(n, ordering: .relaxed)
+        case .archives: c.archives.add(n, ordering: .relaxed)
+        case .archiveMembers: c.archiveMembers.add(n, ordering: .relaxed)
+        case .directories: c.directories.add(n, ordering: .relaxed)
+        case .specialFiles: c.specialFiles.add(n, ordering: .relaxed)
+        case .duplicates: c.duplicates.add(n, ordering: .relaxed)
+        case .problems: c.problems.add(n, ordering: .relaxed)
+        }
     }
+
+    func countBytes(_ n: UInt64) { counters.bytesRead.add(n, ordering: .relaxed) }
 
     // MARK: - Paths on disk
 
@@ -149,12 +179,12 @@ public final class ArtifactScanner: @unchecked Sendable {
     }
 
     func problem(_ p: ScanProblem, _ handler: @Sendable (ScanEvent) -> Void) {
-        count { $0.problems += 1 }
+        count(.problems)
         handler(.problem(p))
     }
 
     func processFile(_ item: WorkItem, tree: DiskTree, handler: @Sendable (ScanEvent) -> Void) {
-        count { $0.files += 1 }
+        count(.files)
         let source: FileDescriptorSource
         do throws(ArtifactError) {
             source = try FileDescriptorSource(path: item.path, displayPath: item.display)
@@ -174,7 +204,7 @@ public final class ArtifactScanner: @unchecked Sendable {
         if head.starts(with: ELFReader.magic) {
             do throws(ELFError) {
                 let file = try ELFReader.read(path: item.path, displayPath: item.display)
-                count { $0.elfFiles += 1 }
+                count(.elfFiles)
                 tree.remember(file, at: item.path)
                 handler(.batch(ArtifactBatch(tree: tree, archive: nil, items: [ScannedELF(displayPath: item.display, treePath: item.path, file: file)])))
             } catch {
@@ -183,10 +213,10 @@ public final class ArtifactScanner: @unchecked Sendable {
             return
         }
         guard let kind = ArchiveKind.detect(name: item.display, head: head, nested: false) else {
-            count { $0.nonELFFiles += 1 }
+            count(.nonELFFiles)
             return
         }
-        count { $0.archives += 1 }
+        count(.archives)
         let budget = ExpansionBudget(limit: limits.maxArchiveExpansion)
         do throws(ArtifactError) {
             switch kind {
@@ -200,7 +230,7 @@ public final class ArtifactScanner: @unchecked Sendable {
                 do { data = try Data(contentsOf: URL(fileURLWithPath: item.path), options: .alwaysMapped) } catch {
                     throw ArtifactError(path: item.display, kind: .io, message: "cannot read: \(error.localizedDescription)")
                 }
-                count { $0.bytesRead += UInt64(data.count) }
+                countBytes(UInt64(data.count))
                 try data.withBytesTyped { (raw: UnsafeRawBufferPointer) throws(ArtifactError) -> Void in
                     try processZip(raw, display: item.display, depth: 1, budget: budget, handler: handler)
                 }
@@ -221,7 +251,7 @@ public final class ArtifactScanner: @unchecked Sendable {
         guard depth <= limits.maxArchiveDepth else {
             throw ArtifactError(path: display, kind: .limit, message: "archive nested deeper than \(limits.maxArchiveDepth) levels; not opened")
         }
-        count { $0.archives += 1 }
+        count(.archives)
         switch kind {
         case .zip:
             try bytes.withBytesTyped { (raw: UnsafeRawBufferPointer) throws(ArtifactError) -> Void in
@@ -241,7 +271,7 @@ public final class ArtifactScanner: @unchecked Sendable {
         for entry in zip.entries.sorted(by: { $0.path < $1.path }) {
             let path = normalize(entry.path)
             if entry.isDirectory { tree.addDirectory(path); continue }
-            count { $0.archiveMembers += 1 }
+            count(.archiveMembers)
             let member = "\(display)!\(entry.path)"
             do throws(ArtifactError) {
                 if entry.isSymlink {
@@ -259,7 +289,7 @@ public final class ArtifactScanner: @unchecked Sendable {
                 let nested = isELF ? nil : ArchiveKind.detect(name: entry.path, head: head, nested: true)
                 guard isELF || nested != nil else {
                     tree.addOther(path, reason: "not an ELF file")
-                    count { $0.nonELFFiles += 1 }
+                    count(.nonELFFiles)
                     continue
                 }
                 guard entry.uncompressedSize <= limits.maxMemberSize else {
@@ -287,7 +317,7 @@ public final class ArtifactScanner: @unchecked Sendable {
     func readELF(_ bytes: [UInt8], display: String, treePath: String, handler: @Sendable (ScanEvent) -> Void) -> ScannedELF? {
         do throws(ELFError) {
             let file = try ELFReader.read(bytes: bytes, displayPath: display)
-            count { $0.elfFiles += 1 }
+            count(.elfFiles)
             return ScannedELF(displayPath: display, treePath: treePath, file: file)
         } catch {
             problem(ScanProblem(path: display, kind: .malformedELF, message: error.reason.text), handler)
@@ -313,7 +343,7 @@ public final class ArtifactScanner: @unchecked Sendable {
             case .other: continue
             case .file: break
             }
-            count { $0.archiveMembers += 1 }
+            count(.archiveMembers)
             let member = "\(display)!\(path)"
             do throws(ArtifactError) {
                 if textFiles.contains(path) {
@@ -328,7 +358,7 @@ public final class ArtifactScanner: @unchecked Sendable {
                 let nested = isELF ? nil : ArchiveKind.detect(name: path, head: head, nested: true)
                 guard isELF || nested != nil else {
                     tree.addOther(path, reason: "not an ELF file")
-                    count { $0.nonELFFiles += 1 }
+                    count(.nonELFFiles)
                     continue
                 }
                 guard entry.size <= limits.maxMemberSize else {
@@ -348,7 +378,7 @@ public final class ArtifactScanner: @unchecked Sendable {
                     } catch where nested == .gzip || nested == .xz {
                         // A compressed file that is not a tarball: just data.
                         if error.kind == .limit { throw error }
-                        count { $0.nonELFFiles += 1 }
+                        count(.nonELFFiles)
                     }
                 }
             } catch {

@@ -44,7 +44,7 @@ struct Walker {
             let path = next.path
             if let identity = next.regular {
                 guard seen.insert(identity).inserted else {
-                    scanner.count { $0.duplicates += 1 }
+                    scanner.count(.duplicates)
                     continue
                 }
                 emit(ArtifactScanner.WorkItem(path: path, display: path))
@@ -74,17 +74,17 @@ struct Walker {
             if !next.topLevel {
                 var lst = stat()
                 if lstat(path, &lst) == 0, lst.st_mode & S_IFMT == S_IFLNK, let real = Self.realPath(path), insideRoots(real) {
-                    scanner.count { $0.duplicates += 1 }
+                    scanner.count(.duplicates)
                     continue
                 }
             }
             switch st.st_mode & S_IFMT {
             case S_IFDIR:
                 guard seen.insert(identity).inserted else {
-                    scanner.count { $0.duplicates += 1 }
+                    scanner.count(.duplicates)
                     continue
                 }
-                scanner.count { $0.directories += 1 }
+                scanner.count(.directories)
                 guard let dir = opendir(path) else {
                     scanner.problem(ScanProblem(path: path, kind: .unreadable, message: "cannot list directory: \(String(cString: strerror(errno)))"), handler)
                     continue
@@ -104,19 +104,19 @@ struct Walker {
                     case Int32(DT_REG):
                         stack.append(Pending(path: prefix + name, topLevel: false, regular: Identity(device: identity.device, inode: inode)))
                     case Int32(DT_FIFO), Int32(DT_SOCK), Int32(DT_CHR), Int32(DT_BLK):
-                        scanner.count { $0.specialFiles += 1 }
+                        scanner.count(.specialFiles)
                     default:
                         stack.append(Pending(path: prefix + name, topLevel: false, regular: nil))
                     }
                 }
             case S_IFREG:
                 guard seen.insert(identity).inserted else {
-                    scanner.count { $0.duplicates += 1 }
+                    scanner.count(.duplicates)
                     continue
                 }
                 emit(ArtifactScanner.WorkItem(path: path, display: path))
             default:
-                scanner.count { $0.specialFiles += 1 }
+                scanner.count(.specialFiles)
             }
         }
     }

@@ -630,6 +630,10 @@ struct Parser {
         let machine = header.machine
         let mips64LE = machine == .EM_MIPS && header.fileClass == .ELFCLASS64 && !header.data.isBigEndian
         let mips64BE = machine == .EM_MIPS && header.fileClass == .ELFCLASS64 && header.data.isBigEndian
+        // Per-type counts and kinds in flat arrays for the small type numbers every machine uses
+        // (a file has up to hundreds of thousands of relocations); a dictionary for the rest.
+        var smallCounts = [Int](repeating: 0, count: 256)
+        var smallKinds = [RelocationKind?](repeating: nil, count: 256)
         var kindCache: [UInt32: RelocationKind] = [:]
         var outOfRange = 0
         for (table, isRela) in tables {
@@ -652,11 +656,19 @@ struct Parser {
                 if mips64LE { symbolIndex = info & 0xffff_ffff; type = UInt32(info >> 56) }
                 if mips64BE { type = UInt32(info & 0xff) }
                 summary.total += 1
-                summary.countsByType[type, default: 0] += 1
                 let kind: RelocationKind
-                if let cached = kindCache[type] { kind = cached } else {
-                    kind = RelocationType(machine: machine, rawValue: type).kind
-                    kindCache[type] = kind
+                if type < 256 {
+                    smallCounts[Int(type)] += 1
+                    if let cached = smallKinds[Int(type)] { kind = cached } else {
+                        kind = RelocationType(machine: machine, rawValue: type).kind
+                        smallKinds[Int(type)] = kind
+                    }
+                } else {
+                    summary.countsByType[type, default: 0] += 1
+                    if let cached = kindCache[type] { kind = cached } else {
+                        kind = RelocationType(machine: machine, rawValue: type).kind
+                        kindCache[type] = kind
+                    }
                 }
                 guard symbolIndex != 0 else {
                     if kind == .tlsInitialExec { summary.localTLSInitialExec += 1 }
@@ -674,6 +686,7 @@ struct Parser {
                 symbols[k].relocationUse.formUnion(use)
             }
         }
+        for (type, n) in smallCounts.enumerated() where n > 0 { summary.countsByType[UInt32(type), default: 0] += n }
         if outOfRange > 0 {
             problems.append("\(outOfRange) relocations name symbols beyond the dynamic symbol table")
         }
