@@ -159,20 +159,27 @@ public final class ArtifactScanner: @unchecked Sendable {
     /// Scans the given files and directories; `handler` is called from worker threads.
     @discardableResult
     public func scan(paths: [String], handler: @escaping @Sendable (ScanEvent) -> Void) -> ScanCounts {
-        let queue = BoundedQueue<WorkItem>(capacity: 256)
+        // Files go to the workers sixteen at a time: one lock round per batch, not per file.
+        let queue = BoundedQueue<[WorkItem]>(capacity: 16)
         let tree = DiskTree(name: "disk")
         let group = DispatchGroup()
         for _ in 0..<jobs {
             group.enter()
             Thread.detachNewThread { [self] in
-                while let item = queue.pop() {
-                    processFile(item, tree: tree, handler: handler)
+                while let items = queue.pop() {
+                    for item in items { processFile(item, tree: tree, handler: handler) }
                 }
                 group.leave()
             }
         }
-        var walker = Walker(scanner: self, handler: handler) { item in queue.push(item) }
+        var pending: [WorkItem] = []
+        pending.reserveCapacity(16)
+        var walker = Walker(scanner: self, handler: handler) { item in
+            pending.append(item)
+            if pending.count == 16 { queue.push(pending); pending.removeAll(keepingCapacity: true) }
+        }
         for path in paths { walker.walk(path) }
+        if !pending.isEmpty { queue.push(pending) }
         queue.close()
         group.wait()
         return currentCounts()

@@ -69,11 +69,15 @@ public protocol ArtifactTree: AnyObject, Sendable {
 /// library reached by several spellings is read once, and bounded by the symbols it holds.
 public final class DiskTree: ArtifactTree, @unchecked Sendable {
     public let name: String
-    private let lock = NSLock()
+    /// Read-mostly: lookups of paths seen before take the shared side, so workers do not queue.
+    private let lock = ReadWriteLock()
     private var byPath: [String: TreeLookup] = [:]
-    private var byRealPath: [String: ELFFile] = [:]
+    /// Files the scan read, by device and inode (the same file under any name, no realpath).
+    private var byIdentity: [FileIdentity: ELFFile] = [:]
     private var cachedSymbols = 0
     private let symbolBudget: Int
+
+    struct FileIdentity: Hashable { var device: UInt64; var inode: UInt64 }
 
     public init(name: String, symbolBudget: Int = 200_000) {
         self.name = name
@@ -81,56 +85,46 @@ public final class DiskTree: ArtifactTree, @unchecked Sendable {
     }
 
     public func lookup(_ path: String) -> TreeLookup {
-        lock.lock()
-        if let hit = byPath[path] { lock.unlock(); return hit }
-        lock.unlock()
+        if let hit = lock.reading({ byPath[path] }) { return hit }
         let result = load(path)
-        lock.lock()
-        if byPath.count > 65536 { byPath.removeAll(keepingCapacity: true) }
-        byPath[path] = result
-        lock.unlock()
+        lock.writing {
+            if byPath.count > 65536 { byPath.removeAll(keepingCapacity: true) }
+            byPath[path] = result
+        }
         return result
     }
 
     /// Offers a file the scan has read, so that a dependency on it is not read again.
     /// Only shared libraries (with a soname) are kept.
     public func remember(_ file: ELFFile, at path: String) {
-        guard file.soname != nil, let real = realPath(path) else { return }
-        store(file, real: real)
+        var st = stat()
+        guard file.soname != nil, stat(path, &st) == 0 else { return }
+        store(file, identity: FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino)))
     }
 
-    private func store(_ file: ELFFile, real: String) {
-        lock.lock()
-        defer { lock.unlock() }
-        guard byRealPath[real] == nil else { return }
-        if cachedSymbols + file.symbols.count > symbolBudget {
-            // Start over rather than grow: memory stays bounded whatever the tree's size.
-            byRealPath.removeAll(keepingCapacity: true)
-            byPath.removeAll(keepingCapacity: true)
-            cachedSymbols = 0
+    private func store(_ file: ELFFile, identity: FileIdentity) {
+        lock.writing {
+            guard byIdentity[identity] == nil else { return }
+            if cachedSymbols + file.symbols.count > symbolBudget {
+                // Start over rather than grow: memory stays bounded whatever the tree's size.
+                byIdentity.removeAll(keepingCapacity: true)
+                byPath.removeAll(keepingCapacity: true)
+                cachedSymbols = 0
+            }
+            byIdentity[identity] = file
+            cachedSymbols += file.symbols.count
         }
-        byRealPath[real] = file
-        cachedSymbols += file.symbols.count
-    }
-
-    func realPath(_ path: String) -> String? {
-        guard let p = realpath(path, nil) else { return nil }
-        defer { free(p) }
-        return String(cString: p)
     }
 
     func load(_ path: String) -> TreeLookup {
         var st = stat()
         guard stat(path, &st) == 0 else { return .missing }
         if st.st_mode & S_IFMT == S_IFDIR { return .directory }
-        let real = realPath(path) ?? path
-        lock.lock()
-        let known = byRealPath[real]
-        lock.unlock()
-        if let known { return .elf(known, path: path) }
+        let identity = FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+        if let known = lock.reading({ byIdentity[identity] }) { return .elf(known, path: path) }
         do {
             let file = try ELFReader.read(path: path)
-            store(file, real: real)
+            store(file, identity: identity)
             return .elf(file, path: path)
         } catch {
             return .notELF(path: path, reason: error.reason.text)
@@ -360,5 +354,24 @@ public enum ArchiveStager {
             }
         }
         return written
+    }
+}
+
+/// pthread's reader-writer lock: many readers at once, one writer alone.
+final class ReadWriteLock: @unchecked Sendable {
+    private let lock = UnsafeMutablePointer<pthread_rwlock_t>.allocate(capacity: 1)
+    init() { pthread_rwlock_init(lock, nil) }
+    deinit { pthread_rwlock_destroy(lock); lock.deallocate() }
+
+    func reading<T>(_ body: () throws -> T) rethrows -> T {
+        pthread_rwlock_rdlock(lock)
+        defer { pthread_rwlock_unlock(lock) }
+        return try body()
+    }
+
+    func writing<T>(_ body: () throws -> T) rethrows -> T {
+        pthread_rwlock_wrlock(lock)
+        defer { pthread_rwlock_unlock(lock) }
+        return try body()
     }
 }

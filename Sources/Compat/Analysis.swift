@@ -98,9 +98,21 @@ public final class Analyzer: Sendable {
             if let suffixes = host.fileNameSuffixes, suffixes.contains(where: { base.hasSuffix($0) }) { return host }
         }
         // By exports: one pass over the defined symbols, first letters checked before prefixes.
-        let firsts = Set(data.hosts.flatMap { $0.exportPrefixes.compactMap(\.utf8.first) })
+        var firsts = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+        for h in data.hosts {
+            for c in h.exportPrefixes.compactMap(\.utf8.first) {
+                switch c >> 6 {
+                case 0: firsts.0 |= 1 << (c & 63)
+                case 1: firsts.1 |= 1 << (c & 63)
+                case 2: firsts.2 |= 1 << (c & 63)
+                default: firsts.3 |= 1 << (c & 63)
+                }
+            }
+        }
         for s in file.symbols where s.isDefined {
-            guard let c = s.name.utf8.first, firsts.contains(c) else { continue }
+            guard let c = s.name.utf8.first else { continue }
+            let word = switch c >> 6 { case 0: firsts.0; case 1: firsts.1; case 2: firsts.2; default: firsts.3 }
+            guard word & (1 << (c & 63)) != 0 else { continue }
             if let host = data.hosts.first(where: { h in h.exportPrefixes.contains { s.name.hasPrefix($0) } }) { return host }
         }
         return nil

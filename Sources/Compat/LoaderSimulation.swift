@@ -499,7 +499,8 @@ public struct LoaderSimulation {
         var fetched = [Bool](repeating: false, count: chain.count)
         // find_sym from the head gives the same answer for a name whichever object asks, so each
         // name is looked up once per load.
-        var memo = LookupMemo(capacity: 64)
+        let memo = LookupMemo.take()
+        defer { LookupMemo.give(memo) }
 
         /// find_sym from chain[start]: the first acceptable definition, and the first library
         /// known by name only that could define the name (a profile's library).

@@ -133,56 +133,91 @@ public final class SymbolTable: @unchecked Sendable {
 }
 
 /// One load's answers of find_sym from the head, by name: (index of the defining object or -1,
-/// index of the first library known by name only that could define it, or -1).
-struct LookupMemo {
+/// index of the first library known by name only that could define it, or -1). Memos are
+/// reused from load to load (`take`/`give`): a new load only bumps the generation, so neither
+/// allocation nor clearing is paid per load.
+final class LookupMemo: @unchecked Sendable {
     private var keys: [UInt64]
+    private var generations: [UInt32]
     private var names: [String]
     private var values: [(def: Int, opaque: Int)]
     private var mask: Int
     private var count = 0
+    private var generation: UInt32 = 1
 
     init(capacity: Int) {
         var size = 16
         while size < capacity * 2 { size <<= 1 }
         keys = Array(repeating: 0, count: size)
+        generations = Array(repeating: 0, count: size)
         names = Array(repeating: "", count: size)
         values = Array(repeating: (-1, -1), count: size)
         mask = size - 1
+    }
+
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var pool: [LookupMemo] = []
+
+    /// An empty memo, from the pool when one is free.
+    static func take() -> LookupMemo {
+        lock.lock()
+        let memo = pool.popLast()
+        lock.unlock()
+        guard let memo else { return LookupMemo(capacity: 256) }
+        memo.reset()
+        return memo
+    }
+
+    static func give(_ memo: LookupMemo) {
+        lock.lock()
+        if pool.count < 16 { pool.append(memo) }
+        lock.unlock()
+    }
+
+    func reset() {
+        count = 0
+        generation &+= 1
+        if generation == 0 {
+            for i in generations.indices { generations[i] = 0 }
+            generation = 1
+        }
     }
 
     @inline(__always)
     func find(_ name: String, hash: UInt64) -> (def: Int, opaque: Int)? {
         var i = Int(truncatingIfNeeded: hash) & mask
         while true {
-            let k = keys[i]
-            if k == 0 { return nil }
-            if k == hash && names[i] == name { return values[i] }
+            if generations[i] != generation { return nil }
+            if keys[i] == hash && names[i] == name { return values[i] }
             i = (i + 1) & mask
         }
     }
 
-    mutating func insert(_ name: String, hash: UInt64, _ value: (def: Int, opaque: Int)) {
+    func insert(_ name: String, hash: UInt64, _ value: (def: Int, opaque: Int)) {
         if (count + 1) * 2 > keys.count { grow() }
         var i = Int(truncatingIfNeeded: hash) & mask
-        while keys[i] != 0 {
+        while generations[i] == generation {
             if keys[i] == hash && names[i] == name { values[i] = value; return }
             i = (i + 1) & mask
         }
         keys[i] = hash
+        generations[i] = generation
         names[i] = name
         values[i] = value
         count += 1
     }
 
-    private mutating func grow() {
-        let old = (keys, names, values)
+    private func grow() {
+        let old = (keys, generations, names, values, generation)
         let size = keys.count * 2
         keys = Array(repeating: 0, count: size)
+        generations = Array(repeating: 0, count: size)
         names = Array(repeating: "", count: size)
         values = Array(repeating: (-1, -1), count: size)
         mask = size - 1
         count = 0
-        for j in old.0.indices where old.0[j] != 0 { insert(old.1[j], hash: old.0[j], old.2[j]) }
+        generation = 1
+        for j in old.0.indices where old.1[j] == old.4 { insert(old.2[j], hash: old.0[j], old.3[j]) }
     }
 }
 
