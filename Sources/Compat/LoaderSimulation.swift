@@ -498,9 +498,11 @@ public struct LoaderSimulation {
         var views = [SymbolTable.View?](repeating: nil, count: chain.count)
         var fetched = [Bool](repeating: false, count: chain.count)
         // find_sym from the head gives the same answer for a name whichever object asks, so each
-        // name is looked up once per load.
-        let memo = LookupMemo.take()
-        defer { LookupMemo.give(memo) }
+        // name is looked up once per load. Worth it only when several objects are relocated
+        // against a long list; a short walk costs less than remembering its answer.
+        let relocated = chain.filter { ($0.kind == .app || $0.kind == .elf) && $0.file != nil && (module == nil || $0.runtime) }.count
+        let memo: LookupMemo? = relocated >= 2 && chain.count >= 6 ? LookupMemo.take() : nil
+        defer { if let memo { LookupMemo.give(memo) } }
 
         /// find_sym from chain[start]: the first acceptable definition, and the first library
         /// known by name only that could define the name (a profile's library).
@@ -568,11 +570,15 @@ public struct LoaderSimulation {
                     let found: (def: Int, opaque: Int)
                     if copy {
                         found = findSym(name, hash: ref.hash, from: 1, asker: position, sym: sym, ownShortcut: ownShortcut)
-                    } else if let hit = memo.find(name, hash: ref.hash) {
-                        found = hit
+                    } else if let memo {
+                        if let hit = memo.find(name, hash: ref.hash) {
+                            found = hit
+                        } else {
+                            found = findSym(name, hash: ref.hash, from: 0, asker: position, sym: sym, ownShortcut: ownShortcut)
+                            memo.insert(name, hash: ref.hash, found)
+                        }
                     } else {
                         found = findSym(name, hash: ref.hash, from: 0, asker: position, sym: sym, ownShortcut: ownShortcut)
-                        memo.insert(name, hash: ref.hash, found)
                     }
                     let def: DSO? = found.def >= 0 ? chain[found.def] : nil
                     if def == nil, let h = host, h.providesPrefixes.contains(where: { name.utf8.starts(with: $0.utf8) }) {
