@@ -192,25 +192,33 @@ public final class ArtifactScanner: @unchecked Sendable {
 
     func processFile(_ item: WorkItem, tree: DiskTree, handler: @Sendable (ScanEvent) -> Void) {
         count(.files)
-        let source: FileDescriptorSource
-        do throws(ArtifactError) {
-            source = try FileDescriptorSource(path: item.path, displayPath: item.display)
-        } catch {
-            problem(ScanProblem(path: item.display, kind: .unreadable, message: error.message), handler)
+        // Three system calls for most files: open, pread of the first bytes, close. pread never
+        // blocks and fails on a FIFO or directory that replaced the file since the walk saw it;
+        // the regular-file check (fstat) is made only for files that are read further.
+        let fd = open(item.path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        if fd < 0 {
+            problem(ScanProblem(path: item.display, kind: .unreadable, message: ArtifactError.errno(item.display, errno, "cannot open").message), handler)
             return
         }
+        let source = FileDescriptorSource(fd: fd, name: item.display)
         var head = [UInt8](repeating: 0, count: 512)
-        let n: Int
-        do throws(ArtifactError) {
-            n = try head.withMutableBytesTyped { (b: UnsafeMutableRawBufferPointer) throws(ArtifactError) -> Int in try source.readFully(into: b) }
-        } catch {
-            problem(ScanProblem(path: item.display, kind: .unreadable, message: error.message), handler)
+        var n = 0
+        while n < head.count {
+            let got = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + n, $0.count - n, off_t(n)) }
+            if got > 0 { n += got; continue }
+            if got == 0 { break }
+            if errno == EINTR { continue }
+            if errno == ESPIPE || errno == EISDIR || errno == EAGAIN {
+                count(.specialFiles)
+                return
+            }
+            problem(ScanProblem(path: item.display, kind: .unreadable, message: ArtifactError.errno(item.display, errno, "read failed").message), handler)
             return
         }
         head.removeLast(512 - n)
         if head.starts(with: ELFReader.magic) {
             do throws(ELFError) {
-                let file = try ELFReader.read(path: item.path, displayPath: item.display)
+                let file = try ELFReader.read(fd: fd, displayPath: item.display)
                 count(.elfFiles)
                 tree.remember(file, at: item.path)
                 handler(.batch(ArtifactBatch(tree: tree, archive: nil, items: [ScannedELF(displayPath: item.display, treePath: item.path, file: file)])))
@@ -229,7 +237,9 @@ public final class ArtifactScanner: @unchecked Sendable {
             switch kind {
             case .zip:
                 var st = stat()
-                _ = fstat(source.fd, &st)
+                guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else {
+                    throw ArtifactError(path: item.display, kind: .io, message: "not a regular file")
+                }
                 guard UInt64(st.st_size) <= limits.maxZipSize else {
                     throw ArtifactError(path: item.display, kind: .limit, message: "zip archive of \(formatBytes(UInt64(st.st_size))) exceeds the \(formatBytes(limits.maxZipSize)) limit")
                 }
@@ -242,6 +252,11 @@ public final class ArtifactScanner: @unchecked Sendable {
                     try processZip(raw, display: item.display, depth: 1, budget: budget, handler: handler)
                 }
             case .tar, .gzip, .xz:
+                // The stream goes on after the bytes already read (pread left the offset at 0).
+                var st = stat()
+                guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, lseek(fd, off_t(n), SEEK_SET) == off_t(n) else {
+                    throw ArtifactError(path: item.display, kind: .io, message: "not a regular file")
+                }
                 try processTarStream(try kind.decompressing(PrefixedSource(head, then: source), name: item.display, budget: budget),
                                      display: item.display, depth: 1, budget: budget, rooted: false,
                                      textFiles: [], handler: handler)

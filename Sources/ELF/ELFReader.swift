@@ -28,7 +28,11 @@ public enum ELFReader {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         if fd < 0 { throw ELFError.errno(path: name, errno) }
         defer { close(fd) }
+        return try read(fd: fd, displayPath: name)
+    }
 
+    /// Reads the file open at `fd` (which stays open). Only a regular file is read.
+    public static func read(fd: Int32, displayPath name: String) throws(ELFError) -> ELFFile {
         var st = stat()
         if fstat(fd, &st) != 0 { throw ELFError.errno(path: name, errno) }
         let mode = st.st_mode & S_IFMT
