@@ -86,7 +86,8 @@ public final class CompatData: @unchecked Sendable {
         public var library: String
         public var versions: [String]
         /// musl 1.2.3 / 1.2.4 / 1.2.5: "yes", "remap" (only through the loader's LFS64 fallback), "no".
-        public var musl: [String: String]
+        var musl123: String, musl124: String, musl125: String
+        public var musl: [String: String] { ["1.2.3": musl123, "1.2.4": musl124, "1.2.5": musl125] }
         public var gcompat: Bool
         /// The oldest GLIBC_ version that has the symbol.
         public var introduced: String? { versions.min { VersionNumber($0) < VersionNumber($1) } }
@@ -158,15 +159,33 @@ public final class CompatData: @unchecked Sendable {
         guard let text = try? String(contentsOf: url, encoding: .utf8) else {
             throw CompatDataError("data file \(url.lastPathComponent) is unreadable")
         }
+        // One pass over the bytes (the table has thousands of rows and is read at every start).
         var out: [String: GlibcSymbol] = [:]
-        for line in text.split(separator: "\n").dropFirst() {
-            let f = line.split(separator: "\t", omittingEmptySubsequences: false)
-            guard f.count >= 7 else { continue }
-            out[String(f[0])] = GlibcSymbol(
-                library: String(f[1]),
-                versions: f[2].split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) },
-                musl: ["1.2.3": String(f[3]), "1.2.4": String(f[4]), "1.2.5": String(f[5])],
-                gcompat: f[6] == "yes")
+        out.reserveCapacity(4096)
+        var utf8 = text
+        utf8.withUTF8 { bytes in
+            var fields: [UnsafeBufferPointer<UInt8>] = []
+            var lineStart = 0
+            var first = true
+            func field(_ i: Int) -> String { String(decoding: fields[i], as: UTF8.self) }
+            while lineStart < bytes.count {
+                var end = lineStart
+                while end < bytes.count && bytes[end] != 0x0a { end += 1 }
+                defer { lineStart = end + 1 }
+                if first { first = false; continue }  // the header
+                fields.removeAll(keepingCapacity: true)
+                var start = lineStart
+                for i in lineStart...end where i == end || bytes[i] == 0x09 {
+                    fields.append(UnsafeBufferPointer(rebasing: bytes[start..<i]))
+                    start = i + 1
+                }
+                guard fields.count >= 7 else { continue }
+                let versions = fields[2].split(separator: UInt8(ascii: ",")).map { v in
+                    String(decoding: v.drop { $0 == 0x20 }.reversed().drop { $0 == 0x20 }.reversed(), as: UTF8.self)
+                }
+                out[field(0)] = GlibcSymbol(library: field(1), versions: versions, musl123: field(3), musl124: field(4),
+                                            musl125: field(5), gcompat: fields[6].elementsEqual("yes".utf8))
+            }
         }
         return out
     }
