@@ -419,7 +419,7 @@ public struct LoaderSimulation {
             }
             let exports = target.exports(of: file, at: identity + (inTree ? ":" + tree.name : ""))
             // A file that defines both __libc_start_main and stdin is a libc: musl answers with itself.
-            if exports.defines("__libc_start_main") && exports.defines("stdin") {
+            if exports.facts?.mayBeLibc == true && exports.defines("__libc_start_main") && exports.defines("stdin") {
                 run.appendLibc()
                 return run.libc
             }

@@ -235,21 +235,36 @@ final class LinkFacts: @unchecked Sendable {
     private var built: SymbolTable?
     private let lock = NSLock()
 
+    /// Whether the file has definitions named __libc_start_main and stdin (what makes musl
+    /// treat a library as libc itself); the table says whether they are acceptable.
+    let mayBeLibc: Bool
+
     init(file: ELFFile) {
         var refs: [Reference] = []
+        var startMain = false
+        var stdin = false
         file.symbols.withUnsafeBufferPointer { buffer in
-            for i in buffer.indices where buffer[i].relocationUse.contains(.referenced) && buffer[i].binding != .STB_LOCAL {
-                refs.append(Reference(index: i, hash: symbolHash(buffer[i].name)))
+            for i in buffer.indices {
+                if buffer[i].relocationUse.contains(.referenced) && buffer[i].binding != .STB_LOCAL {
+                    refs.append(Reference(index: i, hash: symbolHash(buffer[i].name)))
+                }
+                if buffer[i].isDefined {
+                    let n = buffer[i].name.utf8.count
+                    if n == 17 && buffer[i].name == "__libc_start_main" { startMain = true }
+                    if n == 5 && buffer[i].name == "stdin" { stdin = true }
+                }
             }
         }
         self.references = refs
         self.file = file
+        self.mayBeLibc = startMain && stdin
     }
 
     init(names: Set<String>) {
         self.built = SymbolTable(names: names, count: names.count)
         self.references = []
         self.file = nil
+        self.mayBeLibc = names.contains("__libc_start_main") && names.contains("stdin")
     }
 
     /// The definitions, with find_sym's verdict on each.
