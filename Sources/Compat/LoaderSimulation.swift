@@ -174,15 +174,17 @@ public struct LoaderSimulation {
         }
     }
 
-    /// Simulates loading `artifact` (at `treePath` inside the tree). `artifactExports` shares the
-    /// artifact's export table between runs (it is built only if a dependency looks into it).
+    /// Simulates loading `artifact` (at `treePath` inside the tree). The artifact's export table
+    /// is the target's cached one for that file (built only if some object looks into it), so a
+    /// library that is both scanned and loaded by other artifacts has one table.
     ///
     /// `loadedBy`: another artifact that needs this one (a library in a wheel's `.libs`, loaded by
     /// the extension module). The library is then loaded the way that artifact loads it: with it
     /// as the needer, so the rpath walk continues into the needer's RPATH/RUNPATH ($ORIGIN).
     public func run(_ artifact: ELFFile, treePath: String, displayPath: String, mode: LoadMode, host: CompatData.HostSpec? = nil,
-                    artifactExports: ArtifactExports? = nil, loadedBy: (file: ELFFile, treePath: String)? = nil) -> LoadOutcome {
-        let own = artifactExports ?? ArtifactExports(artifact)
+                    loadedBy: (file: ELFFile, treePath: String)? = nil) -> LoadOutcome {
+        let ownKey = identityFor(treePath, inTree: true) + ":" + tree.name
+        let own = { [target] in target.exports(of: artifact, at: ownKey) }
         let needer = loadedBy.map { d in
             DSO(name: d.treePath, identity: identityFor(d.treePath, inTree: true), file: d.file, kind: .app, exports: .empty,
                 neededBy: nil, inTree: true, runtime: false, source: .artifactTree)
@@ -221,13 +223,13 @@ public struct LoaderSimulation {
             run.runtimeLoading = true
             let m = DSO(name: treePath, identity: identityFor(treePath, inTree: true), file: artifact, kind: .elf,
                         exports: nil, neededBy: head, inTree: true, runtime: true, source: .artifactTree,
-                        lazyExports: { own.table })
+                        lazyExports: own)
             run.chain.append(m)
             module = m
         } else {
             head = DSO(name: treePath, identity: identityFor(treePath, inTree: true), file: artifact, kind: .app,
                        exports: nil, neededBy: needer, inTree: true, runtime: false, source: .artifactTree,
-                       lazyExports: { own.table })
+                       lazyExports: own)
             run.chain = [head]
             // load_preload: failures are silently ignored.
             for name in preloads { _ = try? loadLibrary(name, neededBy: nil, run: run, host: host) }
@@ -503,6 +505,13 @@ public struct LoaderSimulation {
         let relocated = chain.filter { ($0.kind == .app || $0.kind == .elf) && $0.file != nil && (module == nil || $0.runtime) }.count
         let memo: LookupMemo? = relocated >= 2 && chain.count >= 6 ? LookupMemo.take() : nil
         defer { if let memo { LookupMemo.give(memo) } }
+        // Long lists are walked again and again for the same names by loads of related artifacts
+        // (plugins of one toolchain, libraries of one package): what earlier loads learnt about
+        // which object defines a name is checked first. It answers only "defined, nothing to
+        // report", so it is not asked when gcompat or initial-exec TLS needs the exact definer.
+        let definers: DefinerCache? = memo != nil && !hasGcompat ? DefinerCache.take() : nil
+        defer { if let definers { DefinerCache.give(definers) } }
+        let present = IDSet(definers == nil ? [] : chain.compactMap { $0.exports.isOpaque ? nil : $0.exports.facts?.id })
 
         /// find_sym from chain[start]: the first acceptable definition, and the first library
         /// known by name only that could define the name (a profile's library).
@@ -571,11 +580,17 @@ public struct LoaderSimulation {
                     if copy {
                         found = findSym(name, hash: ref.hash, from: 1, asker: position, sym: sym, ownShortcut: ownShortcut)
                     } else if let memo {
+                        if let definers, !use.contains(.tlsInitialExec), definers.knownDefiner(name, hash: ref.hash, in: present) {
+                            continue
+                        }
                         if let hit = memo.find(name, hash: ref.hash) {
                             found = hit
                         } else {
                             found = findSym(name, hash: ref.hash, from: 0, asker: position, sym: sym, ownShortcut: ownShortcut)
                             memo.insert(name, hash: ref.hash, found)
+                            if let definers, found.def >= 0, let id = chain[found.def].exports.facts?.id {
+                                definers.record(name, hash: ref.hash, definer: id)
+                            }
                         }
                     } else {
                         found = findSym(name, hash: ref.hash, from: 0, asker: position, sym: sym, ownShortcut: ownShortcut)
@@ -677,18 +692,5 @@ public struct LoaderSimulation {
         guard bytes.count >= 2, bytes[bytes.count - 2] == UInt8(ascii: "6"), bytes[bytes.count - 1] == UInt8(ascii: "4") else { return nil }
         let base = String(decoding: bytes.dropLast(2), as: UTF8.self)
         return names.contains(base) ? base : nil
-    }
-}
-
-/// An artifact's export table, built once when first needed and shared by the runs of one analysis.
-public final class ArtifactExports: @unchecked Sendable {
-    let file: ELFFile
-    private var built: ExportTable?
-    public init(_ file: ELFFile) { self.file = file }
-    var table: ExportTable {
-        if let built { return built }
-        let t = ExportTable(file: file)
-        built = t
-        return t
     }
 }

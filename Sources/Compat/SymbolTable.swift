@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import ELF
 
 /// FNV-1a over a symbol name's UTF-8 bytes: computed once per symbol and reused for every object
@@ -132,28 +133,44 @@ public final class SymbolTable: @unchecked Sendable {
     func contains(_ name: String, hash: UInt64) -> Bool { view.find(name, hash: hash) == .accepted }
 }
 
+/// Open-addressing slots in manually managed memory: the memos below read them without the
+/// exclusivity checks and reference counting that arrays in a class would cost per probe.
+final class HashSlots {
+    let keys: UnsafeMutablePointer<UInt64>
+    let generations: UnsafeMutablePointer<UInt32>
+    let names: UnsafeMutablePointer<String>
+    let a: UnsafeMutablePointer<Int>
+    let b: UnsafeMutablePointer<Int>
+    let size: Int
+    var mask: Int { size - 1 }
+
+    init(size: Int) {
+        self.size = size
+        keys = .allocate(capacity: size); keys.initialize(repeating: 0, count: size)
+        generations = .allocate(capacity: size); generations.initialize(repeating: 0, count: size)
+        names = .allocate(capacity: size); names.initialize(repeating: "", count: size)
+        a = .allocate(capacity: size); a.initialize(repeating: -1, count: size)
+        b = .allocate(capacity: size); b.initialize(repeating: -1, count: size)
+    }
+
+    deinit {
+        keys.deallocate()
+        generations.deallocate()
+        names.deinitialize(count: size)
+        names.deallocate()
+        a.deallocate()
+        b.deallocate()
+    }
+}
+
 /// One load's answers of find_sym from the head, by name: (index of the defining object or -1,
 /// index of the first library known by name only that could define it, or -1). Memos are
 /// reused from load to load (`take`/`give`): a new load only bumps the generation, so neither
 /// allocation nor clearing is paid per load.
 final class LookupMemo: @unchecked Sendable {
-    private var keys: [UInt64]
-    private var generations: [UInt32]
-    private var names: [String]
-    private var values: [(def: Int, opaque: Int)]
-    private var mask: Int
+    private var slots = HashSlots(size: 512)
     private var count = 0
     private var generation: UInt32 = 1
-
-    init(capacity: Int) {
-        var size = 16
-        while size < capacity * 2 { size <<= 1 }
-        keys = Array(repeating: 0, count: size)
-        generations = Array(repeating: 0, count: size)
-        names = Array(repeating: "", count: size)
-        values = Array(repeating: (-1, -1), count: size)
-        mask = size - 1
-    }
 
     private static let lock = NSLock()
     nonisolated(unsafe) private static var pool: [LookupMemo] = []
@@ -163,7 +180,7 @@ final class LookupMemo: @unchecked Sendable {
         lock.lock()
         let memo = pool.popLast()
         lock.unlock()
-        guard let memo else { return LookupMemo(capacity: 256) }
+        guard let memo else { return LookupMemo() }
         memo.reset()
         return memo
     }
@@ -178,46 +195,155 @@ final class LookupMemo: @unchecked Sendable {
         count = 0
         generation &+= 1
         if generation == 0 {
-            for i in generations.indices { generations[i] = 0 }
+            slots.generations.update(repeating: 0, count: slots.size)
             generation = 1
         }
     }
 
     @inline(__always)
     func find(_ name: String, hash: UInt64) -> (def: Int, opaque: Int)? {
-        var i = Int(truncatingIfNeeded: hash) & mask
+        let s = slots
+        let g = generation
+        var i = Int(truncatingIfNeeded: hash) & s.mask
         while true {
-            if generations[i] != generation { return nil }
-            if keys[i] == hash && names[i] == name { return values[i] }
-            i = (i + 1) & mask
+            if s.generations[i] != g { return nil }
+            if s.keys[i] == hash && s.names[i] == name { return (s.a[i], s.b[i]) }
+            i = (i + 1) & s.mask
         }
     }
 
     func insert(_ name: String, hash: UInt64, _ value: (def: Int, opaque: Int)) {
-        if (count + 1) * 2 > keys.count { grow() }
-        var i = Int(truncatingIfNeeded: hash) & mask
-        while generations[i] == generation {
-            if keys[i] == hash && names[i] == name { values[i] = value; return }
-            i = (i + 1) & mask
+        if (count + 1) * 2 > slots.size { grow() }
+        let s = slots
+        let g = generation
+        var i = Int(truncatingIfNeeded: hash) & s.mask
+        while s.generations[i] == g {
+            if s.keys[i] == hash && s.names[i] == name { s.a[i] = value.def; s.b[i] = value.opaque; return }
+            i = (i + 1) & s.mask
         }
-        keys[i] = hash
-        generations[i] = generation
-        names[i] = name
-        values[i] = value
+        s.keys[i] = hash
+        s.generations[i] = g
+        s.names[i] = name
+        s.a[i] = value.def
+        s.b[i] = value.opaque
         count += 1
     }
 
     private func grow() {
-        let old = (keys, generations, names, values, generation)
-        let size = keys.count * 2
-        keys = Array(repeating: 0, count: size)
-        generations = Array(repeating: 0, count: size)
-        names = Array(repeating: "", count: size)
-        values = Array(repeating: (-1, -1), count: size)
-        mask = size - 1
+        let old = slots
+        let g = generation
+        slots = HashSlots(size: old.size * 2)
         count = 0
         generation = 1
-        for j in old.0.indices where old.1[j] == old.4 { insert(old.2[j], hash: old.0[j], old.3[j]) }
+        for j in 0..<old.size where old.generations[j] == g { insert(old.names[j], hash: old.keys[j], (old.a[j], old.b[j])) }
+    }
+}
+
+/// Which objects are known to accept a definition of a name, learned from earlier loads: a
+/// later load that has one of them in its list needs no walk to know the name is defined. Like
+/// LookupMemo, caches are lent out per load (never used by two threads at once); each is bounded.
+final class DefinerCache: @unchecked Sendable {
+    /// keys: name hashes (0: empty); a, b: up to two LinkFacts ids per name (0: none).
+    private var slots: HashSlots
+    private var count = 0
+    static let limit = 1 << 18
+
+    init() {
+        slots = HashSlots(size: 1 << 12)
+        slots.a.update(repeating: 0, count: slots.size)
+        slots.b.update(repeating: 0, count: slots.size)
+    }
+
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var pool: [DefinerCache] = []
+
+    static func take() -> DefinerCache {
+        lock.lock()
+        let cache = pool.popLast()
+        lock.unlock()
+        return cache ?? DefinerCache()
+    }
+
+    static func give(_ cache: DefinerCache) {
+        lock.lock()
+        if pool.count < 16 { pool.append(cache) }
+        lock.unlock()
+    }
+
+    /// Whether an object of `present` (the load's LinkFacts ids) is known to define the name.
+    @inline(__always)
+    func knownDefiner(_ name: String, hash: UInt64, in present: IDSet) -> Bool {
+        let s = slots
+        var i = Int(truncatingIfNeeded: hash) & s.mask
+        while true {
+            let k = s.keys[i]
+            if k == 0 { return false }
+            if k == hash && (present.contains(s.a[i]) || present.contains(s.b[i])) && s.names[i] == name { return true }
+            i = (i + 1) & s.mask
+        }
+    }
+
+    func record(_ name: String, hash: UInt64, definer id: Int) {
+        if (count + 1) * 2 > slots.size { grow() }
+        let s = slots
+        var i = Int(truncatingIfNeeded: hash) & s.mask
+        while s.keys[i] != 0 {
+            if s.keys[i] == hash && s.names[i] == name {
+                if s.a[i] != id && s.b[i] != id { s.b[i] = s.a[i]; s.a[i] = id }
+                return
+            }
+            i = (i + 1) & s.mask
+        }
+        s.keys[i] = hash
+        s.names[i] = name
+        s.a[i] = id
+        s.b[i] = 0
+        count += 1
+    }
+
+    private func grow() {
+        let old = slots
+        // Bounded: past the limit it starts over rather than grow.
+        let size = old.size >= Self.limit * 2 ? old.size : old.size * 2
+        slots = HashSlots(size: size)
+        slots.a.update(repeating: 0, count: size)
+        slots.b.update(repeating: 0, count: size)
+        count = 0
+        guard size > old.size else { return }
+        for j in 0..<old.size where old.keys[j] != 0 {
+            if old.b[j] != 0 { record(old.names[j], hash: old.keys[j], definer: old.b[j]) }
+            record(old.names[j], hash: old.keys[j], definer: old.a[j])
+        }
+    }
+}
+
+/// A small set of positive ids (one load's LinkFacts), open addressing.
+struct IDSet {
+    private var slots: [Int]
+    private let mask: Int
+
+    init(_ ids: [Int]) {
+        var size = 8
+        while size < ids.count * 2 { size <<= 1 }
+        slots = Array(repeating: 0, count: size)
+        mask = size - 1
+        for id in ids where id > 0 {
+            var i = (id &* 0x9E37_79B9) & mask
+            while slots[i] != 0 && slots[i] != id { i = (i + 1) & mask }
+            slots[i] = id
+        }
+    }
+
+    @inline(__always)
+    func contains(_ id: Int) -> Bool {
+        guard id > 0 else { return false }
+        var i = (id &* 0x9E37_79B9) & mask
+        while true {
+            let s = slots[i]
+            if s == id { return true }
+            if s == 0 { return false }
+            i = (i + 1) & mask
+        }
     }
 }
 
@@ -230,6 +356,9 @@ struct Reference {
 /// What the loader needs of one file, computed once: its references (always) and its
 /// definitions (built on first lookup: most artifacts are never looked into by another object).
 final class LinkFacts: @unchecked Sendable {
+    /// Never reused: names this object's definitions in a DefinerCache.
+    let id = LinkFacts.nextID.add(1, ordering: .relaxed).newValue
+    private static let nextID = Atomic<Int>(0)
     let references: [Reference]
     private let file: ELFFile?
     private var built: SymbolTable?
