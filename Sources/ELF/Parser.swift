@@ -506,6 +506,13 @@ struct Parser {
             return []
         }
         let versym = readVersym(expected: count)
+        // Version names by index in flat arrays: two dictionary lookups per symbol were a large
+        // part of reading a big library. Indexes past the arrays (hostile files) use the maps.
+        let maxIndex = min(4096, max(needIndex.keys.max().map(Int.init) ?? 0, defIndex.keys.max().map(Int.init) ?? 0))
+        var defs = [String?](repeating: nil, count: maxIndex + 1)
+        var needs = [(name: String, file: String)?](repeating: nil, count: maxIndex + 1)
+        for (k, v) in defIndex where Int(k) <= maxIndex { defs[Int(k)] = v }
+        for (k, v) in needIndex where Int(k) <= maxIndex { needs[Int(k)] = v }
         var out: [DynamicSymbol] = []
         out.reserveCapacity(max(count - 1, 0))
         var badNames = 0
@@ -528,13 +535,15 @@ struct Parser {
                 hidden = raw & SymbolVersioning.VERSYM_HIDDEN != 0
                 let idx = raw & SymbolVersioning.VERSYM_VERSION
                 if idx > SymbolVersioning.VER_NDX_GLOBAL {
+                    let def = Int(idx) <= maxIndex ? defs[Int(idx)] : defIndex[idx]
+                    let need = Int(idx) <= maxIndex ? needs[Int(idx)] : needIndex[idx]
                     if defined {
-                        version = defIndex[idx] ?? needIndex[idx]?.name
-                    } else if let need = needIndex[idx] {
+                        version = def ?? need?.name
+                    } else if let need {
                         version = need.name
                         library = need.file
                     } else {
-                        version = defIndex[idx]
+                        version = def
                     }
                 }
             }
