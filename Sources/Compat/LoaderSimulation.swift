@@ -174,8 +174,8 @@ public struct LoaderSimulation {
         }
     }
 
-    /// Simulates loading `artifact` (at `treePath` inside the tree). The artifact's export table
-    /// is the target's cached one for that file (built only if some object looks into it), so a
+    /// Simulates loading `artifact` (at `treePath` inside the tree). A library's export table is
+    /// the target's cached one for that file (built only if some object looks into it), so a
     /// library that is both scanned and loaded by other artifacts has one table.
     ///
     /// `loadedBy`: another artifact that needs this one (a library in a wheel's `.libs`, loaded by
@@ -183,8 +183,10 @@ public struct LoaderSimulation {
     /// as the needer, so the rpath walk continues into the needer's RPATH/RUNPATH ($ORIGIN).
     public func run(_ artifact: ELFFile, treePath: String, displayPath: String, mode: LoadMode, host: CompatData.HostSpec? = nil,
                     loadedBy: (file: ELFFile, treePath: String)? = nil) -> LoadOutcome {
+        // Only a library with a soname can be loaded by another artifact; an executable's or a
+        // module's table would just take the cache's room.
         let ownKey = identityFor(treePath, inTree: true) + ":" + tree.name
-        let own = { [target] in target.exports(of: artifact, at: ownKey) }
+        let own: () -> ExportTable = artifact.soname != nil ? { [target] in target.exports(of: artifact, at: ownKey) } : { ExportTable(file: artifact) }
         let needer = loadedBy.map { d in
             DSO(name: d.treePath, identity: identityFor(d.treePath, inTree: true), file: d.file, kind: .app, exports: .empty,
                 neededBy: nil, inTree: true, runtime: false, source: .artifactTree)
@@ -511,7 +513,10 @@ public struct LoaderSimulation {
         // report", so it is not asked when gcompat or initial-exec TLS needs the exact definer.
         let definers: DefinerCache? = memo != nil && !hasGcompat ? DefinerCache.take() : nil
         defer { if let definers { DefinerCache.give(definers) } }
-        let present = IDSet(definers == nil ? [] : chain.compactMap { $0.exports.isOpaque ? nil : $0.exports.facts?.id })
+        let present = IDSet(hasGcompat ? [] : chain.enumerated().compactMap { k, d in
+            d.exports.isOpaque ? nil : d.exports.facts.map { ($0.id, k) }
+        })
+        var usedDefiner = [Bool](repeating: false, count: chain.count)
 
         /// find_sym from chain[start]: the first acceptable definition, and the first library
         /// known by name only that could define the name (a profile's library).
@@ -554,9 +559,20 @@ public struct LoaderSimulation {
             // entry for a referenced symbol is that symbol itself: no table lookup needed.
             let ownShortcut = file.versionDefinitions.isEmpty
             let isHead = position == 0
+            // The names an earlier load found defined, by objects that are all in this load too,
+            // are found again: only the references it could not resolve are looked at.
+            let orderFree = !hasGcompat && !facts.hasOrderSensitiveReferences
+            var only: [Int]? = nil
+            if orderFree, let known = facts.resolution, known.definers.allSatisfy(present.contains) { only = known.unresolved }
+            var recording = orderFree && only == nil
+            var unresolved: [Int] = []
+            if recording { for k in usedDefiner.indices { usedDefiner[k] = false } }
+            let references = facts.references
             file.symbols.withUnsafeBufferPointer { symbols in
                 let base = symbols.baseAddress!
-                for ref in facts.references {
+                for j in 0..<(only?.count ?? references.count) {
+                    let refIndex = only?[j] ?? j
+                    let ref = references[refIndex]
                     let sym = base + ref.index
                     let use = sym.pointee.relocationUse
                     let copy = use.contains(.copy)
@@ -580,8 +596,12 @@ public struct LoaderSimulation {
                     if copy {
                         found = findSym(name, hash: ref.hash, from: 1, asker: position, sym: sym, ownShortcut: ownShortcut)
                     } else if let memo {
-                        if let definers, !use.contains(.tlsInitialExec), definers.knownDefiner(name, hash: ref.hash, in: present) {
-                            continue
+                        if let definers, !use.contains(.tlsInitialExec) {
+                            let id = definers.knownDefiner(name, hash: ref.hash, in: present)
+                            if id != 0 {
+                                if recording { usedDefiner[present.position(of: id)] = true }
+                                continue
+                            }
                         }
                         if let hit = memo.find(name, hash: ref.hash) {
                             found = hit
@@ -596,6 +616,15 @@ public struct LoaderSimulation {
                         found = findSym(name, hash: ref.hash, from: 0, asker: position, sym: sym, ownShortcut: ownShortcut)
                     }
                     let def: DSO? = found.def >= 0 ? chain[found.def] : nil
+                    if recording {
+                        if found.def < 0 {
+                            unresolved.append(refIndex)
+                        } else if chain[found.def].exports.facts != nil {
+                            usedDefiner[found.def] = true
+                        } else {
+                            recording = false
+                        }
+                    }
                     if def == nil, let h = host, h.providesPrefixes.contains(where: { name.utf8.starts(with: $0.utf8) }) {
                         hostProvided.insert(name)
                         continue
@@ -656,6 +685,11 @@ public struct LoaderSimulation {
                         symbolReason: reason, definedIn: definedIn, inArtifact: isArtifact,
                         library: sym.pointee.library))
                 }
+            }
+            if recording {
+                facts.resolution = LinkFacts.Resolution(
+                    definers: usedDefiner.indices.filter { usedDefiner[$0] }.compactMap { chain[$0].exports.facts?.id },
+                    unresolved: unresolved)
             }
             // Initial-exec TLS relocations of the object's own TLS, in a module loaded with dlopen.
             if dso.runtime && file.relocations.localTLSInitialExec > 0 {

@@ -271,14 +271,18 @@ final class DefinerCache: @unchecked Sendable {
     }
 
     /// Whether an object of `present` (the load's LinkFacts ids) is known to define the name.
+    /// The id of an object of `present` (the load's LinkFacts ids) known to define the name, or 0.
     @inline(__always)
-    func knownDefiner(_ name: String, hash: UInt64, in present: IDSet) -> Bool {
+    func knownDefiner(_ name: String, hash: UInt64, in present: IDSet) -> Int {
         let s = slots
         var i = Int(truncatingIfNeeded: hash) & s.mask
         while true {
             let k = s.keys[i]
-            if k == 0 { return false }
-            if k == hash && (present.contains(s.a[i]) || present.contains(s.b[i])) && s.names[i] == name { return true }
+            if k == 0 { return 0 }
+            if k == hash {
+                let id = present.contains(s.a[i]) ? s.a[i] : present.contains(s.b[i]) ? s.b[i] : 0
+                if id != 0 && s.names[i] == name { return id }
+            }
             i = (i + 1) & s.mask
         }
     }
@@ -317,34 +321,40 @@ final class DefinerCache: @unchecked Sendable {
     }
 }
 
-/// A small set of positive ids (one load's LinkFacts), open addressing.
+/// The positions of one load's objects by LinkFacts id (positive ids), open addressing.
 struct IDSet {
     private var slots: [Int]
+    private var positions: [Int]
     private let mask: Int
 
-    init(_ ids: [Int]) {
+    init(_ ids: [(id: Int, position: Int)]) {
         var size = 8
         while size < ids.count * 2 { size <<= 1 }
         slots = Array(repeating: 0, count: size)
+        positions = Array(repeating: -1, count: size)
         mask = size - 1
-        for id in ids where id > 0 {
+        for (id, position) in ids where id > 0 {
             var i = (id &* 0x9E37_79B9) & mask
             while slots[i] != 0 && slots[i] != id { i = (i + 1) & mask }
-            slots[i] = id
+            if slots[i] == 0 { slots[i] = id; positions[i] = position }
+        }
+    }
+
+    /// The position of the object with this id, or -1.
+    @inline(__always)
+    func position(of id: Int) -> Int {
+        guard id > 0 else { return -1 }
+        var i = (id &* 0x9E37_79B9) & mask
+        while true {
+            let s = slots[i]
+            if s == id { return positions[i] }
+            if s == 0 { return -1 }
+            i = (i + 1) & mask
         }
     }
 
     @inline(__always)
-    func contains(_ id: Int) -> Bool {
-        guard id > 0 else { return false }
-        var i = (id &* 0x9E37_79B9) & mask
-        while true {
-            let s = slots[i]
-            if s == id { return true }
-            if s == 0 { return false }
-            i = (i + 1) & mask
-        }
-    }
+    func contains(_ id: Int) -> Bool { position(of: id) >= 0 }
 }
 
 /// One symbol an object's relocations reference, with its name hashed once.
@@ -364,6 +374,24 @@ final class LinkFacts: @unchecked Sendable {
     private var built: SymbolTable?
     private let lock = NSLock()
 
+    /// Whether some reference is a COPY or initial-exec TLS relocation (their outcome depends on
+    /// which object defines the symbol, not only on whether one does).
+    let hasOrderSensitiveReferences: Bool
+
+    /// What one load learnt about this object's references: the ids of the objects that defined
+    /// the names it found, and the references (positions in `references`) it found no definition
+    /// for. A later load that has all of these objects (and no gcompat) finds the same names
+    /// again, so only the unresolved references need looking at.
+    struct Resolution {
+        var definers: [Int]
+        var unresolved: [Int]
+    }
+    var resolution: Resolution? {
+        get { lock.lock(); defer { lock.unlock() }; return known }
+        set { lock.lock(); if known == nil { known = newValue }; lock.unlock() }
+    }
+    private var known: Resolution?
+
     /// Whether the file has definitions named __libc_start_main and stdin (what makes musl
     /// treat a library as libc itself); the table says whether they are acceptable.
     let mayBeLibc: Bool
@@ -372,10 +400,12 @@ final class LinkFacts: @unchecked Sendable {
         var refs: [Reference] = []
         var startMain = false
         var stdin = false
+        var special = false
         file.symbols.withUnsafeBufferPointer { buffer in
             for i in buffer.indices {
                 if buffer[i].relocationUse.contains(.referenced) && buffer[i].binding != .STB_LOCAL {
                     refs.append(Reference(index: i, hash: symbolHash(buffer[i].name)))
+                    if !buffer[i].relocationUse.isDisjoint(with: [.copy, .tlsInitialExec]) { special = true }
                 }
                 if buffer[i].isDefined {
                     let n = buffer[i].name.utf8.count
@@ -387,6 +417,7 @@ final class LinkFacts: @unchecked Sendable {
         self.references = refs
         self.file = file
         self.mayBeLibc = startMain && stdin
+        self.hasOrderSensitiveReferences = special
     }
 
     init(names: Set<String>) {
@@ -394,6 +425,7 @@ final class LinkFacts: @unchecked Sendable {
         self.references = []
         self.file = nil
         self.mayBeLibc = names.contains("__libc_start_main") && names.contains("stdin")
+        self.hasOrderSensitiveReferences = false
     }
 
     /// The definitions, with find_sym's verdict on each.
