@@ -154,6 +154,49 @@ import TestSupport
         #expect(preloaded.fromGcompat.contains("__snprintf_chk"))
     }
 
+    /// The simulation remembers what earlier loads found (which objects define which names, what
+    /// each object could not resolve) to skip work in later ones. Every artifact must get the same
+    /// analysis from an analyzer that has seen everything else first as from a fresh one.
+    /// Libraries that load chains of libraries beside them (the fixtures' RUNPATH and wheel trees,
+    /// and where present samba's and the Swift toolchain's private libraries) are where it matters.
+    @Test func rememberedLoadsGiveTheSameAnswersAsFreshOnes() throws {
+        let data = try CompatData.shared()
+        var roots = [try Fixtures.directory().path]
+        for extra in ["/usr/lib/x86_64-linux-gnu/samba", "/opt/swift/usr/lib/swift/host"]
+        where FileManager.default.fileExists(atPath: extra) { roots.append(extra) }
+        final class Items: @unchecked Sendable { var list: [(ScannedELF, any ArtifactTree, String?)] = []; let lock = NSLock() }
+        let items = Items()
+        ArtifactScanner(jobs: 2).scan(paths: roots) { event in
+            guard case .batch(let b) = event else { return }
+            items.lock.lock()
+            for i in b.items { items.list.append((i, b.tree, b.archive)) }
+            items.lock.unlock()
+        }
+        let all = items.list.sorted { $0.0.displayPath < $1.0.displayPath }
+        #expect(all.count >= 25)
+        let targets = ["alpine:3.22", "musl:1.2.3"]
+        let warm = Analyzer(targets: try targets.map(Self.target), data: data, options: { var o = AnalyzerOptions(); o.treeRoots = roots; return o }())
+        // Everything once, in reverse, so that the second pass meets remembered facts.
+        for (item, tree, archive) in all.reversed() { _ = warm.analyze(item, tree: tree, archive: archive) }
+        var compared = 0
+        for (item, tree, archive) in all {
+            let remembered = warm.analyze(item, tree: tree, archive: archive)
+            let fresh = Analyzer(targets: try targets.map(Self.target), data: data, options: warm.options)
+                .analyze(item, tree: archive == nil ? DiskTree(name: "disk") : tree, archive: archive)
+            if remembered != fresh {
+                let a = Set(remembered.findings.map(\.message) + remembered.verdicts.flatMap(\.loaderMessages))
+                let b = Set(fresh.findings.map(\.message) + fresh.verdicts.flatMap(\.loaderMessages))
+                Issue.record("""
+                    \(item.displayPath): the analysis after others differs from a fresh one; \
+                    only after others: \(Array(a.subtracting(b).sorted().prefix(3))); only fresh: \(Array(b.subtracting(a).sorted().prefix(3))); \
+                    verdicts \(remembered.verdicts.map(\.verdict.rawValue)) vs \(fresh.verdicts.map(\.verdict.rawValue))
+                    """)
+            }
+            compared += 1
+        }
+        #expect(compared == all.count)
+    }
+
     @Test func unknownTargetNamesTheBundledOnes() throws {
         #expect(throws: CompatDataError.self) { try Self.target("alpine:2.0") }
         do { _ = try Self.target("alpine:2.0") } catch {
