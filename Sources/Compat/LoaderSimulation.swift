@@ -567,7 +567,8 @@ public struct LoaderSimulation {
             var recording = orderFree && only == nil
             var unresolved: [Int] = []
             if recording { for k in usedDefiner.indices { usedDefiner[k] = false } }
-            let references = facts.references
+            // Without gcompat, references the object defines itself need no look (see above).
+            let references = hasGcompat ? facts.references : facts.lookups
             file.symbols.withUnsafeBufferPointer { symbols in
                 let base = symbols.baseAddress!
                 for j in 0..<(only?.count ?? references.count) {
@@ -596,15 +597,12 @@ public struct LoaderSimulation {
                     if copy {
                         found = findSym(name, hash: ref.hash, from: 1, asker: position, sym: sym, ownShortcut: ownShortcut)
                     } else if let memo {
-                        if let definers, !use.contains(.tlsInitialExec) {
-                            let id = definers.knownDefiner(name, hash: ref.hash, in: present)
-                            if id != 0 {
-                                if recording { usedDefiner[present.position(of: id)] = true }
-                                continue
-                            }
-                        }
                         if let hit = memo.find(name, hash: ref.hash) {
                             found = hit
+                        } else if let definers, !use.contains(.tlsInitialExec),
+                                  case let id = definers.knownDefiner(name, hash: ref.hash, in: present), id != 0 {
+                            if recording { usedDefiner[present.position(of: id)] = true }
+                            continue
                         } else {
                             found = findSym(name, hash: ref.hash, from: 0, asker: position, sym: sym, ownShortcut: ownShortcut)
                             memo.insert(name, hash: ref.hash, found)

@@ -370,6 +370,9 @@ final class LinkFacts: @unchecked Sendable {
     let id = LinkFacts.nextID.add(1, ordering: .relaxed).newValue
     private static let nextID = Atomic<Int>(0)
     let references: [Reference]
+    /// The references a load must look up when gcompat is not involved: all but those the object
+    /// defines itself (which always find a definition) that are neither COPY nor initial-exec TLS.
+    let lookups: [Reference]
     private let file: ELFFile?
     private var built: SymbolTable?
     private let lock = NSLock()
@@ -415,6 +418,12 @@ final class LinkFacts: @unchecked Sendable {
             }
         }
         self.references = refs
+        self.lookups = file.symbols.withUnsafeBufferPointer { buffer in
+            refs.filter { ref in
+                let use = buffer[ref.index].relocationUse
+                return use.contains(.copy) || use.contains(.tlsInitialExec) || !ExportTable.accepts(buffer.baseAddress! + ref.index)
+            }
+        }
         self.file = file
         self.mayBeLibc = startMain && stdin
         self.hasOrderSensitiveReferences = special
@@ -423,6 +432,7 @@ final class LinkFacts: @unchecked Sendable {
     init(names: Set<String>) {
         self.built = SymbolTable(names: names, count: names.count)
         self.references = []
+        self.lookups = []
         self.file = nil
         self.mayBeLibc = names.contains("__libc_start_main") && names.contains("stdin")
         self.hasOrderSensitiveReferences = false
