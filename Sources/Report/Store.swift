@@ -99,12 +99,23 @@ public final class ArtifactStore: @unchecked Sendable {
         json.artifact(artifact, depth: Self.depth)
         let data = json.bytes
         let summary = ArtifactSummary(artifact)
+        // Room is reserved under the lock; the bytes are written outside it (pwrite at the
+        // reserved offset), so threads do not wait for each other's writes.
+        lock.lock()
+        let offset = size
+        size += UInt64(data.count)
+        lock.unlock()
+        try data.withUnsafeBytes { raw in
+            var done = 0
+            while done < raw.count {
+                let n = pwrite(handle.fileDescriptor, raw.baseAddress! + done, raw.count - done, off_t(offset) + off_t(done))
+                if n > 0 { done += n; continue }
+                if n < 0 && errno == EINTR { continue }
+                throw CompatDataError("writing results to a temporary file: \(n < 0 ? String(cString: strerror(errno)) : "nothing written")")
+            }
+        }
         lock.lock()
         defer { lock.unlock() }
-        let offset = size
-        handle.seekToEndOfFile()
-        handle.write(Data(data))
-        size += UInt64(data.count)
         let entry = Entry(summary: summary, offset: offset, length: data.count)
         // The same path again replaces the earlier result (a library judged again in context).
         if let at = positions[summary.path] {
@@ -129,12 +140,18 @@ public final class ArtifactStore: @unchecked Sendable {
 
     /// The stored JSON of one artifact.
     func data(_ entry: Entry) throws -> Data {
-        lock.lock()
-        defer { lock.unlock() }
-        try handle.seek(toOffset: entry.offset)
-        guard let data = try handle.read(upToCount: entry.length), data.count == entry.length else {
-            throw CompatDataError("the temporary results file was cut short")
+        var data = Data(count: entry.length)
+        let got = data.withUnsafeMutableBytes { raw -> Int in
+            var done = 0
+            while done < raw.count {
+                let n = pread(handle.fileDescriptor, raw.baseAddress! + done, raw.count - done, off_t(entry.offset) + off_t(done))
+                if n > 0 { done += n; continue }
+                if n < 0 && errno == EINTR { continue }
+                break
+            }
+            return done
         }
+        guard got == entry.length else { throw CompatDataError("the temporary results file was cut short") }
         return data
     }
 }
