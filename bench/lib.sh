@@ -7,17 +7,25 @@ build_muslcheck() {
     mc=$(swift build -c release --show-bin-path)/muslcheck
 }
 
+# Wall seconds of one run of a command (output discarded).
+time1() {
+    local t0 t1
+    t0=$(date +%s.%N)
+    "$@" >/dev/null 2>&1 || true
+    t1=$(date +%s.%N)
+    echo "$t1 - $t0" | bc
+}
+
+# "best median" of the seconds given as arguments.
+best_median() {
+    printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {printf "%.3f %.3f\n", a[1], a[int((NR+1)/2)]}'
+}
+
 # Runs a command $runs times; prints "best median" wall seconds. Output is discarded.
 timeit() {
     local times=()
-    for _ in $(seq 1 "$runs"); do
-        local t0 t1
-        t0=$(date +%s.%N)
-        "$@" >/dev/null 2>&1 || true
-        t1=$(date +%s.%N)
-        times+=("$(echo "$t1 - $t0" | bc)")
-    done
-    printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.3f %.3f\n", a[1], a[int((NR+1)/2)]}'
+    for _ in $(seq 1 "$runs"); do times+=("$(time1 "$@")"); done
+    best_median "${times[@]}"
 }
 
 ratio() { echo "scale=2; $1 / $2" | bc; }
