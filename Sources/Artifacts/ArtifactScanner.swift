@@ -159,14 +159,14 @@ public final class ArtifactScanner: @unchecked Sendable {
     /// Scans the given files and directories; `handler` is called from worker threads.
     @discardableResult
     public func scan(paths: [String], handler: @escaping @Sendable (ScanEvent) -> Void) -> ScanCounts {
-        // Files go to the workers sixteen at a time: one lock round per batch, not per file.
-        let queue = BoundedQueue<[WorkItem]>(capacity: 16)
+        // Files go to the workers up to sixteen at a time: one lock round per batch, not per file.
+        let queue = BoundedQueue<WorkItem>(capacity: 256, consumers: jobs)
         let tree = DiskTree(name: "disk")
         let group = DispatchGroup()
         for _ in 0..<jobs {
             group.enter()
             Thread.detachNewThread { [self] in
-                while let items = queue.pop() {
+                while case let items = queue.pop(upTo: 16), !items.isEmpty {
                     for item in items { processFile(item, tree: tree, handler: handler) }
                 }
                 group.leave()
@@ -176,10 +176,10 @@ public final class ArtifactScanner: @unchecked Sendable {
         pending.reserveCapacity(16)
         var walker = Walker(scanner: self, handler: handler) { item in
             pending.append(item)
-            if pending.count == 16 { queue.push(pending); pending.removeAll(keepingCapacity: true) }
+            if pending.count == 16 { queue.push(contentsOf: pending); pending.removeAll(keepingCapacity: true) }
         }
         for path in paths { walker.walk(path) }
-        if !pending.isEmpty { queue.push(pending) }
+        queue.push(contentsOf: pending)
         queue.close()
         group.wait()
         return currentCounts()
@@ -480,27 +480,37 @@ final class BoundedQueue<T>: @unchecked Sendable {
     private var head = 0
     private var closed = false
     private let capacity: Int
+    private let consumers: Int
     private let condition = NSCondition()
     /// Threads waiting for room and for items: the others are woken only when someone waits
     /// (a wake-up is a system call; most pushes and pops find no one waiting).
     private var waitingForRoom = 0
     private var waitingForItems = 0
 
-    init(capacity: Int) { self.capacity = capacity }
+    init(capacity: Int, consumers: Int = 1) {
+        self.capacity = capacity
+        self.consumers = max(1, consumers)
+    }
 
-    func push(_ item: T) {
+    /// Adds items, all under one lock (waits while the queue is full).
+    func push(contentsOf new: [T]) {
+        guard !new.isEmpty else { return }
         condition.lock()
         while items.count - head >= capacity {
             waitingForRoom += 1
             condition.wait()
             waitingForRoom -= 1
         }
-        items.append(item)
+        items.append(contentsOf: new)
         if waitingForItems > 0 { condition.broadcast() }
         condition.unlock()
     }
 
-    func pop() -> T? {
+    func push(_ item: T) { push(contentsOf: [item]) }
+
+    /// Takes up to `limit` items, fewer when few are queued so that every consumer gets a share
+    /// (a handful of large archives must not all go to one worker); empty when closed and drained.
+    func pop(upTo limit: Int) -> [T] {
         condition.lock()
         defer { condition.unlock() }
         while head == items.count && !closed {
@@ -508,14 +518,18 @@ final class BoundedQueue<T>: @unchecked Sendable {
             condition.wait()
             waitingForItems -= 1
         }
-        guard head < items.count else { return nil }
-        let item = items[head]
-        head += 1
+        let available = items.count - head
+        guard available > 0 else { return [] }
+        let n = max(1, min(limit, available / (2 * consumers)))
+        let taken = Array(items[head..<(head + n)])
+        head += n
         if head > 1024 { items.removeFirst(head); head = 0 }
         // The producer waits until a quarter of the queue is free (fewer wake-ups).
         if waitingForRoom > 0 && items.count - head <= capacity * 3 / 4 { condition.broadcast() }
-        return item
+        return taken
     }
+
+    func pop() -> T? { pop(upTo: 1).first }
 
     func close() {
         condition.lock()
