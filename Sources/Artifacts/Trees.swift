@@ -79,7 +79,7 @@ public final class DiskTree: ArtifactTree, @unchecked Sendable {
 
     struct FileIdentity: Hashable { var device: UInt64; var inode: UInt64 }
 
-    public init(name: String, symbolBudget: Int = 300_000) {
+    public init(name: String, symbolBudget: Int = 200_000) {
         self.name = name
         self.symbolBudget = symbolBudget
     }

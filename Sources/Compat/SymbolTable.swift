@@ -246,7 +246,7 @@ final class DefinerCache: @unchecked Sendable {
     /// keys: name hashes (0: empty); a, b: up to two LinkFacts ids per name (0: none).
     private var slots: HashSlots
     private var count = 0
-    static let limit = 1 << 18
+    static let limit = 1 << 16
 
     init() {
         slots = HashSlots(size: 1 << 12)

@@ -195,7 +195,7 @@ public final class Target: @unchecked Sendable {
     private var exportCache: [String: ExportTable] = [:]
     private var cachedSymbols = 0
     /// The export cache starts over past this many symbols, so memory stays bounded.
-    static let exportCacheBudget = 300_000
+    static let exportCacheBudget = 200_000
     private var gcompatVariant: Target?
 
     init(name: String, kind: Kind, machine: String, muslVersion: String?, fs: any TargetFilesystem,
