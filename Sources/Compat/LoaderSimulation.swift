@@ -174,19 +174,16 @@ public struct LoaderSimulation {
         }
     }
 
-    /// Simulates loading `artifact` (at `treePath` inside the tree). A library's export table is
-    /// the target's cached one for that file (built only if some object looks into it), so a
-    /// library that is both scanned and loaded by other artifacts has one table.
+    /// Simulates loading `artifact` (at `treePath` inside the tree).
     ///
     /// `loadedBy`: another artifact that needs this one (a library in a wheel's `.libs`, loaded by
     /// the extension module). The library is then loaded the way that artifact loads it: with it
     /// as the needer, so the rpath walk continues into the needer's RPATH/RUNPATH ($ORIGIN).
     public func run(_ artifact: ELFFile, treePath: String, displayPath: String, mode: LoadMode, host: CompatData.HostSpec? = nil,
                     loadedBy: (file: ELFFile, treePath: String)? = nil) -> LoadOutcome {
-        // Only a library with a soname can be loaded by another artifact; an executable's or a
-        // module's table would just take the cache's room.
-        let ownKey = identityFor(treePath, inTree: true) + ":" + tree.name
-        let own: () -> ExportTable = artifact.soname != nil ? { [target] in target.exports(of: artifact, at: ownKey) } : { ExportTable(file: artifact) }
+        // The artifact's own table, built only if some object looks into it. It stays out of the
+        // target's cache: sharing it there made a scan's memory grow with the number of files.
+        let own: () -> ExportTable = { ExportTable(file: artifact) }
         let needer = loadedBy.map { d in
             DSO(name: d.treePath, identity: identityFor(d.treePath, inTree: true), file: d.file, kind: .app, exports: .empty,
                 neededBy: nil, inTree: true, runtime: false, source: .artifactTree)
