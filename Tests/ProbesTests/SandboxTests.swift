@@ -39,7 +39,7 @@ import TestSupport
             stderr: ["Read-only file system"]
           - name: fork bomb
             command: sh
-            args: ["-c", "b() { b | b & }; b; while :; do :; done"]
+            args: ["-c", "(b() { b | b & }; b); while :; do :; done"]
             timeout: 4
           - name: memory
             command: dd
