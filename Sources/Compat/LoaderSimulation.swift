@@ -514,6 +514,11 @@ public struct LoaderSimulation {
             d.exports.isOpaque ? nil : d.exports.facts.map { ($0.id, k) }
         })
         var usedDefiner = [Bool](repeating: false, count: chain.count)
+        // gcompat's objects and their tables (the objects' export facts hold the tables for the load).
+        let gcompatTables: [(position: Int, table: SymbolTable)] = chain.enumerated().compactMap { k, d in
+            d.kind == .gcompat ? d.exports.facts.map { (k, $0.table) } : nil
+        }
+        let gcompatViews = gcompatTables.map { (position: $0.position, view: $0.table.view) }
 
         /// find_sym from chain[start]: the first acceptable definition, and the first library
         /// known by name only that could define the name (a profile's library).
@@ -576,7 +581,14 @@ public struct LoaderSimulation {
                     let copy = use.contains(.copy)
                     // An object that defines the symbol itself always finds a definition (its own or
                     // an earlier one): nothing to report unless gcompat or initial-exec TLS is involved.
-                    if !copy && !hasGcompat && !use.contains(.tlsInitialExec) && ExportTable.accepts(sym) { continue }
+                    if !copy && !use.contains(.tlsInitialExec) && ExportTable.accepts(sym) {
+                        if !hasGcompat { continue }
+                        // With gcompat, only a gcompat object loaded before this one and defining the
+                        // name could be the definer that matters (the symbol then comes from gcompat).
+                        if !gcompatViews.contains(where: { $0.position < position && $0.view.contains(sym.pointee.name, hash: ref.hash) }) {
+                            continue
+                        }
+                    }
                     // Fast path: the object is first in lookup order and defines the symbol itself.
                     if !copy && isHead && ExportTable.accepts(sym) {
                         if use.contains(.tlsInitialExec) && dso.runtime {
