@@ -85,14 +85,20 @@ struct PrettyJSON {
         field(&scope, key, value)
     }
 
-    mutating func field(_ scope: inout Scope, _ key: String, strings: [String]) {
+    /// An array member: `element` writes each value at the depth it is given.
+    mutating func field<T>(_ scope: inout Scope, _ key: String, array values: [T],
+                           _ element: (inout PrettyJSON, T, Int) -> Void) {
         member(&scope, key: key)
         var array = open(UInt8(ascii: "["), depth: scope.depth + 1)
-        for s in strings {
+        for v in values {
             member(&array)
-            string(s)
+            element(&self, v, scope.depth + 2)
         }
         close(array, UInt8(ascii: "]"))
+    }
+
+    mutating func field(_ scope: inout Scope, _ key: String, strings: [String]) {
+        field(&scope, key, array: strings) { json, s, _ in json.string(s) }
     }
 
     mutating func field(_ scope: inout Scope, _ key: String, dictionary: [String: String]) {
@@ -109,13 +115,7 @@ struct PrettyJSON {
     mutating func artifact(_ a: ArtifactAnalysis, depth: Int) {
         var o = open(UInt8(ascii: "{"), depth: depth)
         field(&o, "archive", a.archive)
-        member(&o, key: "findings")
-        var findings = open(UInt8(ascii: "["), depth: depth + 1)
-        for f in a.findings {
-            member(&findings)
-            finding(f, depth: depth + 2)
-        }
-        close(findings, UInt8(ascii: "]"))
+        field(&o, "findings", array: a.findings) { json, f, d in json.finding(f, depth: d) }
         field(&o, "highestVersions", dictionary: a.highestVersions)
         field(&o, "interpreter", a.interpreter)
         field(&o, "kind", a.kind.rawValue)
@@ -127,13 +127,7 @@ struct PrettyJSON {
         field(&o, "needed", strings: a.needed)
         field(&o, "path", a.path)
         field(&o, "soname", a.soname)
-        member(&o, key: "verdicts")
-        var verdicts = open(UInt8(ascii: "["), depth: depth + 1)
-        for v in a.verdicts {
-            member(&verdicts)
-            verdict(v, depth: depth + 2)
-        }
-        close(verdicts, UInt8(ascii: "]"))
+        field(&o, "verdicts", array: a.verdicts) { json, v, d in json.verdict(v, depth: d) }
         close(o, UInt8(ascii: "}"))
     }
 
@@ -155,18 +149,14 @@ struct PrettyJSON {
     mutating func verdict(_ v: TargetVerdict, depth: Int) {
         var o = open(UInt8(ascii: "{"), depth: depth)
         field(&o, "excused", v.excused)
-        member(&o, key: "loaded")
-        var loaded = open(UInt8(ascii: "["), depth: depth + 1)
-        for l in v.loaded {
-            member(&loaded)
-            var e = open(UInt8(ascii: "{"), depth: depth + 2)
-            field(&e, "name", l.name)
-            field(&e, "package", l.package)
-            field(&e, "path", l.path)
-            field(&e, "source", l.source)
-            close(e, UInt8(ascii: "}"))
+        field(&o, "loaded", array: v.loaded) { json, l, d in
+            var e = json.open(UInt8(ascii: "{"), depth: d)
+            json.field(&e, "name", l.name)
+            json.field(&e, "package", l.package)
+            json.field(&e, "path", l.path)
+            json.field(&e, "source", l.source)
+            json.close(e, UInt8(ascii: "}"))
         }
-        close(loaded, UInt8(ascii: "]"))
         field(&o, "loaderMessages", strings: v.loaderMessages)
         field(&o, "loaderProbe", v.loaderProbe)
         field(&o, "target", v.target)
