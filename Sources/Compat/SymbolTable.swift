@@ -144,13 +144,14 @@ final class HashSlots {
     let size: Int
     var mask: Int { size - 1 }
 
-    init(size: Int) {
+    /// `empty`: what the value slots `a` and `b` hold before anything is stored.
+    init(size: Int, empty: Int) {
         self.size = size
         keys = .allocate(capacity: size); keys.initialize(repeating: 0, count: size)
         generations = .allocate(capacity: size); generations.initialize(repeating: 0, count: size)
         names = .allocate(capacity: size); names.initialize(repeating: "", count: size)
-        a = .allocate(capacity: size); a.initialize(repeating: -1, count: size)
-        b = .allocate(capacity: size); b.initialize(repeating: -1, count: size)
+        a = .allocate(capacity: size); a.initialize(repeating: empty, count: size)
+        b = .allocate(capacity: size); b.initialize(repeating: empty, count: size)
     }
 
     deinit {
@@ -163,33 +164,48 @@ final class HashSlots {
     }
 }
 
+/// Objects lent out per load and given back (never used by two threads at once), so that their
+/// storage is allocated once per thread rather than once per load.
+final class Pool<T: AnyObject>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var free: [T] = []
+    private let make: () -> T
+
+    init(_ make: @escaping () -> T) { self.make = make }
+
+    func take() -> T {
+        lock.lock()
+        let item = free.popLast()
+        lock.unlock()
+        return item ?? make()
+    }
+
+    func give(_ item: T) {
+        lock.lock()
+        if free.count < 16 { free.append(item) }
+        lock.unlock()
+    }
+}
+
 /// One load's answers of find_sym from the head, by name: (index of the defining object or -1,
 /// index of the first library known by name only that could define it, or -1). Memos are
 /// reused from load to load (`take`/`give`): a new load only bumps the generation, so neither
 /// allocation nor clearing is paid per load.
 final class LookupMemo: @unchecked Sendable {
-    private var slots = HashSlots(size: 512)
+    private var slots = HashSlots(size: 512, empty: -1)
     private var count = 0
     private var generation: UInt32 = 1
 
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var pool: [LookupMemo] = []
+    static let pool = Pool { LookupMemo() }
 
     /// An empty memo, from the pool when one is free.
     static func take() -> LookupMemo {
-        lock.lock()
-        let memo = pool.popLast()
-        lock.unlock()
-        guard let memo else { return LookupMemo() }
+        let memo = pool.take()
         memo.reset()
         return memo
     }
 
-    static func give(_ memo: LookupMemo) {
-        lock.lock()
-        if pool.count < 16 { pool.append(memo) }
-        lock.unlock()
-    }
+    static func give(_ memo: LookupMemo) { pool.give(memo) }
 
     func reset() {
         count = 0
@@ -232,7 +248,7 @@ final class LookupMemo: @unchecked Sendable {
     private func grow() {
         let old = slots
         let g = generation
-        slots = HashSlots(size: old.size * 2)
+        slots = HashSlots(size: old.size * 2, empty: -1)
         count = 0
         generation = 1
         for j in 0..<old.size where old.generations[j] == g { insert(old.names[j], hash: old.keys[j], (old.a[j], old.b[j])) }
@@ -248,27 +264,11 @@ final class DefinerCache: @unchecked Sendable {
     private var count = 0
     static let limit = 1 << 16
 
-    init() {
-        slots = HashSlots(size: 1 << 12)
-        slots.a.update(repeating: 0, count: slots.size)
-        slots.b.update(repeating: 0, count: slots.size)
-    }
+    init() { slots = HashSlots(size: 1 << 12, empty: 0) }
 
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var pool: [DefinerCache] = []
-
-    static func take() -> DefinerCache {
-        lock.lock()
-        let cache = pool.popLast()
-        lock.unlock()
-        return cache ?? DefinerCache()
-    }
-
-    static func give(_ cache: DefinerCache) {
-        lock.lock()
-        if pool.count < 16 { pool.append(cache) }
-        lock.unlock()
-    }
+    static let pool = Pool { DefinerCache() }
+    static func take() -> DefinerCache { pool.take() }
+    static func give(_ cache: DefinerCache) { pool.give(cache) }
 
     /// Whether an object of `present` (the load's LinkFacts ids) is known to define the name.
     /// The id of an object of `present` (the load's LinkFacts ids) known to define the name, or 0.
@@ -309,9 +309,7 @@ final class DefinerCache: @unchecked Sendable {
         let old = slots
         // Bounded: past the limit it starts over rather than grow.
         let size = old.size >= Self.limit * 2 ? old.size : old.size * 2
-        slots = HashSlots(size: size)
-        slots.a.update(repeating: 0, count: size)
-        slots.b.update(repeating: 0, count: size)
+        slots = HashSlots(size: size, empty: 0)
         count = 0
         guard size > old.size else { return }
         for j in 0..<old.size where old.keys[j] != 0 {
