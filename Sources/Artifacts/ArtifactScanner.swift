@@ -158,10 +158,11 @@ public final class ArtifactScanner: @unchecked Sendable {
 
     /// Scans the given files and directories; `handler` is called from worker threads.
     @discardableResult
-    public func scan(paths: [String], handler: @escaping @Sendable (ScanEvent) -> Void) -> ScanCounts {
+    /// `tree` holds the files on disk (the caller may keep using it after the scan).
+    public func scan(paths: [String], tree: DiskTree = DiskTree(name: "disk"),
+                     handler: @escaping @Sendable (ScanEvent) -> Void) -> ScanCounts {
         // Files go to the workers up to sixteen at a time: one lock round per batch, not per file.
         let queue = BoundedQueue<WorkItem>(capacity: 256, consumers: jobs)
-        let tree = DiskTree(name: "disk")
         let group = DispatchGroup()
         for _ in 0..<jobs {
             group.enter()

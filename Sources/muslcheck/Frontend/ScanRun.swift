@@ -56,14 +56,7 @@ struct ScanRun {
         /// missed libraries (to be judged again as loaded by their loader).
         var diskLoads: [String: String] = [:]
         var diskMisses: [String] = []
-        /// The tree of the files scanned on disk (one per scan).
-        var diskTree: DiskTree?
         init(store: ArtifactStore) { self.store = store }
-        func noteTree(_ tree: DiskTree) {
-            lock.lock()
-            if diskTree == nil { diskTree = tree }
-            lock.unlock()
-        }
         func noteDisk(_ a: ArtifactAnalysis) {
             lock.lock()
             for lib in a.treeLibraries where diskLoads[lib] == nil || a.path < diskLoads[lib]! { diskLoads[lib] = a.path }
@@ -167,11 +160,11 @@ struct ScanRun {
 
         // Paths: analysed as the scan hands batches over, on the scan's worker threads.
         if !paths.isEmpty {
-            scanner.scan(paths: paths) { event in
+            let diskTree = DiskTree(name: "disk")
+            scanner.scan(paths: paths, tree: diskTree) { event in
                 switch event {
                 case .batch(let batch):
                     if batch.archive == nil {
-                        if let disk = batch.tree as? DiskTree { sink.noteTree(disk) }
                         for item in batch.items {
                             let a = analyzer.analyze(Self.asExecuted(item, analyzer: analyzer), tree: batch.tree, archive: nil)
                             sink.noteDisk(a)
@@ -186,7 +179,7 @@ struct ScanRun {
             // Libraries on disk that another scanned artifact loads: judged again in its context.
             let again = sink.diskMisses.compactMap { path in sink.diskLoads[lexicallyNormalized(path)].map { (path, $0) } }
             // The scan's own tree: files it still holds are not read again.
-            let tree = sink.diskTree ?? DiskTree(name: "disk")
+            let tree = diskTree
             DispatchQueue.concurrentPerform(iterations: again.count) { i in
                 let (path, loader) = again[i]
                 guard case .elf(let lib, _) = tree.lookup(path), case .elf(let dep, _) = tree.lookup(loader) else { return }
