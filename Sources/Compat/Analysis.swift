@@ -282,12 +282,12 @@ public final class Analyzer: Sendable {
     }
 
     func simulate(_ item: ScannedELF, tree: any ArtifactTree, target: Target, mode: LoadMode, host: CompatData.HostSpec?,
-                  preload: [String] = [], loadedBy: ScannedELF? = nil) -> LoadOutcome {
+                  exports: ArtifactExports, preload: [String] = [], loadedBy: ScannedELF? = nil) -> LoadOutcome {
         var sim = LoaderSimulation(target: target, tree: tree, treeRoots: options.treeRoots)
         sim.libraryPath = options.libraryPath
         sim.preload = preload
         return sim.run(item.file, treePath: item.treePath, displayPath: item.displayPath, mode: mode, host: host,
-                       loadedBy: loadedBy.map { ($0.file, $0.treePath) })
+                       artifactExports: exports, loadedBy: loadedBy.map { ($0.file, $0.treePath) })
     }
 
     /// Whether gcompat could fix every one of these errors (else it need not be tried).
@@ -319,7 +319,8 @@ public final class Analyzer: Sendable {
         case .pythonExtension, .nodeAddon, .jniLibrary: mode = .dlopen(hostID: host?.id ?? "")
         default: mode = .list
         }
-        let outcome = simulate(item, tree: tree, target: target, mode: mode, host: host, loadedBy: loadedBy)
+        let exports = ArtifactExports(file)
+        let outcome = simulate(item, tree: tree, target: target, mode: mode, host: host, exports: exports, loadedBy: loadedBy)
         var verdict: Verdict
         var gcompatFixes = false
         var preloadNeeded = false
@@ -331,10 +332,10 @@ public final class Analyzer: Sendable {
             verdict = .incompatible
         } else {
             let withGcompat = target.withGcompat()
-            var gc = simulate(item, tree: tree, target: withGcompat, mode: mode, host: host, loadedBy: loadedBy)
+            var gc = simulate(item, tree: tree, target: withGcompat, mode: mode, host: host, exports: exports, loadedBy: loadedBy)
             if !gc.ok, case .dlopen = mode {
                 // A dlopen'ed module gets gcompat's symbols only when libgcompat is preloaded.
-                let preloaded = simulate(item, tree: tree, target: withGcompat, mode: .list, host: host,
+                let preloaded = simulate(item, tree: tree, target: withGcompat, mode: .list, host: host, exports: exports,
                                          preload: [data.targets.gcompat.library])
                 if preloaded.ok { gc = preloaded; preloadNeeded = true }
             }
@@ -344,7 +345,7 @@ public final class Analyzer: Sendable {
         }
         if !outcome.ok, target.hasGcompat, case .dlopen = mode, gcompatMightFix(outcome.errors, target: target) {
             // Installed but not preloaded: would preloading make the module load?
-            let preloaded = simulate(item, tree: tree, target: target, mode: .list, host: host,
+            let preloaded = simulate(item, tree: tree, target: target, mode: .list, host: host, exports: exports,
                                      preload: [data.targets.gcompat.library])
             if preloaded.ok { verdict = .needsGcompat; preloadNeeded = true; gcompatFixes = true }
         }

@@ -174,16 +174,19 @@ public struct LoaderSimulation {
         }
     }
 
-    /// Simulates loading `artifact` (at `treePath` inside the tree).
+    /// Simulates loading `artifact` (at `treePath` inside the tree). `artifactExports` shares the
+    /// artifact's export table between the runs of one analysis (built only if some object looks
+    /// into it).
     ///
     /// `loadedBy`: another artifact that needs this one (a library in a wheel's `.libs`, loaded by
     /// the extension module). The library is then loaded the way that artifact loads it: with it
     /// as the needer, so the rpath walk continues into the needer's RPATH/RUNPATH ($ORIGIN).
     public func run(_ artifact: ELFFile, treePath: String, displayPath: String, mode: LoadMode, host: CompatData.HostSpec? = nil,
-                    loadedBy: (file: ELFFile, treePath: String)? = nil) -> LoadOutcome {
-        // The artifact's own table, built only if some object looks into it. It stays out of the
-        // target's cache: sharing it there made a scan's memory grow with the number of files.
-        let own: () -> ExportTable = { ExportTable(file: artifact) }
+                    artifactExports: ArtifactExports? = nil, loadedBy: (file: ELFFile, treePath: String)? = nil) -> LoadOutcome {
+        // The artifact's own table stays out of the target's cache: sharing it there made a
+        // scan's memory grow with the number of files.
+        let shared = artifactExports ?? ArtifactExports(artifact)
+        let own: () -> ExportTable = { shared.table }
         let needer = loadedBy.map { d in
             DSO(name: d.treePath, identity: identityFor(d.treePath, inTree: true), file: d.file, kind: .app, exports: .empty,
                 neededBy: nil, inTree: true, runtime: false, source: .artifactTree)
@@ -733,5 +736,19 @@ public struct LoaderSimulation {
         guard bytes.count >= 2, bytes[bytes.count - 2] == UInt8(ascii: "6"), bytes[bytes.count - 1] == UInt8(ascii: "4") else { return nil }
         let base = String(decoding: bytes.dropLast(2), as: UTF8.self)
         return names.contains(base) ? base : nil
+    }
+}
+
+/// An artifact's export table, made once when first needed and shared by the runs of one
+/// analysis (the target, its gcompat variant, the preloaded run).
+public final class ArtifactExports: @unchecked Sendable {
+    let file: ELFFile
+    private var built: ExportTable?
+    public init(_ file: ELFFile) { self.file = file }
+    var table: ExportTable {
+        if let built { return built }
+        let t = ExportTable(file: file)
+        built = t
+        return t
     }
 }
