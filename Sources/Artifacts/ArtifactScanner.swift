@@ -507,8 +507,6 @@ final class BoundedQueue<T>: @unchecked Sendable {
         condition.unlock()
     }
 
-    func push(_ item: T) { push(contentsOf: [item]) }
-
     /// Takes up to `limit` items, fewer when few are queued so that every consumer gets a share
     /// (a handful of large archives must not all go to one worker); empty when closed and drained.
     func pop(upTo limit: Int) -> [T] {
@@ -529,8 +527,6 @@ final class BoundedQueue<T>: @unchecked Sendable {
         if waitingForRoom > 0 && items.count - head <= capacity * 3 / 4 { condition.broadcast() }
         return taken
     }
-
-    func pop() -> T? { pop(upTo: 1).first }
 
     func close() {
         condition.lock()
