@@ -170,7 +170,7 @@ public struct SARIFRenderer {
                     location = Location(physicalLocation: PhysicalLocation(artifactLocation: locator.locate(file, cwd: workingDirectory),
                                                                           region: Region(startLine: 1)), logicalLocations: nil)
                 }
-                let fingerprint = String(format: "%016llx", symbolHash([f.id, f.artifact, f.subject ?? f.message].joined(separator: "\u{0}")))
+                let fingerprint = String(format: "%016llx", stableHash([f.id, f.artifact, f.subject ?? f.message].joined(separator: "\u{0}")))
                 results.append(Result(ruleId: f.id, ruleIndex: index[f.id] ?? -1, level: Self.level(f.severity),
                                       message: Text(text: text), locations: [location],
                                       partialFingerprints: ["muslcheckFinding/v1": fingerprint],
