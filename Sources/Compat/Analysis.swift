@@ -392,7 +392,7 @@ public final class Analyzer: Sendable {
                                          subject: soname, fix: "apk add \(package)", artifact: display, target: target.name))
         }
         if !outcome.unverified.isEmpty {
-            let libs = Set(outcome.unverified.values).sorted().joined(separator: ", ")
+            let libs = Set(outcome.unverified.map(\.library)).sorted().joined(separator: ", ")
             findings.append(data.finding("MC111", message: "\(outcome.unverified.count) symbols expected from \(libs) were not checked (exports not known for \(target.name))",
                                          subject: libs, fix: "check against a real image with --image to verify them",
                                          artifact: display, target: target.name))

@@ -70,8 +70,9 @@ public struct LoadOutcome: Sendable {
     public var loaded: [LoadedLibrary] = []
     /// Symbols the host program provides (never reported as missing).
     public var hostProvided: [String] = []
-    /// Symbols expected from a library whose exports are not known: (symbol, library).
-    public var unverified: [String: String] = [:]
+    /// Symbols expected from a library whose exports are not known: (symbol, library), each
+    /// symbol once, in the order the loader met them.
+    public var unverified: [(symbol: String, library: String)] = []
     /// Libraries that come from packages to add: soname → package.
     public var packagesNeeded: [String: String] = [:]
     /// Weak undefined references no object defines (left NULL, no error).
@@ -283,9 +284,10 @@ public struct LoaderSimulation {
 
     /// Whether `name` is one of the names musl answers itself ("lib" + c|pthread|rt|m|dl|util|xnet + ".").
     func isReserved(_ name: String) -> Bool {
-        guard name.hasPrefix("lib") else { return false }
-        let rest = name.dropFirst(3)
-        return target.data.loader.reservedNames.contains { rest.hasPrefix($0) }
+        let bytes = name.utf8
+        guard bytes.starts(with: "lib".utf8) else { return false }
+        let rest = bytes.dropFirst(3)
+        return target.data.loader.reservedNames.contains { rest.starts(with: $0.utf8) }
     }
 
     /// Where a path is looked up: the artifact's tree (relative paths, $ORIGIN of tree objects,
@@ -490,7 +492,10 @@ public struct LoaderSimulation {
         let lfs64 = target.data.loader.lfs64
         let lfs64Names = target.data.lfs64Names
         let glibcNames = target.data.glibcNames.view
-        var hostProvided = Set<String>()
+        var hostProvided: [String] = []
+        // Names met more than once are dropped at the end (sorting their hashes is cheaper than
+        // hashing every name into a Set or Dictionary as it comes).
+        var unverified: [(symbol: String, hash: UInt64, library: String)] = []
         let chain = run.chain
         let libcIndex = chain.firstIndex { $0 === run.libc }
         let opaque = chain.map { $0.exports.isOpaque }
@@ -636,12 +641,12 @@ public struct LoaderSimulation {
                         }
                     }
                     if def == nil, let h = host, h.providesPrefixes.contains(where: { name.utf8.starts(with: $0.utf8) }) {
-                        hostProvided.insert(name)
+                        hostProvided.append(name)
                         continue
                     }
                     if def == nil, hasOpaque, found.opaque >= 0 {
                         let o = chain[found.opaque]
-                        run.outcome.unverified[name] = o.shortname ?? o.name
+                        unverified.append((name, ref.hash, o.shortname ?? o.name))
                         continue
                     }
                     // get_lfs64 (musl 1.2.4+): NAME64 → NAME, searched from libc on.
@@ -724,7 +729,29 @@ public struct LoaderSimulation {
                     inArtifact: isArtifact))
             }
         }
-        run.outcome.hostProvided = hostProvided.sorted()
+        hostProvided.sort()
+        run.outcome.hostProvided = hostProvided.indices.compactMap { i in i > 0 && hostProvided[i] == hostProvided[i - 1] ? nil : hostProvided[i] }
+        run.outcome.unverified = Self.distinct(unverified)
+    }
+
+    /// The entries whose symbol was not met before (order kept).
+    static func distinct(_ entries: [(symbol: String, hash: UInt64, library: String)]) -> [(symbol: String, library: String)] {
+        if entries.count < 2 { return entries.map { ($0.symbol, $0.library) } }
+        let byHash = entries.indices.sorted { entries[$0].hash != entries[$1].hash ? entries[$0].hash < entries[$1].hash : $0 < $1 }
+        var repeated = [Bool](repeating: false, count: entries.count)
+        var start = 0
+        while start < byHash.count {
+            var end = start + 1
+            while end < byHash.count && entries[byHash[end]].hash == entries[byHash[start]].hash { end += 1 }
+            // Same hash: a later entry repeats an earlier one only if the names are equal.
+            for a in start..<end where !repeated[byHash[a]] {
+                for b in (a + 1)..<end where !repeated[byHash[b]] && entries[byHash[b]].symbol == entries[byHash[a]].symbol {
+                    repeated[byHash[b]] = true
+                }
+            }
+            start = end
+        }
+        return entries.indices.compactMap { repeated[$0] ? nil : (entries[$0].symbol, entries[$0].library) }
     }
 
     /// get_lfs64 (ldso/dynlink.c, musl 1.2.4/1.2.5): the base name a missing NAME64 maps to.
