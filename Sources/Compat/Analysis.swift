@@ -97,10 +97,11 @@ public final class Analyzer: Sendable {
             if looksShared, let patterns = host.fileNamePatterns, patterns.contains(where: { base.contains($0) }) { return host }
             if let suffixes = host.fileNameSuffixes, suffixes.contains(where: { base.hasSuffix($0) }) { return host }
         }
-        // By exports: one pass over the defined symbols, first letters checked before prefixes.
+        // By exports: one pass over the defined symbols, first bytes checked before prefixes.
         var firsts = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
         for h in data.hosts {
-            for c in h.exportPrefixes.compactMap(\.utf8.first) {
+            for p in h.exportPrefixes {
+                guard let c = p.utf8.first else { continue }
                 switch c >> 6 {
                 case 0: firsts.0 |= 1 << (c & 63)
                 case 1: firsts.1 |= 1 << (c & 63)
@@ -110,10 +111,11 @@ public final class Analyzer: Sendable {
             }
         }
         for s in file.symbols where s.isDefined {
-            guard let c = s.name.utf8.first else { continue }
+            let name = s.name.utf8
+            guard let c = name.first else { continue }
             let word = switch c >> 6 { case 0: firsts.0; case 1: firsts.1; case 2: firsts.2; default: firsts.3 }
             guard word & (1 << (c & 63)) != 0 else { continue }
-            if let host = data.hosts.first(where: { h in h.exportPrefixes.contains { s.name.hasPrefix($0) } }) { return host }
+            if let host = data.hosts.first(where: { h in h.exportPrefixes.contains { name.starts(with: $0.utf8) } }) { return host }
         }
         return nil
     }

@@ -237,7 +237,38 @@ public struct VersionNumber: Comparable, Sendable, CustomStringConvertible {
     public let text: String
     public init(_ text: String) {
         self.text = text
-        parts = text.split(separator: ".").map { Int($0.prefix { $0.isNumber }) ?? 0 }
+        parts = Self.asciiParts(text) ?? text.split(separator: ".").map { Int($0.prefix { $0.isNumber }) ?? 0 }
+    }
+
+    /// The common case without Character processing: ASCII text, each non-empty dot-separated
+    /// part read up to its first non-digit (0 when it starts with none or overflows). Nil for
+    /// other text, which takes the general path.
+    public static func asciiParts(_ text: String) -> [Int]? {
+        var parts: [Int] = []
+        var value = 0
+        var inPart = false
+        var digits = true
+        var overflow = false
+        for b in text.utf8 {
+            guard b < 0x80 else { return nil }
+            if b == UInt8(ascii: ".") {
+                if inPart { parts.append(overflow ? 0 : value) }
+                value = 0; inPart = false; digits = true; overflow = false
+                continue
+            }
+            inPart = true
+            guard digits else { continue }
+            if b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") {
+                let (m, o1) = value.multipliedReportingOverflow(by: 10)
+                let (a, o2) = m.addingReportingOverflow(Int(b - UInt8(ascii: "0")))
+                value = a
+                if o1 || o2 { overflow = true }
+            } else {
+                digits = false
+            }
+        }
+        if inPart { parts.append(overflow ? 0 : value) }
+        return parts
     }
     public static func < (a: VersionNumber, b: VersionNumber) -> Bool {
         for i in 0..<max(a.parts.count, b.parts.count) {

@@ -26,6 +26,21 @@ import TestSupport
         return corpora.appendingPathComponent("auditwheel/bundled-wheels").path
     }
 
+    /// Version numbers read byte by byte give what the general Character path gives.
+    @Test func versionNumbersReadFromBytesAgreeWithTheGeneralPath() {
+        let texts = ["2.17", "3.4.29", "1.3.9", "2.2.5", "", ".", "..", "1..2", "1.", ".5", "12abc.3", "-5.1", "+3",
+                     "99999999999999999999.1", "9223372036854775807", "9223372036854775808", "4.x.2", "0.0.0.0",
+                     "2.3.4a", "a.b", "GLIBC_2.34", "7.12.3.4.5.6"]
+        for t in texts {
+            let general = t.split(separator: ".").map { Int($0.prefix { $0.isNumber }) ?? 0 }
+            #expect(VersionNumber.asciiParts(t) == general, "\(t)")
+            #expect(VersionNumber(t).parts == general, "\(t)")
+        }
+        #expect(VersionNumber.asciiParts("2.\u{00B2}") == nil)
+        #expect(VersionNumber("3.4") < VersionNumber("3.4.1"))
+        #expect(VersionNumber("2.17") == VersionNumber("2.17.0"))
+    }
+
     @Test func testsimpleFitsManylinux25OnX86AndTheArchBaselineElsewhere() throws {
         guard let dir = Self.wheels() else { return }
         let analyzer = Analyzer(targets: [], data: try CompatData.shared())
