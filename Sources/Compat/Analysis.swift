@@ -110,14 +110,16 @@ public final class Analyzer: Sendable {
                 }
             }
         }
-        for s in file.symbols where s.isDefined {
-            let name = s.name.utf8
-            guard let c = name.first else { continue }
-            let word = switch c >> 6 { case 0: firsts.0; case 1: firsts.1; case 2: firsts.2; default: firsts.3 }
-            guard word & (1 << (c & 63)) != 0 else { continue }
-            if let host = data.hosts.first(where: { h in h.exportPrefixes.contains { name.starts(with: $0.utf8) } }) { return host }
+        return file.symbols.withUnsafeBufferPointer { symbols in
+            for s in symbols.indices where symbols[s].isDefined {
+                let name = symbols[s].name.utf8
+                guard let c = name.first else { continue }
+                let word = switch c >> 6 { case 0: firsts.0; case 1: firsts.1; case 2: firsts.2; default: firsts.3 }
+                guard word & (1 << (c & 63)) != 0 else { continue }
+                if let host = data.hosts.first(where: { h in h.exportPrefixes.contains { name.starts(with: $0.utf8) } }) { return host }
+            }
+            return nil
         }
-        return nil
     }
 
     public func kind(of file: ELFFile, host: CompatData.HostSpec?) -> ArtifactKind {

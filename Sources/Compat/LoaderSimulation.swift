@@ -679,7 +679,7 @@ public struct LoaderSimulation {
                     for d in chain where !d.exports.isOpaque {
                         let r: ExportTable.Rejection?
                         if d === dso && ownShortcut {
-                            if case .some(.some(let why)) = ExportTable.judge(sym.pointee) { r = why } else { r = nil }
+                            if case .some(.some(let why)) = ExportTable.judge(sym) { r = why } else { r = nil }
                         } else {
                             r = d.exports.rejection(name, hash: ref.hash)
                         }

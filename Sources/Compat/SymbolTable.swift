@@ -483,7 +483,7 @@ final class LinkFacts: @unchecked Sendable {
             symbols.withUnsafeBufferPointer { buffer in
                 for i in buffer.indices where buffer[i].isDefined {
                     let status: SymbolTable.Status
-                    switch ExportTable.judge(buffer[i]) {
+                    switch ExportTable.judge(buffer.baseAddress! + i) {
                     case .none: status = .accepted
                     case .some(.some(.ifunc)): status = .ifunc
                     case .some(.some(.hidden)): status = .hidden

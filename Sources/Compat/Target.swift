@@ -28,11 +28,19 @@ public final class ExportTable: @unchecked Sendable {
     /// Whether find_sym2 accepts this definition (ldso/dynlink.c): nil when it does, else why not;
     /// `.some(nil)` for a symbol that is no definition at all (undefined, local, section).
     public static func judge(_ s: DynamicSymbol) -> Rejection?? {
-        guard s.isDefined else { return .some(nil) }
-        if s.binding != .STB_GLOBAL && s.binding != .STB_WEAK && s.binding != .STB_GNU_UNIQUE { return .some(nil) }
-        if s.hidden { return .hidden }
-        if s.value == 0 && s.type != .STT_TLS { return .zeroValue }
-        switch s.type {
+        withUnsafePointer(to: s) { judge($0) }
+    }
+
+    /// judge, reading the fields in place (no copy of the symbol's strings).
+    @inline(__always)
+    static func judge(_ s: UnsafePointer<DynamicSymbol>) -> Rejection?? {
+        guard s.pointee.sectionIndex != SectionIndex.SHN_UNDEF else { return .some(nil) }
+        let b = s.pointee.binding
+        if b != .STB_GLOBAL && b != .STB_WEAK && b != .STB_GNU_UNIQUE { return .some(nil) }
+        if s.pointee.hidden { return .hidden }
+        let t = s.pointee.type
+        if s.pointee.value == 0 && t != .STT_TLS { return .zeroValue }
+        switch t {
         case .STT_NOTYPE, .STT_OBJECT, .STT_FUNC, .STT_COMMON, .STT_TLS: return nil
         case .STT_GNU_IFUNC: return .ifunc
         default: return .some(nil)
