@@ -154,6 +154,9 @@ public final class ArtifactScanner: @unchecked Sendable {
     struct WorkItem: Sendable {
         var path: String
         var display: String
+        /// The open directory the file was listed in, and its name there (nil: open by path).
+        var directory: DirectoryHandle? = nil
+        var name: String = ""
     }
 
     /// Scans the given files and directories; `handler` is called from worker threads.
@@ -196,7 +199,8 @@ public final class ArtifactScanner: @unchecked Sendable {
         // Three system calls for most files: open, pread of the first bytes, close. pread never
         // blocks and fails on a FIFO or directory that replaced the file since the walk saw it;
         // the regular-file check (fstat) is made only for files that are read further.
-        let fd = open(item.path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        let flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK
+        let fd = item.directory.map { openat($0.fd, item.name, flags) } ?? open(item.path, flags)
         if fd < 0 {
             problem(ScanProblem(path: item.display, kind: .unreadable, message: ArtifactError.errno(item.display, errno, "cannot open").message), handler)
             return
@@ -221,7 +225,7 @@ public final class ArtifactScanner: @unchecked Sendable {
             do throws(ELFError) {
                 let file = try ELFReader.read(fd: fd, displayPath: item.display)
                 count(.elfFiles)
-                tree.remember(file, at: item.path)
+                tree.remember(file, fd: fd)
                 handler(.batch(ArtifactBatch(tree: tree, archive: nil, items: [ScannedELF(displayPath: item.display, treePath: item.path, file: file)])))
             } catch {
                 problem(ScanProblem(path: item.display, kind: .malformedELF, message: error.reason.text), handler)

@@ -96,9 +96,9 @@ public final class DiskTree: ArtifactTree, @unchecked Sendable {
 
     /// Offers a file the scan has read, so that a dependency on it is not read again.
     /// Only shared libraries (with a soname) are kept.
-    public func remember(_ file: ELFFile, at path: String) {
+    public func remember(_ file: ELFFile, fd: Int32) {
         var st = stat()
-        guard file.soname != nil, stat(path, &st) == 0 else { return }
+        guard file.soname != nil, fstat(fd, &st) == 0 else { return }
         store(file, identity: FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino)))
     }
 

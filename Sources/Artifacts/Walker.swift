@@ -35,6 +35,15 @@ struct Walker {
         var topLevel: Bool
         /// readdir told a regular file, and its identity (no stat needed).
         var regular: Identity?
+        /// The open directory the entry was listed in, and its name there (nil for a root).
+        var parent: DirectoryHandle? = nil
+        var name: String = ""
+    }
+
+    /// stat or lstat of an entry, relative to its open directory when it has one.
+    static func status(_ p: Pending, _ st: inout stat, follow: Bool) -> Bool {
+        if let parent = p.parent { return fstatat(parent.fd, p.name, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) == 0 }
+        return (follow ? stat(p.path, &st) : lstat(p.path, &st)) == 0
     }
 
     mutating func walk(_ root: String) {
@@ -47,15 +56,15 @@ struct Walker {
                     scanner.count(.duplicates)
                     continue
                 }
-                emit(ArtifactScanner.WorkItem(path: path, display: path))
+                emit(ArtifactScanner.WorkItem(path: path, display: path, directory: next.parent, name: next.name))
                 continue
             }
             var st = stat()
             // stat follows symlinks; its errors tell dangling links and loops apart.
-            if stat(path, &st) != 0 {
+            if !Self.status(next, &st, follow: true) {
                 let code = errno
                 var lst = stat()
-                let isLink = lstat(path, &lst) == 0 && lst.st_mode & S_IFMT == S_IFLNK
+                let isLink = Self.status(next, &lst, follow: false) && lst.st_mode & S_IFMT == S_IFLNK
                 if isLink && code == ELOOP {
                     scanner.problem(ScanProblem(path: path, kind: .symlink, message: "symbolic link loop; not followed"), handler)
                 } else if isLink && code == ENOENT {
@@ -73,7 +82,7 @@ struct Walker {
             // A link inside the tree to something inside the tree: the target is walked anyway.
             if !next.topLevel {
                 var lst = stat()
-                if lstat(path, &lst) == 0, lst.st_mode & S_IFMT == S_IFLNK, let real = Self.realPath(path), insideRoots(real) {
+                if Self.status(next, &lst, follow: false), lst.st_mode & S_IFMT == S_IFLNK, let real = Self.realPath(path), insideRoots(real) {
                     scanner.count(.duplicates)
                     continue
                 }
@@ -85,10 +94,16 @@ struct Walker {
                     continue
                 }
                 scanner.count(.directories)
-                guard let dir = opendir(path) else {
-                    scanner.problem(ScanProblem(path: path, kind: .unreadable, message: "cannot list directory: \(String(cString: strerror(errno)))"), handler)
+                // The directory stays open while its entries wait: they are opened relative to it.
+                let flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK
+                let dfd = next.parent.map { openat($0.fd, next.name, flags) } ?? open(path, flags)
+                guard dfd >= 0, let dir = fdopendir(dfd) else {
+                    let code = errno
+                    if dfd >= 0 { close(dfd) }
+                    scanner.problem(ScanProblem(path: path, kind: .unreadable, message: "cannot list directory: \(String(cString: strerror(code)))"), handler)
                     continue
                 }
+                let handle = DirectoryHandle(dir)
                 var entries: [(String, UInt8, UInt64)] = []
                 while let entry = readdir(dir) {
                     let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
@@ -96,17 +111,17 @@ struct Walker {
                     }
                     if name != "." && name != ".." { entries.append((name, entry.pointee.d_type, UInt64(entry.pointee.d_ino))) }
                 }
-                closedir(dir)
                 let prefix = path.hasSuffix("/") ? path : path + "/"
                 // Reverse-sorted onto the stack, so they pop in sorted order.
                 for (name, type, inode) in entries.sorted(by: { $0.0 > $1.0 }) {
                     switch Int32(type) {
                     case Int32(DT_REG):
-                        stack.append(Pending(path: prefix + name, topLevel: false, regular: Identity(device: identity.device, inode: inode)))
+                        stack.append(Pending(path: prefix + name, topLevel: false, regular: Identity(device: identity.device, inode: inode),
+                                             parent: handle, name: name))
                     case Int32(DT_FIFO), Int32(DT_SOCK), Int32(DT_CHR), Int32(DT_BLK):
                         scanner.count(.specialFiles)
                     default:
-                        stack.append(Pending(path: prefix + name, topLevel: false, regular: nil))
+                        stack.append(Pending(path: prefix + name, topLevel: false, regular: nil, parent: handle, name: name))
                     }
                 }
             case S_IFREG:
@@ -114,10 +129,19 @@ struct Walker {
                     scanner.count(.duplicates)
                     continue
                 }
-                emit(ArtifactScanner.WorkItem(path: path, display: path))
+                emit(ArtifactScanner.WorkItem(path: path, display: path, directory: next.parent, name: next.name))
             default:
                 scanner.count(.specialFiles)
             }
         }
     }
+}
+
+/// An open directory. Its entries are opened and examined relative to it, so the kernel looks up
+/// one name instead of every component of the path; closed when the last entry is done with it.
+final class DirectoryHandle: @unchecked Sendable {
+    private let dir: OpaquePointer
+    let fd: Int32
+    init(_ dir: OpaquePointer) { self.dir = dir; fd = dirfd(dir) }
+    deinit { closedir(dir) }
 }
