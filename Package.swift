@@ -21,6 +21,8 @@ let package = Package(
         ),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CLZMA", pkgConfig: "liblzma", providers: [.apt(["liblzma-dev"])]),
+        // mallopt (glibc's <malloc.h>).
+        .systemLibrary(name: "CMalloc"),
         .target(name: "ELF", dependencies: ["CLibELF"]),
         .target(name: "Artifacts", dependencies: ["ELF", "CZlib", "CLZMA"]),
         .target(name: "Compat", dependencies: ["ELF", "Artifacts"], resources: [.copy("Resources")]),
@@ -31,7 +33,7 @@ let package = Package(
         .executableTarget(
             name: "muslcheck",
             dependencies: [
-                "ELF", "Artifacts", "Compat", "Engine", "Probes", "Report", "Config",
+                "ELF", "Artifacts", "Compat", "Engine", "Probes", "Report", "Config", "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CMalloc
 import Engine
 import Foundation
 
@@ -17,6 +18,10 @@ struct Muslcheck: ParsableCommand {
 
     /// Parses, runs, and maps errors to muslcheck's documented exit codes (usage errors: 2).
     static func main() {
+        // The worker threads' malloc heaps grow in steps of 64 MiB of address space (pages are
+        // still only touched as used) instead of a page or so at a time: a scan otherwise spends
+        // thousands of mprotect calls and page faults growing and trimming them.
+        muslcheck_malloc_top_pad(64 << 20)
         defer { finishInterruption() }
         do {
             var command = try parseAsRoot()
