@@ -455,11 +455,13 @@ public enum ArchiveKind: Sendable, Hashable {
     /// Zip archives are recognised by name (many formats are zips: .docx, .xlsx are not wanted);
     /// tar, gzip and xz also by content when nested (image layers have no extension).
     static func detect(name: String, head: [UInt8], nested: Bool) -> ArchiveKind? {
-        let lower = name.lowercased()
         let zipMagic = head.starts(with: [0x50, 0x4b, 0x03, 0x04]) || head.starts(with: [0x50, 0x4b, 0x05, 0x06])
         let gzipMagic = head.starts(with: [0x1f, 0x8b])
         let xzMagic = head.starts(with: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])
         let tarMagic = head.count >= 262 && head[257..<262].elementsEqual("ustar".utf8)
+        // Every kind needs its magic bytes: most files have none, and their names need no look.
+        guard zipMagic || gzipMagic || xzMagic || tarMagic else { return nil }
+        let lower = name.lowercased()
         if zipExtensions.contains(where: lower.hasSuffix) && zipMagic { return .zip }
         // A plain .gz/.xz file on disk (data.json.gz) is not a tarball; nested members without a
         // name to go by (image layers) are tried, and count as data when they are not tar.

@@ -493,8 +493,8 @@ public struct LoaderSimulation {
         let lfs64Names = target.data.lfs64Names
         let glibcNames = target.data.glibcNames.view
         var hostProvided: [String] = []
-        // Names met more than once are dropped at the end (sorting their hashes is cheaper than
-        // hashing every name into a Set or Dictionary as it comes).
+        // Names met more than once are dropped at the end, by the hashes already at hand (cheaper
+        // than hashing every name again into a Set or Dictionary as it comes).
         var unverified: [(symbol: String, hash: UInt64, library: String)] = []
         let chain = run.chain
         let libcIndex = chain.firstIndex { $0 === run.libc }
@@ -734,24 +734,25 @@ public struct LoaderSimulation {
         run.outcome.unverified = Self.distinct(unverified)
     }
 
-    /// The entries whose symbol was not met before (order kept).
+    /// The entries whose symbol was not met before (order kept), through a set of their hashes.
     static func distinct(_ entries: [(symbol: String, hash: UInt64, library: String)]) -> [(symbol: String, library: String)] {
         if entries.count < 2 { return entries.map { ($0.symbol, $0.library) } }
-        let byHash = entries.indices.sorted { entries[$0].hash != entries[$1].hash ? entries[$0].hash < entries[$1].hash : $0 < $1 }
-        var repeated = [Bool](repeating: false, count: entries.count)
-        var start = 0
-        while start < byHash.count {
-            var end = start + 1
-            while end < byHash.count && entries[byHash[end]].hash == entries[byHash[start]].hash { end += 1 }
-            // Same hash: a later entry repeats an earlier one only if the names are equal.
-            for a in start..<end where !repeated[byHash[a]] {
-                for b in (a + 1)..<end where !repeated[byHash[b]] && entries[byHash[b]].symbol == entries[byHash[a]].symbol {
-                    repeated[byHash[b]] = true
-                }
+        var size = 16
+        while size < entries.count * 2 { size <<= 1 }
+        var slots = [Int](repeating: -1, count: size)
+        var out: [(symbol: String, library: String)] = []
+        out.reserveCapacity(entries.count)
+        next: for i in entries.indices {
+            var k = Int(truncatingIfNeeded: entries[i].hash) & (size - 1)
+            while slots[k] >= 0 {
+                let j = slots[k]
+                if entries[j].hash == entries[i].hash && entries[j].symbol == entries[i].symbol { continue next }
+                k = (k + 1) & (size - 1)
             }
-            start = end
+            slots[k] = i
+            out.append((entries[i].symbol, entries[i].library))
         }
-        return entries.indices.compactMap { repeated[$0] ? nil : (entries[$0].symbol, entries[$0].library) }
+        return out
     }
 
     /// get_lfs64 (ldso/dynlink.c, musl 1.2.4/1.2.5): the base name a missing NAME64 maps to.
