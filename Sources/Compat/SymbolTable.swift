@@ -2,45 +2,13 @@ import Foundation
 import Synchronization
 import ELF
 
-/// A hash of a symbol name's UTF-8 bytes (never 0): computed once per symbol and reused for
-/// every object the loader looks in (musl likewise hashes a name once per lookup, not once per
-/// object).
+/// A hash of a symbol name's UTF-8 bytes (never 0; ELF's `symbolNameHash`): computed once per
+/// symbol and reused for every object the loader looks in (musl likewise hashes a name once per
+/// lookup, not once per object).
 @inline(__always)
 public func symbolHash(_ name: String) -> UInt64 {
     var name = name
-    return name.withUTF8 { symbolHash(bytes: $0) }
-}
-
-/// The same hash over the name's bytes: eight bytes at a step, then a final mix, so that the
-/// low bits (table slots) and the high bits (the Bloom filter) both depend on every byte.
-@inline(__always)
-public func symbolHash(bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
-    let n = bytes.count
-    guard n > 0, let base = bytes.baseAddress else { return 1 }
-    let raw = UnsafeRawPointer(base)
-    var h: UInt64 = 0x9e37_79b9_7f4a_7c15 &* UInt64(truncatingIfNeeded: n &+ 1)
-    var i = 0
-    while i &+ 8 <= n {
-        h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xff51_afd7_ed55_8ccd
-        h ^= h >> 29
-        i &+= 8
-    }
-    if i < n {
-        var tail: UInt64 = 0
-        var shift: UInt64 = 0
-        while i < n {
-            tail |= UInt64(raw.load(fromByteOffset: i, as: UInt8.self)) << shift
-            shift &+= 8
-            i &+= 1
-        }
-        h = (h ^ tail) &* 0xc4ce_b9fe_1a85_ec53
-    }
-    h ^= h >> 33
-    h = h &* 0xff51_afd7_ed55_8ccd
-    h ^= h >> 33
-    h = h &* 0xc4ce_b9fe_1a85_ec53
-    h ^= h >> 33
-    return h == 0 ? 1 : h
+    return name.withUTF8 { symbolNameHash(UnsafeRawBufferPointer($0)) }
 }
 
 /// FNV-1a over a string's bytes: a stable value for identifiers that outlive a run (SARIF's
@@ -442,7 +410,7 @@ final class LinkFacts: @unchecked Sendable {
         file.symbols.withUnsafeBufferPointer { buffer in
             for i in buffer.indices {
                 if buffer[i].relocationUse.contains(.referenced) && buffer[i].binding != .STB_LOCAL {
-                    refs.append(Reference(index: i, hash: symbolHash(buffer[i].name)))
+                    refs.append(Reference(index: i, hash: buffer[i].nameHash))
                     if !buffer[i].relocationUse.isDisjoint(with: [.copy, .tlsInitialExec]) { special = true }
                 }
                 if buffer[i].isDefined {
@@ -490,7 +458,7 @@ final class LinkFacts: @unchecked Sendable {
                     case .some(.some(.zeroValue)): status = .zeroValue
                     case .some(.none): continue
                     }
-                    insert(buffer[i].name, symbolHash(buffer[i].name), status)
+                    insert(buffer[i].name, buffer[i].nameHash, status)
                 }
             }
         }

@@ -64,6 +64,8 @@ public struct DynamicSymbol: Sendable, Hashable {
     /// Index in the dynamic symbol table (what relocations refer to).
     public var index: Int
     public var name: String
+    /// `symbolNameHash` of the name's bytes, computed while reading it.
+    public var nameHash: UInt64
     public var value: UInt64
     public var size: UInt64
     public var binding: SymbolBinding

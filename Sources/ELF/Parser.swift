@@ -520,9 +520,15 @@ struct Parser {
             var sym = GElf_Sym()
             guard gelf_getsym(table.data, Int32(i), &sym) != nil else { break }
             let name: String
-            if let n = Parser.string(in: strings, at: UInt64(sym.st_name)) { name = n } else {
+            let nameHash: UInt64
+            if let n = terminatedName(in: strings, at: Int(sym.st_name)) {
+                name = String(decoding: UnsafeRawBufferPointer(start: n.start, count: n.length), as: UTF8.self)
+                nameHash = n.hash
+            } else {
                 badNames += 1
                 name = "<bad string \(sym.st_name)>"
+                var copy = name
+                nameHash = copy.withUTF8 { symbolNameHash(UnsafeRawBufferPointer($0)) }
             }
             let defined = sym.st_shndx != 0
             var versionIndex: UInt16? = nil
@@ -548,7 +554,7 @@ struct Parser {
                 }
             }
             out.append(DynamicSymbol(
-                index: i, name: name, value: sym.st_value, size: sym.st_size,
+                index: i, name: name, nameHash: nameHash, value: sym.st_value, size: sym.st_size,
                 binding: SymbolBinding(rawValue: sym.st_info >> 4),
                 type: SymbolType(rawValue: sym.st_info & 0xf),
                 visibility: SymbolVisibility(rawValue: sym.st_other & 0x3),
