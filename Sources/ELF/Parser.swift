@@ -651,6 +651,9 @@ struct Parser {
         var smallKinds = [RelocationKind?](repeating: nil, count: 256)
         var kindCache: [UInt32: RelocationKind] = [:]
         var outOfRange = 0
+        // Uses gathered in a byte per symbol (relocations hit symbols in no particular order, and
+        // a byte array stays in the cache where the symbols themselves do not), merged at the end.
+        var uses = [UInt8](repeating: 0, count: symbols.count)
         for (table, isRela) in tables {
             let entrySize = gelf_fsize(elf, isRela ? ELF_T_RELA : ELF_T_REL, 1, UInt32(EV_CURRENT))
             guard entrySize > 0 else { continue }
@@ -698,9 +701,10 @@ struct Parser {
                 case .tlsInitialExec: use.insert(.tlsInitialExec)
                 default: break
                 }
-                symbols[k].relocationUse.formUnion(use)
+                uses[k] |= use.rawValue
             }
         }
+        for k in uses.indices where uses[k] != 0 { symbols[k].relocationUse.formUnion(RelocationUse(rawValue: uses[k])) }
         for (type, n) in smallCounts.enumerated() where n > 0 { summary.countsByType[UInt32(type), default: 0] += n }
         if outOfRange > 0 {
             problems.append("\(outOfRange) relocations name symbols beyond the dynamic symbol table")
