@@ -212,11 +212,14 @@ public final class CompatData: @unchecked Sendable {
 
     /// Advice for a missing symbol, from advice.json.
     public func advice(for symbol: String) -> String {
+        // Symbol names are bytes: compared as UTF-8, without Character processing.
+        let name = symbol.utf8
         for rule in advice.rules {
             switch rule.match {
             case "exact" where symbol == rule.value: return rule.advice
-            case "prefix" where symbol.hasPrefix(rule.value): return rule.advice
-            case "suffix" where symbol.hasSuffix(rule.value) && symbol.hasPrefix(rule.prefixAlso ?? ""): return rule.advice
+            case "prefix" where name.starts(with: rule.value.utf8): return rule.advice
+            case "suffix" where name.count >= rule.value.utf8.count && name.suffix(rule.value.utf8.count).elementsEqual(rule.value.utf8)
+                && name.starts(with: (rule.prefixAlso ?? "").utf8): return rule.advice
             default: continue
             }
         }
