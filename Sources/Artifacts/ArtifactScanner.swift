@@ -165,7 +165,7 @@ public final class ArtifactScanner: @unchecked Sendable {
     public func scan(paths: [String], tree: DiskTree = DiskTree(name: "disk"),
                      handler: @escaping @Sendable (ScanEvent) -> Void) -> ScanCounts {
         // Files go to the workers up to sixteen at a time: one lock round per batch, not per file.
-        let queue = BoundedQueue<WorkItem>(capacity: 256, consumers: jobs)
+        let queue = BoundedQueue<WorkItem>(capacity: 256, consumers: jobs, wakeThreshold: 48)
         let group = DispatchGroup()
         for _ in 0..<jobs {
             group.enter()
@@ -494,9 +494,13 @@ final class BoundedQueue<T>: @unchecked Sendable {
     private var waitingForRoom = 0
     private var waitingForItems = 0
 
-    init(capacity: Int, consumers: Int = 1) {
+    /// Queued items that wake waiting consumers (fewer wait for the next push or for close).
+    private let wakeThreshold: Int
+
+    init(capacity: Int, consumers: Int = 1, wakeThreshold: Int = 1) {
         self.capacity = capacity
         self.consumers = max(1, consumers)
+        self.wakeThreshold = max(1, min(wakeThreshold, capacity))
     }
 
     /// Adds items, all under one lock (waits while the queue is full).
@@ -509,7 +513,10 @@ final class BoundedQueue<T>: @unchecked Sendable {
             waitingForRoom -= 1
         }
         items.append(contentsOf: new)
-        if waitingForItems > 0 { condition.broadcast() }
+        // Idle consumers are woken once a few batches have gathered, not for every batch: when the
+        // producer is the slower side, each wake-up (a system call, and a thread taking a core
+        // from the producer) cost more than the handful of items it handed over.
+        if waitingForItems > 0 && items.count - head >= wakeThreshold { condition.broadcast() }
         condition.unlock()
     }
 
