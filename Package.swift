@@ -21,10 +21,10 @@ let package = Package(
         ),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CLZMA", pkgConfig: "liblzma", providers: [.apt(["liblzma-dev"])]),
-        // mallopt (glibc's <malloc.h>).
-        .systemLibrary(name: "CMalloc"),
+        // mallopt and getdents64 (glibc, Linux).
+        .systemLibrary(name: "CSystem"),
         .target(name: "ELF", dependencies: ["CLibELF"]),
-        .target(name: "Artifacts", dependencies: ["ELF", "CZlib", "CLZMA"]),
+        .target(name: "Artifacts", dependencies: ["ELF", "CZlib", "CLZMA", "CSystem"]),
         .target(name: "Compat", dependencies: ["ELF", "Artifacts"], resources: [.copy("Resources")]),
         .target(name: "Engine"),
         .target(name: "Probes", dependencies: ["Engine", "Compat", "Artifacts", "ELF"], resources: [.copy("Resources/probes")]),
@@ -33,7 +33,7 @@ let package = Package(
         .executableTarget(
             name: "muslcheck",
             dependencies: [
-                "ELF", "Artifacts", "Compat", "Engine", "Probes", "Report", "Config", "CMalloc",
+                "ELF", "Artifacts", "Compat", "Engine", "Probes", "Report", "Config", "CSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
