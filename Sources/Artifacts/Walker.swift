@@ -1,5 +1,6 @@
 import CSystem
 import Foundation
+import Synchronization
 
 /// Walks files and directories depth-first in sorted order (so results are deterministic).
 /// Symbolic links are followed, but a directory or file reached twice (a loop, a hard link, a
@@ -61,7 +62,10 @@ struct Walker {
             return
         }
         scanner.count(.directories)
-        let handle = DirectoryHandle(fd: fd)
+        // Entries keep their directory open until they are handled, within a budget of open
+        // directories; past it they are opened by their full path.
+        let handle = DirectoryHandle.make(fd: fd)
+        defer { if handle == nil { close(fd) } }
         guard let entries = Self.entries(of: fd) else {
             scanner.problem(ScanProblem(path: path, kind: .unreadable, message: "cannot list directory: \(String(cString: strerror(errno)))"), handler)
             return
@@ -216,6 +220,26 @@ struct Walker {
 /// one name instead of every component of the path; closed when the last entry is done with it.
 final class DirectoryHandle: @unchecked Sendable {
     let fd: Int32
-    init(fd: Int32) { self.fd = fd }
-    deinit { close(fd) }
+    private init(fd: Int32) { self.fd = fd }
+    deinit {
+        close(fd)
+        Self.open.subtract(1, ordering: .relaxed)
+    }
+
+    private static let open = Atomic<Int>(0)
+    /// Open directories at most: a quarter of the descriptor limit, at most 512.
+    static let budget: Int = {
+        var limit = rlimit()
+        let soft = getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 ? Int(clamping: limit.rlim_cur) : 1024
+        return max(16, min(512, soft / 4))
+    }()
+
+    /// A handle that owns `fd`, or nil when the budget is spent (the caller keeps the descriptor).
+    static func make(fd: Int32) -> DirectoryHandle? {
+        guard open.add(1, ordering: .relaxed).newValue <= budget else {
+            open.subtract(1, ordering: .relaxed)
+            return nil
+        }
+        return DirectoryHandle(fd: fd)
+    }
 }

@@ -49,6 +49,27 @@ import TestSupport
         #expect(counts["artifacts"] as? Int == artifacts.count)
     }
 
+    /// Files wait in the queue with their directory open; under a low descriptor limit the scan
+    /// still opens every file (past its budget of open directories it uses full paths).
+    @Test func aLowDescriptorLimitLosesNoFile() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("muslcheck-fds-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let library = try Fixtures.path("libweak.so")
+        for i in 0..<300 {
+            let sub = dir + "/d\(i)"
+            try FileManager.default.createDirectory(atPath: sub, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: library, toPath: sub + "/libweak.so")
+            try Data("text \(i)\n".utf8).write(to: URL(fileURLWithPath: sub + "/notes.txt"))
+        }
+        let r = try TestCommand.run("/bin/sh", ["-c", "ulimit -n 48 && exec \"$0\" scan --format json --fail-on never \"$1\"", TestPaths.muslcheck, dir])
+        #expect(r.status == 0, "\(r.stderr)")
+        let report = try Self.json(r)
+        let counts = try #require(report["counts"] as? [String: Any])
+        #expect(counts["files"] as? Int == 600)
+        #expect(counts["elfFiles"] as? Int == 300)
+        #expect((report["problems"] as? [Any])?.count == 0, "\(report["problems"] ?? "")")
+    }
+
     @Test func failOnDecidesTheExitCode() throws {
         let musl = try Self.folder(["hello-musl", "hello-musl-static"])
         let compatible = try Self.folder(["libweak.so"])
