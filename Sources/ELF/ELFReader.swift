@@ -39,6 +39,22 @@ public enum ELFReader {
         if mode != S_IFREG {
             throw ELFError(path: name, reason: .notRegularFile(fileKindName(mode)))
         }
+        // A small file is read whole with one pread and parsed in memory: libelf reading it piece
+        // by piece took about twenty system calls.
+        if st.st_size > 0 && st.st_size <= wholeFileLimit {
+            let image = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(st.st_size), alignment: 16)
+            defer { image.deallocate() }
+            var got = 0
+            while got < image.count {
+                let n = pread(fd, image.baseAddress! + got, image.count - got, off_t(got))
+                if n > 0 { got += n; continue }
+                if n == 0 { break }
+                if errno == EINTR { continue }
+                throw ELFError.errno(path: name, errno)
+            }
+            // A file that shrank since fstat is parsed as far as it goes, like a truncated one.
+            return try read(image: UnsafeMutableRawBufferPointer(rebasing: image[0..<got]), displayPath: name)
+        }
         var ident = [UInt8](repeating: 0, count: 64)
         let got = ident.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 64, 0) }
         if got < 0 { throw ELFError.errno(path: name, errno) }
@@ -54,19 +70,27 @@ public enum ELFReader {
         return try parse(elf: elf, path: name, fileSize: UInt64(st.st_size))
     }
 
+    /// Files up to this size are read whole by `read(fd:)`.
+    static let wholeFileLimit: off_t = 128 << 10
+
     /// Reads an ELF image held in memory (an archive member, say).
     public static func read(bytes: UnsafeRawBufferPointer, displayPath: String) throws(ELFError) -> ELFFile {
-        try checkIdent(bytes, path: displayPath)
-        guard libelfReady else { throw ELFError(path: displayPath, reason: .libelf("libelf version mismatch")) }
         // elf_memory wants a mutable image; give it a private copy so the caller's stays untouched.
         let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 16)
         defer { copy.deallocate() }
-        copy.copyMemory(from: bytes)
-        guard let elf = elf_memory(copy.baseAddress!.assumingMemoryBound(to: CChar.self), bytes.count) else {
+        if !bytes.isEmpty { copy.copyMemory(from: bytes) }
+        return try read(image: copy, displayPath: displayPath)
+    }
+
+    /// Reads an image in memory that libelf may use as it is (the caller's own buffer).
+    static func read(image: UnsafeMutableRawBufferPointer, displayPath: String) throws(ELFError) -> ELFFile {
+        try checkIdent(UnsafeRawBufferPointer(image), path: displayPath)
+        guard libelfReady else { throw ELFError(path: displayPath, reason: .libelf("libelf version mismatch")) }
+        guard let elf = elf_memory(image.baseAddress!.assumingMemoryBound(to: CChar.self), image.count) else {
             throw ELFError(path: displayPath, reason: .libelf(libelfMessage()))
         }
         defer { elf_end(elf) }
-        return try parse(elf: elf, path: displayPath, fileSize: UInt64(bytes.count))
+        return try parse(elf: elf, path: displayPath, fileSize: UInt64(image.count))
     }
 
     /// Reads an ELF image held in an array.
