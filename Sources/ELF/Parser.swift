@@ -657,9 +657,17 @@ struct Parser {
         for (table, isRela) in tables {
             let entrySize = gelf_fsize(elf, isRela ? ELF_T_RELA : ELF_T_REL, 1, UInt32(EV_CURRENT))
             guard entrySize > 0 else { continue }
+            // 64-bit entries are read in place (libelf has converted them to the host's order):
+            // r_info is the second word of both Elf64_Rel and Elf64_Rela. A call per entry was a
+            // large part of reading a library with hundreds of thousands of relocations.
+            let direct = header.fileClass == .ELFCLASS64 && entrySize == (isRela ? 24 : 16)
+                && table.data.pointee.d_type == (isRela ? ELF_T_RELA : ELF_T_REL)
+            let raw = table.bytes
             for i in 0..<(table.bytes.count / entrySize) {
                 var info: UInt64
-                if isRela {
+                if direct {
+                    info = raw.loadUnaligned(fromByteOffset: i * entrySize + 8, as: UInt64.self)
+                } else if isRela {
                     var r = GElf_Rela()
                     guard gelf_getrela(table.data, Int32(i), &r) != nil else { break }
                     info = r.r_info
