@@ -72,8 +72,12 @@ public final class DiskTree: ArtifactTree, @unchecked Sendable {
     /// Read-mostly: lookups of paths seen before take the shared side, so workers do not queue.
     private let lock = ReadWriteLock()
     private var byPath: [String: TreeLookup] = [:]
-    /// Files the scan read, by device and inode (the same file under any name, no realpath).
+    /// Files the scan read, by device and inode (the same file under any name, no realpath), in
+    /// two generations of at most half the budget each: when the newer fills up it becomes the
+    /// older and the older is dropped; a file found in the older moves back to the newer. So
+    /// files in use stay while memory stays bounded whatever the tree's size.
     private var byIdentity: [FileIdentity: ELFFile] = [:]
+    private var olderByIdentity: [FileIdentity: ELFFile] = [:]
     private var cachedSymbols = 0
     private let symbolBudget: Int
 
@@ -105,9 +109,10 @@ public final class DiskTree: ArtifactTree, @unchecked Sendable {
     private func store(_ file: ELFFile, identity: FileIdentity) {
         lock.writing {
             guard byIdentity[identity] == nil else { return }
-            if cachedSymbols + file.symbols.count > symbolBudget {
-                // Start over rather than grow: memory stays bounded whatever the tree's size.
-                byIdentity.removeAll(keepingCapacity: true)
+            if cachedSymbols + file.symbols.count > symbolBudget / 2 {
+                olderByIdentity = byIdentity
+                byIdentity = [:]
+                // Paths may name files of the dropped generation.
                 byPath.removeAll(keepingCapacity: true)
                 cachedSymbols = 0
             }
@@ -122,6 +127,10 @@ public final class DiskTree: ArtifactTree, @unchecked Sendable {
         if st.st_mode & S_IFMT == S_IFDIR { return .directory }
         let identity = FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
         if let known = lock.reading({ byIdentity[identity] }) { return .elf(known, path: path) }
+        if let older = lock.reading({ olderByIdentity[identity] }) {
+            store(older, identity: identity)
+            return .elf(older, path: path)
+        }
         do {
             let file = try ELFReader.read(path: path)
             store(file, identity: identity)

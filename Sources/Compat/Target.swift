@@ -200,7 +200,9 @@ public final class Target: @unchecked Sendable {
     public let packagesAvailable: Bool
     let data: CompatData
     private let lock = NSLock()
+    /// Export tables by path, in two generations of half the budget each (see DiskTree).
     private var exportCache: [String: ExportTable] = [:]
+    private var olderExports: [String: ExportTable] = [:]
     private var cachedSymbols = 0
     /// The export cache starts over past this many symbols, so memory stays bounded.
     static let exportCacheBudget = 200_000
@@ -232,16 +234,19 @@ public final class Target: @unchecked Sendable {
     func exports(of file: ELFFile, at path: String) -> ExportTable {
         lock.lock()
         if let hit = exportCache[path] { lock.unlock(); return hit }
+        let older = olderExports[path]
         lock.unlock()
-        let table = ExportTable(file: file)
+        let table = older ?? ExportTable(file: file)
         lock.lock()
-        if cachedSymbols + file.symbols.count > Self.exportCacheBudget {
-            exportCache.removeAll(keepingCapacity: true)
+        defer { lock.unlock() }
+        if let hit = exportCache[path] { return hit }
+        if cachedSymbols + file.symbols.count > Self.exportCacheBudget / 2 {
+            olderExports = exportCache
+            exportCache = [:]
             cachedSymbols = 0
         }
         exportCache[path] = table
         cachedSymbols += file.symbols.count
-        lock.unlock()
         return table
     }
 
