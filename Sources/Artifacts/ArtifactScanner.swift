@@ -159,9 +159,9 @@ public final class ArtifactScanner: @unchecked Sendable {
         var name: String = ""
     }
 
-    /// Scans the given files and directories; `handler` is called from worker threads.
+    /// Scans the given files and directories; `handler` is called from worker threads. `tree`
+    /// holds the files on disk (the caller may keep using it after the scan).
     @discardableResult
-    /// `tree` holds the files on disk (the caller may keep using it after the scan).
     public func scan(paths: [String], tree: DiskTree = DiskTree(name: "disk"),
                      handler: @escaping @Sendable (ScanEvent) -> Void) -> ScanCounts {
         // Files go to the workers up to sixteen at a time: one lock round per batch, not per file.
@@ -205,7 +205,7 @@ public final class ArtifactScanner: @unchecked Sendable {
             problem(ScanProblem(path: item.display, kind: .unreadable, message: ArtifactError.errno(item.display, errno, "cannot open").message), handler)
             return
         }
-        let source = FileDescriptorSource(fd: fd, name: item.display)
+        defer { close(fd) }
         var head = [UInt8](repeating: 0, count: 512)
         var n = 0
         while n < head.count {
@@ -239,12 +239,12 @@ public final class ArtifactScanner: @unchecked Sendable {
         count(.archives)
         let budget = ExpansionBudget(limit: limits.maxArchiveExpansion)
         do throws(ArtifactError) {
+            var st = stat()
+            guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else {
+                throw ArtifactError(path: item.display, kind: .io, message: "not a regular file")
+            }
             switch kind {
             case .zip:
-                var st = stat()
-                guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else {
-                    throw ArtifactError(path: item.display, kind: .io, message: "not a regular file")
-                }
                 guard UInt64(st.st_size) <= limits.maxZipSize else {
                     throw ArtifactError(path: item.display, kind: .limit, message: "zip archive of \(formatBytes(UInt64(st.st_size))) exceeds the \(formatBytes(limits.maxZipSize)) limit")
                 }
@@ -258,10 +258,10 @@ public final class ArtifactScanner: @unchecked Sendable {
                 }
             case .tar, .gzip, .xz:
                 // The stream goes on after the bytes already read (pread left the offset at 0).
-                var st = stat()
-                guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, lseek(fd, off_t(n), SEEK_SET) == off_t(n) else {
+                guard lseek(fd, off_t(n), SEEK_SET) == off_t(n) else {
                     throw ArtifactError(path: item.display, kind: .io, message: "not a regular file")
                 }
+                let source = FileDescriptorSource(fd: fd, name: item.display, owns: false)
                 try processTarStream(try kind.decompressing(PrefixedSource(head, then: source), name: item.display, budget: budget),
                                      display: item.display, depth: 1, budget: budget, rooted: false,
                                      textFiles: [], handler: handler)
