@@ -6,10 +6,7 @@ import ELF
 /// symbol and reused for every object the loader looks in (musl likewise hashes a name once per
 /// lookup, not once per object).
 @inline(__always)
-public func symbolHash(_ name: String) -> UInt64 {
-    var name = name
-    return name.withUTF8 { symbolNameHash(UnsafeRawBufferPointer($0)) }
-}
+public func symbolHash(_ name: String) -> UInt64 { symbolNameHash(name) }
 
 /// FNV-1a over a string's bytes: a stable value for identifiers that outlive a run (SARIF's
 /// fingerprints); the symbol tables use the faster hash above.
@@ -275,7 +272,6 @@ final class DefinerCache: @unchecked Sendable {
     static func take() -> DefinerCache { pool.take() }
     static func give(_ cache: DefinerCache) { pool.give(cache) }
 
-    /// Whether an object of `present` (the load's LinkFacts ids) is known to define the name.
     /// The id of an object of `present` (the load's LinkFacts ids) known to define the name, or 0.
     @inline(__always)
     func knownDefiner(_ name: String, hash: UInt64, in present: IDSet) -> Int {

@@ -527,8 +527,7 @@ struct Parser {
             } else {
                 badNames += 1
                 name = "<bad string \(sym.st_name)>"
-                var copy = name
-                nameHash = copy.withUTF8 { symbolNameHash(UnsafeRawBufferPointer($0)) }
+                nameHash = symbolNameHash(name)
             }
             let defined = sym.st_shndx != 0
             var versionIndex: UInt16? = nil

@@ -24,6 +24,12 @@ public func symbolNameHash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
     return NameHash.finish(h, n)
 }
 
+/// The same hash over a string's UTF-8 bytes.
+public func symbolNameHash(_ name: String) -> UInt64 {
+    var name = name
+    return name.withUTF8 { symbolNameHash(UnsafeRawBufferPointer($0)) }
+}
+
 enum NameHash {
     static let seed: UInt64 = 0x9e37_79b9_7f4a_7c15
 
