@@ -53,6 +53,11 @@ struct Walker {
     /// The directory stays open while its entries wait: they are opened relative to it.
     static let directoryFlags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK
 
+    /// Opens an entry as a directory, relative to its open directory when it has one.
+    static func openDirectory(_ p: Pending) -> Int32 {
+        p.parent.map { openat($0.fd, p.name, directoryFlags) } ?? open(p.path, directoryFlags)
+    }
+
     /// Lists an open directory (taking its descriptor) onto the stack: a directory reached before
     /// (a loop, a second link) is counted as a duplicate and not listed again.
     mutating func list(_ path: String, fd: Int32, identity: Identity, onto stack: inout [Pending]) {
@@ -153,8 +158,8 @@ struct Walker {
             }
             // A directory readdir named: open it and learn its identity from the open descriptor
             // (two system calls where stat, lstat and opendir took five). Failures take the general way.
-            if next.directory, let parent = next.parent {
-                let dfd = openat(parent.fd, next.name, Self.directoryFlags)
+            if next.directory {
+                let dfd = Self.openDirectory(next)
                 if dfd >= 0 {
                     var st = stat()
                     if fstat(dfd, &st) == 0 && st.st_mode & S_IFMT == S_IFDIR {
@@ -194,7 +199,7 @@ struct Walker {
             }
             switch st.st_mode & S_IFMT {
             case S_IFDIR:
-                let dfd = next.parent.map { openat($0.fd, next.name, Self.directoryFlags) } ?? open(path, Self.directoryFlags)
+                let dfd = Self.openDirectory(next)
                 guard dfd >= 0 else {
                     if seen.contains(identity) { scanner.count(.duplicates); continue }
                     seen.insert(identity)

@@ -181,11 +181,10 @@ struct ScanRun {
             // Libraries on disk that another scanned artifact loads: judged again in its context.
             let again = sink.diskMisses.compactMap { path in sink.diskLoads[lexicallyNormalized(path)].map { (path, $0) } }
             // The scan's own tree: files it still holds are not read again.
-            let tree = diskTree
             DispatchQueue.concurrentPerform(iterations: again.count) { i in
                 let (path, loader) = again[i]
-                guard case .elf(let lib, _) = tree.lookup(path), case .elf(let dep, _) = tree.lookup(loader) else { return }
-                sink.add(analyzer.analyze(ScannedELF(displayPath: path, treePath: path, file: lib), tree: tree, archive: nil,
+                guard case .elf(let lib, _) = diskTree.lookup(path), case .elf(let dep, _) = diskTree.lookup(loader) else { return }
+                sink.add(analyzer.analyze(ScannedELF(displayPath: path, treePath: path, file: lib), tree: diskTree, archive: nil,
                                           loadedBy: Self.asExecuted(ScannedELF(displayPath: loader, treePath: loader, file: dep), analyzer: analyzer)))
             }
         }
