@@ -483,7 +483,9 @@ public enum ArchiveKind: Sendable, Hashable {
 /// A blocking producer/consumer queue with a fixed capacity, so a fast walker cannot run ahead
 /// of the workers and fill memory.
 final class BoundedQueue<T>: @unchecked Sendable {
-    private var items: [T] = []
+    /// Taken slots are emptied at once: an item must not outlive its turn (a queued file holds
+    /// its open directory).
+    private var items: [T?] = []
     private var head = 0
     private var closed = false
     private let capacity: Int
@@ -512,7 +514,7 @@ final class BoundedQueue<T>: @unchecked Sendable {
             condition.wait()
             waitingForRoom -= 1
         }
-        items.append(contentsOf: new)
+        for item in new { items.append(item) }
         // Idle consumers are woken once a few batches have gathered, not for every batch: when the
         // producer is the slower side, each wake-up (a system call, and a thread taking a core
         // from the producer) cost more than the handful of items it handed over.
@@ -533,7 +535,11 @@ final class BoundedQueue<T>: @unchecked Sendable {
         let available = items.count - head
         guard available > 0 else { return [] }
         let n = max(1, min(limit, available / (2 * consumers)))
-        let taken = Array(items[head..<(head + n)])
+        var taken: [T] = []
+        taken.reserveCapacity(n)
+        for k in head..<(head + n) {
+            taken.append(items[k].take()!)
+        }
         head += n
         if head > 1024 { items.removeFirst(head); head = 0 }
         // The producer waits until a quarter of the queue is free (fewer wake-ups).
