@@ -24,20 +24,31 @@ public final class SymbolTable: @unchecked Sendable {
     /// 0: an acceptable definition; otherwise a rejection.
     enum Status: UInt8 { case accepted = 0, ifunc = 1, hidden = 2, zeroValue = 3 }
 
-    /// The table's storage, read without reference counting: valid while the table lives.
+    /// The table's storage, read without reference counting: valid while the table lives. A slot
+    /// holds the position of its name in the table's source (the file's symbols, or a list of
+    /// names), so building and freeing a table copies and releases no strings.
     struct View {
         let keys: UnsafeMutablePointer<UInt64>
-        let names: UnsafeMutablePointer<String>
+        let positions: UnsafeMutablePointer<UInt32>
         let status: UnsafeMutablePointer<UInt8>
         let bloom: UnsafeMutablePointer<UInt64>
         let mask: Int
         let bloomMask: Int
+        /// The first name of the source and the distance between two names.
+        let names: UnsafeRawPointer
+        let stride: Int
 
         @inline(__always)
         static func bloomWord(_ hash: UInt64, _ mask: Int) -> Int { Int(truncatingIfNeeded: hash >> 20) & mask }
 
         @inline(__always)
         static func bloomBits(_ hash: UInt64) -> UInt64 { (1 << (hash >> 52 & 63)) | (1 << (hash >> 58)) }
+
+        /// The name at a position of the source.
+        @inline(__always)
+        func name(at position: UInt32) -> UnsafePointer<String> {
+            (names + Int(position) &* stride).assumingMemoryBound(to: String.self)
+        }
 
         /// False when the name is certainly absent (the filter's answer); true when it may be there.
         @inline(__always)
@@ -53,7 +64,7 @@ public final class SymbolTable: @unchecked Sendable {
             while true {
                 let k = keys[i]
                 if k == 0 { return nil }
-                if k == hash && names[i] == name { return Status(rawValue: status[i]) }
+                if k == hash && self.name(at: positions[i]).pointee == name { return Status(rawValue: status[i]) }
                 i = (i + 1) & mask
             }
         }
@@ -67,29 +78,66 @@ public final class SymbolTable: @unchecked Sendable {
     private let words: Int
     public let count: Int
     public let acceptedCount: Int
+    /// The source the slots point into, kept alive (and never changed) with the table.
+    private let symbols: [DynamicSymbol]
+    private let strings: [String]
 
-    /// Builds the table from (name, hash, status) entries. A name given twice keeps the best
-    /// status: an accepted definition wins over a rejected one, IFUNC over other rejections.
-    init(capacity: Int, _ fill: ((String, UInt64, Status) -> Void) -> Void) {
+    /// Builds the table from the defined symbols of a file, each with find_sym's verdict (nil:
+    /// not a definition at all). A name given twice keeps the best status: an accepted definition
+    /// wins over a rejected one, IFUNC over other rejections.
+    init(symbols: [DynamicSymbol], status: (UnsafePointer<DynamicSymbol>) -> Status?) {
+        self.symbols = symbols
+        self.strings = []
+        let stride = MemoryLayout<DynamicSymbol>.stride
+        let offset = MemoryLayout<DynamicSymbol>.offset(of: \.name)!
+        (view, size, words, count, acceptedCount) = symbols.withUnsafeBufferPointer { buffer in
+            let base = UnsafeRawPointer(buffer.baseAddress ?? UnsafePointer(bitPattern: MemoryLayout<DynamicSymbol>.alignment)!) + offset
+            return Self.build(capacity: buffer.count, names: base, stride: stride) { insert in
+                for i in buffer.indices where buffer[i].isDefined {
+                    if let st = status(buffer.baseAddress! + i) { insert(i, buffer[i].nameHash, st) }
+                }
+            }
+        }
+    }
+
+    /// A table of names that are all acceptable definitions.
+    init<S: Sequence<String>>(names: S, count: Int) {
+        var list: [String] = []
+        list.reserveCapacity(count)
+        list.append(contentsOf: names)
+        self.symbols = []
+        self.strings = list
+        (view, size, words, self.count, acceptedCount) = list.withUnsafeBufferPointer { buffer in
+            let base = UnsafeRawPointer(buffer.baseAddress ?? UnsafePointer(bitPattern: MemoryLayout<String>.alignment)!)
+            return Self.build(capacity: buffer.count, names: base, stride: MemoryLayout<String>.stride) { insert in
+                for i in buffer.indices { insert(i, symbolHash(buffer[i]), .accepted) }
+            }
+        }
+    }
+
+    private static func build(capacity: Int, names: UnsafeRawPointer, stride: Int,
+                              _ fill: ((Int, UInt64, Status) -> Void) -> Void) -> (View, Int, Int, Int, Int) {
         var size = 16
         while size < capacity * 2 { size <<= 1 }
         var words = 1
         while words * 4 < capacity { words <<= 1 }
         let keys = UnsafeMutablePointer<UInt64>.allocate(capacity: size)
         keys.initialize(repeating: 0, count: size)
-        let names = UnsafeMutablePointer<String>.allocate(capacity: size)
-        names.initialize(repeating: "", count: size)
+        let positions = UnsafeMutablePointer<UInt32>.allocate(capacity: size)
         let status = UnsafeMutablePointer<UInt8>.allocate(capacity: size)
         status.initialize(repeating: 0, count: size)
         let bloom = UnsafeMutablePointer<UInt64>.allocate(capacity: words)
         bloom.initialize(repeating: 0, count: words)
+        let view = View(keys: keys, positions: positions, status: status, bloom: bloom, mask: size - 1, bloomMask: words - 1,
+                        names: names, stride: stride)
         let mask = size - 1
         var count = 0
         var accepted = 0
-        fill { name, hash, new in
+        fill { position, hash, new in
+            let name = view.name(at: UInt32(position))
             var i = Int(truncatingIfNeeded: hash) & mask
             while keys[i] != 0 {
-                if keys[i] == hash && names[i] == name {
+                if keys[i] == hash && view.name(at: positions[i]).pointee == name.pointee {
                     let old = Status(rawValue: status[i])!
                     if old != .accepted && (new == .accepted || new == .ifunc) {
                         if new == .accepted { accepted += 1 }
@@ -100,32 +148,20 @@ public final class SymbolTable: @unchecked Sendable {
                 i = (i + 1) & mask
             }
             keys[i] = hash
-            names[i] = name
+            positions[i] = UInt32(position)
             status[i] = new.rawValue
             count += 1
             if new == .accepted { accepted += 1 }
             bloom[View.bloomWord(hash, words - 1)] |= View.bloomBits(hash)
         }
-        view = View(keys: keys, names: names, status: status, bloom: bloom, mask: mask, bloomMask: words - 1)
-        self.size = size
-        self.words = words
-        self.count = count
-        self.acceptedCount = accepted
+        return (view, size, words, count, accepted)
     }
 
     deinit {
         view.keys.deallocate()
-        view.names.deinitialize(count: size)
-        view.names.deallocate()
+        view.positions.deallocate()
         view.status.deallocate()
         view.bloom.deallocate()
-    }
-
-    /// A table of names that are all acceptable definitions.
-    convenience init<S: Sequence<String>>(names: S, count: Int) {
-        self.init(capacity: count) { insert in
-            for n in names { insert(n, symbolHash(n), .accepted) }
-        }
     }
 
     @inline(__always)
@@ -442,20 +478,13 @@ final class LinkFacts: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if let built { return built }
-        let symbols = file?.symbols ?? []
-        let table = SymbolTable(capacity: symbols.count) { insert in
-            symbols.withUnsafeBufferPointer { buffer in
-                for i in buffer.indices where buffer[i].isDefined {
-                    let status: SymbolTable.Status
-                    switch ExportTable.judge(buffer.baseAddress! + i) {
-                    case .none: status = .accepted
-                    case .some(.some(.ifunc)): status = .ifunc
-                    case .some(.some(.hidden)): status = .hidden
-                    case .some(.some(.zeroValue)): status = .zeroValue
-                    case .some(.none): continue
-                    }
-                    insert(buffer[i].name, buffer[i].nameHash, status)
-                }
+        let table = SymbolTable(symbols: file?.symbols ?? []) { sym in
+            switch ExportTable.judge(sym) {
+            case .none: .accepted
+            case .some(.some(.ifunc)): .ifunc
+            case .some(.some(.hidden)): .hidden
+            case .some(.some(.zeroValue)): .zeroValue
+            case .some(.none): nil
             }
         }
         built = table
