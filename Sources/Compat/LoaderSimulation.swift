@@ -487,6 +487,9 @@ public struct LoaderSimulation {
 
     // MARK: - do_relocs
 
+    /// Where a symbol's name sits inside DynamicSymbol.
+    static let nameOffset = MemoryLayout<DynamicSymbol>.offset(of: \.name)!
+
     func relocate(run: Run, head: DSO, module: DSO?, displayPath: String, mode: LoadMode, host: CompatData.HostSpec?) {
         let supported = target.supportedRelocations
         let lfs64 = target.data.loader.lfs64
@@ -608,27 +611,28 @@ public struct LoaderSimulation {
                         }
                         continue
                     }
-                    let name = sym.pointee.name
+                    // The name is read in place (no copy) until something is to be reported.
+                    let namePointer = (UnsafeRawPointer(sym) + Self.nameOffset).assumingMemoryBound(to: String.self)
                     // find_sym from head (or past the main program for COPY); first acceptable definition wins.
                     let found: (def: Int, opaque: Int)
                     if copy {
-                        found = findSym(name, hash: ref.hash, from: 1, asker: position, sym: sym, ownShortcut: ownShortcut)
+                        found = findSym(namePointer.pointee, hash: ref.hash, from: 1, asker: position, sym: sym, ownShortcut: ownShortcut)
                     } else if let memo {
-                        if let hit = memo.find(name, hash: ref.hash) {
+                        if let hit = memo.find(namePointer.pointee, hash: ref.hash) {
                             found = hit
                         } else if let definers, !use.contains(.tlsInitialExec),
-                                  case let id = definers.knownDefiner(name, hash: ref.hash, in: present), id != 0 {
+                                  case let id = definers.knownDefiner(namePointer.pointee, hash: ref.hash, in: present), id != 0 {
                             if recording { usedDefiner[present.position(of: id)] = true }
                             continue
                         } else {
-                            found = findSym(name, hash: ref.hash, from: 0, asker: position, sym: sym, ownShortcut: ownShortcut)
-                            memo.insert(name, hash: ref.hash, found)
+                            found = findSym(namePointer.pointee, hash: ref.hash, from: 0, asker: position, sym: sym, ownShortcut: ownShortcut)
+                            memo.insert(namePointer, hash: ref.hash, found)
                             if let definers, found.def >= 0, let id = chain[found.def].exports.facts?.id {
-                                definers.record(name, hash: ref.hash, definer: id)
+                                definers.record(namePointer.pointee, hash: ref.hash, definer: id)
                             }
                         }
                     } else {
-                        found = findSym(name, hash: ref.hash, from: 0, asker: position, sym: sym, ownShortcut: ownShortcut)
+                        found = findSym(namePointer.pointee, hash: ref.hash, from: 0, asker: position, sym: sym, ownShortcut: ownShortcut)
                     }
                     let def: DSO? = found.def >= 0 ? chain[found.def] : nil
                     if recording {
@@ -640,6 +644,10 @@ public struct LoaderSimulation {
                             recording = false
                         }
                     }
+                    // Found, from an object that is neither gcompat nor a runtime module with
+                    // initial-exec TLS: nothing to note.
+                    if let def, def.kind != .gcompat, !(use.contains(.tlsInitialExec) && def.runtime) { continue }
+                    let name = namePointer.pointee
                     if def == nil, let h = host, h.providesPrefixes.contains(where: { name.utf8.starts(with: $0.utf8) }) {
                         hostProvided.append(name)
                         continue

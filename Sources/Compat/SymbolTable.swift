@@ -173,21 +173,22 @@ public final class SymbolTable: @unchecked Sendable {
 
 /// Open-addressing slots in manually managed memory: the memos below read them without the
 /// exclusivity checks and reference counting that arrays in a class would cost per probe.
-final class HashSlots {
+final class HashSlots<Name> {
     let keys: UnsafeMutablePointer<UInt64>
     let generations: UnsafeMutablePointer<UInt32>
-    let names: UnsafeMutablePointer<String>
+    let names: UnsafeMutablePointer<Name>
     let a: UnsafeMutablePointer<Int>
     let b: UnsafeMutablePointer<Int>
     let size: Int
     var mask: Int { size - 1 }
 
-    /// `empty`: what the value slots `a` and `b` hold before anything is stored.
-    init(size: Int, empty: Int) {
+    /// `empty`: what the value slots `a` and `b` hold before anything is stored; `noName` what
+    /// the name slots hold.
+    init(size: Int, empty: Int, noName: Name) {
         self.size = size
         keys = .allocate(capacity: size); keys.initialize(repeating: 0, count: size)
         generations = .allocate(capacity: size); generations.initialize(repeating: 0, count: size)
-        names = .allocate(capacity: size); names.initialize(repeating: "", count: size)
+        names = .allocate(capacity: size); names.initialize(repeating: noName, count: size)
         a = .allocate(capacity: size); a.initialize(repeating: empty, count: size)
         b = .allocate(capacity: size); b.initialize(repeating: empty, count: size)
     }
@@ -230,7 +231,9 @@ final class Pool<T: AnyObject>: @unchecked Sendable {
 /// reused from load to load (`take`/`give`): a new load only bumps the generation, so neither
 /// allocation nor clearing is paid per load.
 final class LookupMemo: @unchecked Sendable {
-    private var slots = HashSlots(size: 512, empty: -1)
+    /// Names are pointers to the symbols' own names, which outlive the load (the objects of the
+    /// load hold their files); a slot of an earlier generation is never read.
+    private var slots = HashSlots<UnsafePointer<String>?>(size: 512, empty: -1, noName: nil)
     private var count = 0
     private var generation: UInt32 = 1
 
@@ -261,18 +264,18 @@ final class LookupMemo: @unchecked Sendable {
         var i = Int(truncatingIfNeeded: hash) & s.mask
         while true {
             if s.generations[i] != g { return nil }
-            if s.keys[i] == hash && s.names[i] == name { return (s.a[i], s.b[i]) }
+            if s.keys[i] == hash && s.names[i]!.pointee == name { return (s.a[i], s.b[i]) }
             i = (i + 1) & s.mask
         }
     }
 
-    func insert(_ name: String, hash: UInt64, _ value: (def: Int, opaque: Int)) {
+    func insert(_ name: UnsafePointer<String>, hash: UInt64, _ value: (def: Int, opaque: Int)) {
         if (count + 1) * 2 > slots.size { grow() }
         let s = slots
         let g = generation
         var i = Int(truncatingIfNeeded: hash) & s.mask
         while s.generations[i] == g {
-            if s.keys[i] == hash && s.names[i] == name { s.a[i] = value.def; s.b[i] = value.opaque; return }
+            if s.keys[i] == hash && s.names[i]!.pointee == name.pointee { s.a[i] = value.def; s.b[i] = value.opaque; return }
             i = (i + 1) & s.mask
         }
         s.keys[i] = hash
@@ -286,10 +289,10 @@ final class LookupMemo: @unchecked Sendable {
     private func grow() {
         let old = slots
         let g = generation
-        slots = HashSlots(size: old.size * 2, empty: -1)
+        slots = HashSlots(size: old.size * 2, empty: -1, noName: nil)
         count = 0
         generation = 1
-        for j in 0..<old.size where old.generations[j] == g { insert(old.names[j], hash: old.keys[j], (old.a[j], old.b[j])) }
+        for j in 0..<old.size where old.generations[j] == g { insert(old.names[j]!, hash: old.keys[j], (old.a[j], old.b[j])) }
     }
 }
 
@@ -298,11 +301,11 @@ final class LookupMemo: @unchecked Sendable {
 /// LookupMemo, caches are lent out per load (never used by two threads at once); each is bounded.
 final class DefinerCache: @unchecked Sendable {
     /// keys: name hashes (0: empty); a, b: up to two LinkFacts ids per name (0: none).
-    private var slots: HashSlots
+    private var slots: HashSlots<String>
     private var count = 0
     static let limit = 1 << 16
 
-    init() { slots = HashSlots(size: 1 << 12, empty: 0) }
+    init() { slots = HashSlots(size: 1 << 12, empty: 0, noName: "") }
 
     static let pool = Pool { DefinerCache() }
     static func take() -> DefinerCache { pool.take() }
@@ -346,7 +349,7 @@ final class DefinerCache: @unchecked Sendable {
         let old = slots
         // Bounded: past the limit it starts over rather than grow.
         let size = old.size >= Self.limit * 2 ? old.size : old.size * 2
-        slots = HashSlots(size: size, empty: 0)
+        slots = HashSlots(size: size, empty: 0, noName: "")
         count = 0
         guard size > old.size else { return }
         for j in 0..<old.size where old.keys[j] != 0 {
