@@ -684,12 +684,25 @@ public struct LoaderSimulation {
                     }
                     var reason = LoaderError.SymbolReason.notFound
                     var definedIn: String? = nil
-                    for d in chain where !d.exports.isOpaque {
+                    for (k, d) in chain.enumerated() where !opaque[k] {
                         let r: ExportTable.Rejection?
                         if d === dso && ownShortcut {
                             if case .some(.some(let why)) = ExportTable.judge(sym) { r = why } else { r = nil }
                         } else {
-                            r = d.exports.rejection(name, hash: ref.hash)
+                            // Through the tables fetched for find_sym; a table without rejected
+                            // definitions has no reason to give.
+                            if !fetched[k] {
+                                tables[k] = chain[k].exports.facts?.table
+                                views[k] = tables[k]?.view
+                                fetched[k] = true
+                            }
+                            guard let table = tables[k], table.count > table.acceptedCount else { continue }
+                            switch table.view.find(name, hash: ref.hash) {
+                            case .ifunc: r = .ifunc
+                            case .hidden: r = .hidden
+                            case .zeroValue: r = .zeroValue
+                            default: r = nil
+                            }
                         }
                         if let r {
                             switch r {

@@ -63,16 +63,6 @@ public final class ExportTable: @unchecked Sendable {
     @inline(__always)
     func defines(_ name: String, hash: UInt64) -> Bool { facts?.table.contains(name, hash: hash) ?? false }
 
-    /// Why a definition this object has is skipped, or nil when it has none (or an accepted one).
-    func rejection(_ name: String, hash: UInt64) -> Rejection? {
-        switch facts?.table.find(name, hash: hash) {
-        case .ifunc: .ifunc
-        case .hidden: .hidden
-        case .zeroValue: .zeroValue
-        default: nil
-        }
-    }
-
     /// Number of accepted definitions.
     public var count: Int { facts?.table.acceptedCount ?? 0 }
 }
