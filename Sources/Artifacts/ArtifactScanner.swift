@@ -222,10 +222,22 @@ public final class ArtifactScanner: @unchecked Sendable {
         }
         head.removeLast(512 - n)
         if head.starts(with: ELFReader.magic) {
+            var st = stat()
+            if fstat(fd, &st) != 0 {
+                problem(ScanProblem(path: item.display, kind: .unreadable, message: ArtifactError.errno(item.display, errno, "cannot stat").message), handler)
+                return
+            }
             do throws(ELFError) {
-                let file = try ELFReader.read(fd: fd, displayPath: item.display)
+                let file: ELFFile
+                if st.st_mode & S_IFMT == S_IFREG, var loaded = tree.known(st) {
+                    // A library another artifact loaded before the walk came to it.
+                    loaded.path = item.display
+                    file = loaded
+                } else {
+                    file = try ELFReader.read(fd: fd, status: st, displayPath: item.display)
+                    tree.remember(file, status: st)
+                }
                 count(.elfFiles)
-                tree.remember(file, fd: fd)
                 handler(.batch(ArtifactBatch(tree: tree, archive: nil, items: [ScannedELF(displayPath: item.display, treePath: item.path, file: file)])))
             } catch {
                 problem(ScanProblem(path: item.display, kind: .malformedELF, message: error.reason.text), handler)

@@ -100,10 +100,15 @@ public final class DiskTree: ArtifactTree, @unchecked Sendable {
 
     /// Offers a file the scan has read, so that a dependency on it is not read again.
     /// Only shared libraries (with a soname) are kept.
-    public func remember(_ file: ELFFile, fd: Int32) {
-        var st = stat()
-        guard file.soname != nil, fstat(fd, &st) == 0 else { return }
+    public func remember(_ file: ELFFile, status st: stat) {
+        guard file.soname != nil else { return }
         store(file, identity: FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino)))
+    }
+
+    /// A file a load has read already (the scan then need not read it again), by its identity.
+    public func known(_ st: stat) -> ELFFile? {
+        let identity = FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+        return lock.reading { byIdentity[identity] ?? olderByIdentity[identity] }
     }
 
     private func store(_ file: ELFFile, identity: FileIdentity) {

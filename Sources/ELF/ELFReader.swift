@@ -35,6 +35,11 @@ public enum ELFReader {
     public static func read(fd: Int32, displayPath name: String) throws(ELFError) -> ELFFile {
         var st = stat()
         if fstat(fd, &st) != 0 { throw ELFError.errno(path: name, errno) }
+        return try read(fd: fd, status: st, displayPath: name)
+    }
+
+    /// Reads the file open at `fd`, whose fstat the caller has made.
+    public static func read(fd: Int32, status st: stat, displayPath name: String) throws(ELFError) -> ELFFile {
         let mode = st.st_mode & S_IFMT
         if mode != S_IFREG {
             throw ELFError(path: name, reason: .notRegularFile(fileKindName(mode)))
