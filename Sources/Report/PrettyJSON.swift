@@ -4,10 +4,54 @@ import Compat
 /// slashes unescaped) at a given depth, an order of magnitude faster: a scan stores every
 /// artifact this way, and the encoder was the largest cost after the analysis itself.
 /// JSONStreamingTests compares the two on every fixture and on hostile strings.
-struct PrettyJSON {
-    private(set) var bytes: [UInt8] = []
+struct PrettyJSON: ~Copyable {
+    /// The bytes so far, in a buffer grown by doubling: written a few bytes at a time, so each
+    /// write is a bounds check and a copy, without an array's uniqueness and capacity checks.
+    private var start: UnsafeMutablePointer<UInt8>
+    private var count = 0
+    private var capacity: Int
 
-    init(reservingCapacity n: Int = 4096) { bytes.reserveCapacity(n) }
+    init(reservingCapacity n: Int = 4096) {
+        capacity = max(64, n)
+        start = .allocate(capacity: capacity)
+    }
+
+    deinit { start.deallocate() }
+
+    /// The bytes written.
+    var bytes: [UInt8] { Array(UnsafeBufferPointer(start: start, count: count)) }
+
+    /// The bytes written, without a copy (valid inside `body` only).
+    func withBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+        try body(UnsafeRawBufferPointer(start: start, count: count))
+    }
+
+    @inline(__always)
+    private mutating func reserve(_ n: Int) {
+        if count + n <= capacity { return }
+        var c = capacity * 2
+        while c < count + n { c *= 2 }
+        let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: c)
+        bigger.update(from: start, count: count)
+        start.deallocate()
+        start = bigger
+        capacity = c
+    }
+
+    @inline(__always)
+    private mutating func put(_ b: UInt8) {
+        reserve(1)
+        start[count] = b
+        count += 1
+    }
+
+    @inline(__always)
+    private mutating func put(_ p: UnsafeRawBufferPointer) {
+        guard let base = p.baseAddress, p.count > 0 else { return }
+        reserve(p.count)
+        (start + count).update(from: base.assumingMemoryBound(to: UInt8.self), count: p.count)
+        count += p.count
+    }
 
     /// An object or array being written: its depth and how many members it has so far.
     struct Scope {
@@ -17,39 +61,64 @@ struct PrettyJSON {
 
     @inline(__always)
     mutating func indent(_ depth: Int) {
-        for _ in 0..<(depth * 2) { bytes.append(0x20) }
+        let n = depth * 2
+        reserve(n)
+        (start + count).initialize(repeating: 0x20, count: n)
+        count += n
     }
 
     mutating func open(_ bracket: UInt8, depth: Int) -> Scope {
-        bytes.append(bracket)
+        put(bracket)
         return Scope(depth: depth)
     }
 
     /// Starts the next member: a key (objects) or nothing (arrays).
     mutating func member(_ scope: inout Scope, key: String? = nil) {
-        if scope.members > 0 { bytes.append(UInt8(ascii: ",")) }
-        bytes.append(0x0a)
+        if scope.members > 0 { put(UInt8(ascii: ",")) }
+        put(0x0a)
         indent(scope.depth + 1)
         if let key {
             string(key)
-            bytes.append(contentsOf: [0x20, UInt8(ascii: ":"), 0x20])
+            colon()
         }
+        scope.members += 1
+    }
+
+    @inline(__always)
+    private mutating func colon() {
+        reserve(3)
+        start[count] = 0x20
+        start[count + 1] = UInt8(ascii: ":")
+        start[count + 2] = 0x20
+        count += 3
+    }
+
+    /// Starts the next member of an object under a key written in the source: plain ASCII with
+    /// nothing to escape, so its bytes are copied as they are.
+    mutating func member(_ scope: inout Scope, key: StaticString) {
+        if scope.members > 0 { put(UInt8(ascii: ",")) }
+        put(0x0a)
+        indent(scope.depth + 1)
+        put(UInt8(ascii: "\""))
+        key.withUTF8Buffer { put(UnsafeRawBufferPointer($0)) }
+        put(UInt8(ascii: "\""))
+        colon()
         scope.members += 1
     }
 
     mutating func close(_ scope: Scope, _ bracket: UInt8) {
         // The encoder leaves an empty container's blank line unindented.
-        bytes.append(0x0a)
-        if scope.members == 0 { bytes.append(0x0a) }
+        put(0x0a)
+        if scope.members == 0 { put(0x0a) }
         indent(scope.depth)
-        bytes.append(bracket)
+        put(bracket)
     }
 
     mutating func string(_ s: String) {
-        bytes.append(UInt8(ascii: "\""))
+        put(UInt8(ascii: "\""))
         var s = s
         s.withUTF8 { utf8 in
-            var start = 0
+            var from = 0
             var i = 0
             let n = utf8.count
             while i < n {
@@ -61,24 +130,24 @@ struct PrettyJSON {
                 let b = utf8[i]
                 i += 1
                 guard b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") else { continue }
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<(i - 1)]))
-                start = i
-                bytes.append(UInt8(ascii: "\\"))
+                put(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: utf8[from..<(i - 1)])))
+                from = i
+                put(UInt8(ascii: "\\"))
                 switch b {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"): bytes.append(b)
-                case 0x08: bytes.append(UInt8(ascii: "b"))
-                case 0x09: bytes.append(UInt8(ascii: "t"))
-                case 0x0a: bytes.append(UInt8(ascii: "n"))
-                case 0x0c: bytes.append(UInt8(ascii: "f"))
-                case 0x0d: bytes.append(UInt8(ascii: "r"))
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"): put(b)
+                case 0x08: put(UInt8(ascii: "b"))
+                case 0x09: put(UInt8(ascii: "t"))
+                case 0x0a: put(UInt8(ascii: "n"))
+                case 0x0c: put(UInt8(ascii: "f"))
+                case 0x0d: put(UInt8(ascii: "r"))
                 default:
                     let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                    bytes.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(b >> 4)], hex[Int(b & 15)]])
+                    for c in [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(b >> 4)], hex[Int(b & 15)]] { put(c) }
                 }
             }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<utf8.count]))
+            put(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: utf8[from..<n])))
         }
-        bytes.append(UInt8(ascii: "\""))
+        put(UInt8(ascii: "\""))
     }
 
     /// False when none of the eight bytes is a control character, '"' or '\\' (true may be a
@@ -95,18 +164,18 @@ struct PrettyJSON {
 
     // MARK: - Fields, in the encoder's (byte-wise sorted) key order
 
-    mutating func field(_ scope: inout Scope, _ key: String, _ value: String) {
+    mutating func field(_ scope: inout Scope, _ key: StaticString, _ value: String) {
         member(&scope, key: key)
         string(value)
     }
 
-    mutating func field(_ scope: inout Scope, _ key: String, _ value: String?) {
+    mutating func field(_ scope: inout Scope, _ key: StaticString, _ value: String?) {
         guard let value else { return }
         field(&scope, key, value)
     }
 
     /// An array member: `element` writes each value at the depth it is given.
-    mutating func field<T>(_ scope: inout Scope, _ key: String, array values: [T],
+    mutating func field<T>(_ scope: inout Scope, _ key: StaticString, array values: [T],
                            _ element: (inout PrettyJSON, T, Int) -> Void) {
         member(&scope, key: key)
         var array = open(UInt8(ascii: "["), depth: scope.depth + 1)
@@ -117,15 +186,16 @@ struct PrettyJSON {
         close(array, UInt8(ascii: "]"))
     }
 
-    mutating func field(_ scope: inout Scope, _ key: String, strings: [String]) {
+    mutating func field(_ scope: inout Scope, _ key: StaticString, strings: [String]) {
         field(&scope, key, array: strings) { json, s, _ in json.string(s) }
     }
 
-    mutating func field(_ scope: inout Scope, _ key: String, dictionary: [String: String]) {
+    mutating func field(_ scope: inout Scope, _ key: StaticString, dictionary: [String: String]) {
         member(&scope, key: key)
         var object = open(UInt8(ascii: "{"), depth: scope.depth + 1)
         for (k, v) in dictionary.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
-            field(&object, k, v)
+            member(&object, key: k)
+            string(v)
         }
         close(object, UInt8(ascii: "}"))
     }

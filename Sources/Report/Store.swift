@@ -97,15 +97,15 @@ public final class ArtifactStore: @unchecked Sendable {
     public func add(_ artifact: ArtifactAnalysis) throws {
         var json = PrettyJSON()
         json.artifact(artifact, depth: Self.depth)
-        let data = json.bytes
         let summary = ArtifactSummary(artifact)
+        let length = json.withBytes { $0.count }
         // Room is reserved under the lock; the bytes are written outside it (pwrite at the
         // reserved offset), so threads do not wait for each other's writes.
         lock.lock()
         let offset = size
-        size += UInt64(data.count)
+        size += UInt64(length)
         lock.unlock()
-        try data.withUnsafeBytes { raw in
+        try json.withBytes { (raw: UnsafeRawBufferPointer) throws(CompatDataError) in
             var done = 0
             while done < raw.count {
                 let n = pwrite(handle.fileDescriptor, raw.baseAddress! + done, raw.count - done, off_t(offset) + off_t(done))
@@ -116,7 +116,7 @@ public final class ArtifactStore: @unchecked Sendable {
         }
         lock.lock()
         defer { lock.unlock() }
-        let entry = Entry(summary: summary, offset: offset, length: data.count)
+        let entry = Entry(summary: summary, offset: offset, length: length)
         // The same path again replaces the earlier result (a library judged again in context).
         if let at = positions[summary.path] {
             entries[at] = entry
