@@ -516,7 +516,16 @@ struct Parser {
         var out: [DynamicSymbol] = []
         out.reserveCapacity(max(count - 1, 0))
         var badNames = 0
+        // The names are read in the symbols' order, which jumps about a large string table: the
+        // name a few symbols ahead is fetched early (st_name leads both ELF classes' entries).
+        let entries = table.bytes
+        let prefetchAhead = 8
         for i in 1..<max(count, 1) {
+            let ahead = (i &+ prefetchAhead) &* symbolSize
+            if ahead &+ 4 <= entries.count {
+                let offset = Int(entries.loadUnaligned(fromByteOffset: ahead, as: UInt32.self))
+                if offset < strings.count { muslcheck_prefetch(strings.baseAddress! + offset) }
+            }
             var sym = GElf_Sym()
             guard gelf_getsym(table.data, Int32(i), &sym) != nil else { break }
             let name: String
