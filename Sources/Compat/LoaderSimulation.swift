@@ -502,6 +502,10 @@ public struct LoaderSimulation {
         let chain = run.chain
         let libcIndex = chain.firstIndex { $0 === run.libc }
         let opaque = chain.map { $0.exports.isOpaque }
+        // What the hot path asks of a definer, by position.
+        let hasFacts = chain.map { $0.exports.facts != nil }
+        let isGcompat = chain.map { $0.kind == .gcompat }
+        let isRuntime = chain.map(\.runtime)
         let hasOpaque = opaque.contains(true)
         let hasGcompat = chain.contains { $0.kind == .gcompat }
         // Definition tables, fetched on first use. The tables stay alive in `tables` while their
@@ -533,6 +537,16 @@ public struct LoaderSimulation {
 
         /// find_sym from chain[start]: the first acceptable definition, and the first library
         /// known by name only that could define the name (a profile's library).
+        /// The definitions table of the object at a position, fetched on first use.
+        func view(at k: Int) -> SymbolTable.View? {
+            if !fetched[k] {
+                tables[k] = chain[k].exports.facts?.table
+                views[k] = tables[k]?.view
+                fetched[k] = true
+            }
+            return views[k]
+        }
+
         func findSym(_ name: String, hash: UInt64, from start: Int, asker: Int, sym: UnsafePointer<DynamicSymbol>,
                      ownShortcut: Bool) -> (def: Int, opaque: Int) {
             var opaqueCandidate = -1
@@ -552,12 +566,7 @@ public struct LoaderSimulation {
                     if ExportTable.accepts(sym) { return (k, opaqueCandidate) }
                     continue
                 }
-                if !fetched[k] {
-                    tables[k] = chain[k].exports.facts?.table
-                    views[k] = tables[k]?.view
-                    fetched[k] = true
-                }
-                if let v = views[k], v.contains(name, hash: hash) { return (k, opaqueCandidate) }
+                if let v = view(at: k), v.contains(name, hash: hash) { return (k, opaqueCandidate) }
             }
             return (-1, opaqueCandidate)
         }
@@ -621,32 +630,34 @@ public struct LoaderSimulation {
                         if let hit = memo.find(namePointer.pointee, hash: ref.hash) {
                             found = hit
                         } else if let definers, !use.contains(.tlsInitialExec),
-                                  case let id = definers.knownDefiner(namePointer.pointee, hash: ref.hash, in: present), id != 0 {
+                                  case let id = definers.knownDefiner(hash: ref.hash, in: present, defines: { k in
+                                      view(at: k)?.contains(namePointer.pointee, hash: ref.hash) ?? false
+                                  }), id != 0 {
                             if recording { usedDefiner[present.position(of: id)] = true }
                             continue
                         } else {
                             found = findSym(namePointer.pointee, hash: ref.hash, from: 0, asker: position, sym: sym, ownShortcut: ownShortcut)
                             memo.insert(namePointer, hash: ref.hash, found)
                             if let definers, found.def >= 0, let id = chain[found.def].exports.facts?.id {
-                                definers.record(namePointer.pointee, hash: ref.hash, definer: id)
+                                definers.record(hash: ref.hash, definer: id)
                             }
                         }
                     } else {
                         found = findSym(namePointer.pointee, hash: ref.hash, from: 0, asker: position, sym: sym, ownShortcut: ownShortcut)
                     }
-                    let def: DSO? = found.def >= 0 ? chain[found.def] : nil
                     if recording {
                         if found.def < 0 {
                             unresolved.append(refIndex)
-                        } else if chain[found.def].exports.facts != nil {
+                        } else if hasFacts[found.def] {
                             usedDefiner[found.def] = true
                         } else {
                             recording = false
                         }
                     }
                     // Found, from an object that is neither gcompat nor a runtime module with
-                    // initial-exec TLS: nothing to note.
-                    if let def, def.kind != .gcompat, !(use.contains(.tlsInitialExec) && def.runtime) { continue }
+                    // initial-exec TLS: nothing to note (read from flags, not from the objects).
+                    if found.def >= 0 && !isGcompat[found.def] && !(use.contains(.tlsInitialExec) && isRuntime[found.def]) { continue }
+                    let def: DSO? = found.def >= 0 ? chain[found.def] : nil
                     let name = namePointer.pointee
                     if def == nil, let h = host, h.providesPrefixes.contains(where: { name.utf8.starts(with: $0.utf8) }) {
                         hostProvided.append(name)
@@ -691,11 +702,7 @@ public struct LoaderSimulation {
                         } else {
                             // Through the tables fetched for find_sym; a table without rejected
                             // definitions has no reason to give.
-                            if !fetched[k] {
-                                tables[k] = chain[k].exports.facts?.table
-                                views[k] = tables[k]?.view
-                                fetched[k] = true
-                            }
+                            _ = view(at: k)
                             guard let table = tables[k], table.count > table.acceptedCount else { continue }
                             switch table.view.find(name, hash: ref.hash) {
                             case .ifunc: r = .ifunc
@@ -778,11 +785,11 @@ public struct LoaderSimulation {
 
     /// get_lfs64 (ldso/dynlink.c, musl 1.2.4/1.2.5): the base name a missing NAME64 maps to.
     func getLFS64(_ name: String, names: Set<String>, special: [String: String], bufferSize: Int) -> String? {
-        let bytes = Array(name.utf8)
+        let bytes = name.utf8
         // The copy into char buf[16] gives up at the 17th character.
         if bytes.count > bufferSize { return nil }
         if let mapped = special[name] { return mapped }
-        guard bytes.count >= 2, bytes[bytes.count - 2] == UInt8(ascii: "6"), bytes[bytes.count - 1] == UInt8(ascii: "4") else { return nil }
+        guard bytes.count >= 2, bytes.reversed().starts(with: "46".utf8) else { return nil }
         let base = String(decoding: bytes.dropLast(2), as: UTF8.self)
         return names.contains(base) ? base : nil
     }
