@@ -170,7 +170,7 @@ public final class ArtifactScanner: @unchecked Sendable {
         for _ in 0..<jobs {
             group.enter()
             Thread.detachNewThread { [self] in
-                while case let items = queue.pop(upTo: 16), !items.isEmpty {
+                while case let items = queue.pop(upTo: 4), !items.isEmpty {
                     for item in items { processFile(item, tree: tree, handler: handler) }
                 }
                 group.leave()

@@ -173,7 +173,7 @@ struct ScanRun {
                             sink.add(a)
                         }
                     } else {
-                        for a in Self.analyze(batch, analyzer: analyzer, parallel: false) { sink.add(a) }
+                        for a in Self.analyze(batch, analyzer: analyzer, jobs: 1) { sink.add(a) }
                     }
                 case .problem(let p): sink.add(p)
                 }
@@ -181,7 +181,7 @@ struct ScanRun {
             // Libraries on disk that another scanned artifact loads: judged again in its context.
             let again = sink.diskMisses.compactMap { path in sink.diskLoads[lexicallyNormalized(path)].map { (path, $0) } }
             // The scan's own tree: files it still holds are not read again.
-            DispatchQueue.concurrentPerform(iterations: again.count) { i in
+            Parallel.forEach(again.count, jobs: jobs) { i in
                 let (path, loader) = again[i]
                 guard case .elf(let lib, _) = diskTree.lookup(path), case .elf(let dep, _) = diskTree.lookup(loader) else { return }
                 sink.add(analyzer.analyze(ScannedELF(displayPath: path, treePath: path, file: lib), tree: diskTree, archive: nil,
@@ -190,7 +190,7 @@ struct ScanRun {
         }
         // Image artifacts, now that their targets exist.
         for batch in sink.pendingBatches {
-            for a in Self.analyze(batch, analyzer: analyzer, parallel: true) { sink.add(a) }
+            for a in Self.analyze(batch, analyzer: analyzer, jobs: jobs) { sink.add(a) }
         }
 
         let counts = scanner.currentCounts()
@@ -242,7 +242,7 @@ struct ScanRun {
 
     /// Analyses the ELF members of one archive or image. A library that failed on missing
     /// libraries and that another member loads is judged again as loaded by that member.
-    static func analyze(_ batch: ArtifactBatch, analyzer: Analyzer, parallel: Bool) -> [ArtifactAnalysis] {
+    static func analyze(_ batch: ArtifactBatch, analyzer: Analyzer, jobs: Int) -> [ArtifactAnalysis] {
         final class Results: @unchecked Sendable {
             var items: [ArtifactAnalysis?]
             init(_ n: Int) { items = Array(repeating: nil, count: n) }
@@ -251,9 +251,7 @@ struct ScanRun {
         let work: @Sendable (Int) -> Void = { i in
             results.items[i] = analyzer.analyze(batch.items[i], tree: batch.tree, archive: batch.archive)
         }
-        if parallel { DispatchQueue.concurrentPerform(iterations: batch.items.count, execute: work) } else {
-            for i in batch.items.indices { work(i) }
-        }
+        Parallel.forEach(batch.items.count, jobs: jobs, work)
         var analyses = results.items.map { $0! }
         var byTreePath: [String: Int] = [:]
         for (i, item) in batch.items.enumerated() { byTreePath[lexicallyNormalized(item.treePath)] = i }
