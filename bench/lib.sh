@@ -1,10 +1,12 @@
 # Shared by the bench/ scripts (sourced, with $runs set): build muslcheck, time commands.
 
-# Builds muslcheck in release mode; sets $mc to the binary.
+# Builds muslcheck the way it is installed (release, Swift runtime linked in: the CI templates
+# in ci/github and ci/gitlab build it so), in its own scratch path; sets $mc to the binary.
 build_muslcheck() {
-    echo "bench: building muslcheck (release)" >&2
-    swift build -c release >/dev/null
-    mc=$(swift build -c release --show-bin-path)/muslcheck
+    echo "bench: building muslcheck (release, --static-swift-stdlib)" >&2
+    local flags=(-c release --static-swift-stdlib --scratch-path .build-static)
+    swift build "${flags[@]}" >/dev/null
+    mc=$(swift build "${flags[@]}" --show-bin-path)/muslcheck
 }
 
 # Wall seconds of one run of a command (output discarded).
