@@ -206,10 +206,19 @@ public final class ArtifactScanner: @unchecked Sendable {
             return
         }
         defer { close(fd) }
-        var head = [UInt8](repeating: 0, count: 512)
+        // The first bytes go to the stack: most files are looked at no further.
+        withUnsafeTemporaryAllocation(byteCount: 512, alignment: 16) { buffer in
+            examine(item, fd: fd, buffer: buffer, tree: tree, handler: handler)
+        }
+    }
+
+    /// What processFile does with an open file: reads its first bytes into `buffer` and hands
+    /// it on as an ELF file, an archive, or counts it.
+    private func examine(_ item: WorkItem, fd: Int32, buffer: UnsafeMutableRawBufferPointer, tree: DiskTree,
+                         handler: @Sendable (ScanEvent) -> Void) {
         var n = 0
-        while n < head.count {
-            let got = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + n, $0.count - n, off_t(n)) }
+        while n < buffer.count {
+            let got = pread(fd, buffer.baseAddress! + n, buffer.count - n, off_t(n))
             if got > 0 { n += got; continue }
             if got == 0 { break }
             if errno == EINTR { continue }
@@ -220,8 +229,8 @@ public final class ArtifactScanner: @unchecked Sendable {
             problem(ScanProblem(path: item.display, kind: .unreadable, message: ArtifactError.errno(item.display, errno, "read failed").message), handler)
             return
         }
-        head.removeLast(512 - n)
-        if head.starts(with: ELFReader.magic) {
+        let head = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
+        if ELFReader.hasMagic(head) {
             var st = stat()
             if fstat(fd, &st) != 0 {
                 problem(ScanProblem(path: item.display, kind: .unreadable, message: ArtifactError.errno(item.display, errno, "cannot stat").message), handler)
@@ -274,7 +283,7 @@ public final class ArtifactScanner: @unchecked Sendable {
                     throw ArtifactError(path: item.display, kind: .io, message: "not a regular file")
                 }
                 let source = FileDescriptorSource(fd: fd, name: item.display, owns: false)
-                try processTarStream(try kind.decompressing(PrefixedSource(head, then: source), name: item.display, budget: budget),
+                try processTarStream(try kind.decompressing(PrefixedSource(Array(head), then: source), name: item.display, budget: budget),
                                      display: item.display, depth: 1, budget: budget, rooted: false,
                                      textFiles: [], handler: handler)
             }
@@ -467,9 +476,17 @@ public enum ArchiveKind: Sendable, Hashable {
     /// Zip archives are recognised by name (many formats are zips: .docx, .xlsx are not wanted);
     /// tar, gzip and xz also by content when nested (image layers have no extension).
     static func detect(name: String, head: [UInt8], nested: Bool) -> ArchiveKind? {
-        let zipMagic = head.starts(with: [0x50, 0x4b, 0x03, 0x04]) || head.starts(with: [0x50, 0x4b, 0x05, 0x06])
-        let gzipMagic = head.starts(with: [0x1f, 0x8b])
-        let xzMagic = head.starts(with: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])
+        head.withUnsafeBytes { detect(name: name, head: $0, nested: nested) }
+    }
+
+    static func detect(name: String, head: UnsafeRawBufferPointer, nested: Bool) -> ArchiveKind? {
+        func starts(_ magic: StaticString) -> Bool {
+            magic.withUTF8Buffer { m in head.count >= m.count && m.indices.allSatisfy { head[$0] == m[$0] } }
+        }
+        let zipMagic = starts("PK\u{03}\u{04}") || starts("PK\u{05}\u{06}")
+        let gzipMagic = head.count >= 2 && head[0] == 0x1f && head[1] == 0x8b
+        let xzMagic = head.count >= 6 && head[0] == 0xfd && head[1] == 0x37 && head[2] == 0x7a && head[3] == 0x58
+            && head[4] == 0x5a && head[5] == 0x00
         let tarMagic = head.count >= 262 && head[257..<262].elementsEqual("ustar".utf8)
         // Every kind needs its magic bytes: most files have none, and their names need no look.
         guard zipMagic || gzipMagic || xzMagic || tarMagic else { return nil }
