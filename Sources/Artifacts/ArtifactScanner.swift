@@ -152,11 +152,14 @@ public final class ArtifactScanner: @unchecked Sendable {
     // MARK: - Paths on disk
 
     struct WorkItem: Sendable {
-        var path: String
-        var display: String
-        /// The open directory the file was listed in, and its name there (nil: open by path).
+        /// The path is `prefix + name`, put together only when needed: most files are opened
+        /// relative to their directory and never named.
+        var prefix: String
+        var name: String
+        /// The open directory the file was listed in (nil: open by path).
         var directory: DirectoryHandle? = nil
-        var name: String = ""
+        var path: String { prefix + name }
+        var display: String { path }
     }
 
     /// Scans the given files and directories; `handler` is called from worker threads. `tree`
@@ -231,6 +234,7 @@ public final class ArtifactScanner: @unchecked Sendable {
         }
         let head = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
         if ELFReader.hasMagic(head) {
+            let path = item.path
             var st = stat()
             if fstat(fd, &st) != 0 {
                 problem(ScanProblem(path: item.display, kind: .unreadable, message: ArtifactError.errno(item.display, errno, "cannot stat").message), handler)
@@ -240,20 +244,20 @@ public final class ArtifactScanner: @unchecked Sendable {
                 let file: ELFFile
                 if st.st_mode & S_IFMT == S_IFREG, var loaded = tree.known(st) {
                     // A library another artifact loaded before the walk came to it.
-                    loaded.path = item.display
+                    loaded.path = path
                     file = loaded
                 } else {
-                    file = try ELFReader.read(fd: fd, status: st, displayPath: item.display)
+                    file = try ELFReader.read(fd: fd, status: st, displayPath: path)
                     tree.remember(file, status: st)
                 }
                 count(.elfFiles)
-                handler(.batch(ArtifactBatch(tree: tree, archive: nil, items: [ScannedELF(displayPath: item.display, treePath: item.path, file: file)])))
+                handler(.batch(ArtifactBatch(tree: tree, archive: nil, items: [ScannedELF(displayPath: path, treePath: path, file: file)])))
             } catch {
-                problem(ScanProblem(path: item.display, kind: .malformedELF, message: error.reason.text), handler)
+                problem(ScanProblem(path: path, kind: .malformedELF, message: error.reason.text), handler)
             }
             return
         }
-        guard let kind = ArchiveKind.detect(name: item.display, head: head, nested: false) else {
+        guard let kind = ArchiveKind.detect(name: item.path, head: head, nested: false) else {
             count(.nonELFFiles)
             return
         }
@@ -479,7 +483,8 @@ public enum ArchiveKind: Sendable, Hashable {
         head.withUnsafeBytes { detect(name: name, head: $0, nested: nested) }
     }
 
-    static func detect(name: String, head: UnsafeRawBufferPointer, nested: Bool) -> ArchiveKind? {
+    /// `name` is asked for only when the bytes carry an archive's magic.
+    static func detect(name: @autoclosure () -> String, head: UnsafeRawBufferPointer, nested: Bool) -> ArchiveKind? {
         func starts(_ magic: StaticString) -> Bool {
             magic.withUTF8Buffer { m in head.count >= m.count && m.indices.allSatisfy { head[$0] == m[$0] } }
         }
@@ -490,7 +495,7 @@ public enum ArchiveKind: Sendable, Hashable {
         let tarMagic = head.count >= 262 && head[257..<262].elementsEqual("ustar".utf8)
         // Every kind needs its magic bytes: most files have none, and their names need no look.
         guard zipMagic || gzipMagic || xzMagic || tarMagic else { return nil }
-        let lower = name.lowercased()
+        let lower = name().lowercased()
         if zipExtensions.contains(where: lower.hasSuffix) && zipMagic { return .zip }
         // A plain .gz/.xz file on disk (data.json.gz) is not a tarball; nested members without a
         // name to go by (image layers) are tried, and count as data when they are not tar.

@@ -33,13 +33,15 @@ struct Walker {
     }
 
     struct Pending {
-        var path: String
+        /// The path is `prefix + name` (a root: no prefix), put together only when needed.
+        var prefix: String
         var topLevel: Bool
         /// readdir told a regular file, and its identity (no stat needed).
         var regular: Identity?
-        /// The open directory the entry was listed in, and its name there (nil for a root).
+        /// The open directory the entry was listed in (nil for a root), and its name there.
         var parent: DirectoryHandle? = nil
-        var name: String = ""
+        var name: String
+        var path: String { prefix + name }
         /// readdir told a directory (not a symbolic link): opened at once, no stat needed.
         var directory = false
     }
@@ -80,12 +82,12 @@ struct Walker {
         for (name, type, inode) in entries.sorted(by: { $0.0 > $1.0 }) {
             switch Int32(type) {
             case Int32(DT_REG):
-                stack.append(Pending(path: prefix + name, topLevel: false, regular: Identity(device: identity.device, inode: inode),
+                stack.append(Pending(prefix: prefix, topLevel: false, regular: Identity(device: identity.device, inode: inode),
                                      parent: handle, name: name))
             case Int32(DT_FIFO), Int32(DT_SOCK), Int32(DT_CHR), Int32(DT_BLK):
                 scanner.count(.specialFiles)
             default:
-                stack.append(Pending(path: prefix + name, topLevel: false, regular: nil, parent: handle, name: name,
+                stack.append(Pending(prefix: prefix, topLevel: false, regular: nil, parent: handle, name: name,
                                      directory: Int32(type) == Int32(DT_DIR)))
             }
         }
@@ -145,17 +147,17 @@ struct Walker {
 
     mutating func walk(_ root: String) {
         if let real = Self.realPath(root) { roots.append(real) }
-        var stack: [Pending] = [Pending(path: root, topLevel: true, regular: nil)]
+        var stack: [Pending] = [Pending(prefix: "", topLevel: true, regular: nil, name: root)]
         while let next = stack.popLast() {
-            let path = next.path
             if let identity = next.regular {
                 guard seen.insert(identity).inserted else {
                     scanner.count(.duplicates)
                     continue
                 }
-                emit(ArtifactScanner.WorkItem(path: path, display: path, directory: next.parent, name: next.name))
+                emit(ArtifactScanner.WorkItem(prefix: next.prefix, name: next.name, directory: next.parent))
                 continue
             }
+            let path = next.path
             // A directory readdir named: open it and learn its identity from the open descriptor
             // (two system calls where stat, lstat and opendir took five). Failures take the general way.
             if next.directory {
@@ -213,7 +215,7 @@ struct Walker {
                     scanner.count(.duplicates)
                     continue
                 }
-                emit(ArtifactScanner.WorkItem(path: path, display: path, directory: next.parent, name: next.name))
+                emit(ArtifactScanner.WorkItem(prefix: next.prefix, name: next.name, directory: next.parent))
             default:
                 scanner.count(.specialFiles)
             }
