@@ -455,7 +455,6 @@ public struct LoaderSimulation {
         // decode_dyn: DT_RUNPATH overrides DT_RPATH.
         let raw = !dynamic.runpath.isEmpty ? dynamic.runpath : dynamic.rpath
         guard !raw.isEmpty else { return (nil, false) }
-        let text = raw.joined(separator: ":")
         // Any '$' other than $ORIGIN / ${ORIGIN} makes musl ignore the whole rpath.
         let origin: String = {
             guard let slash = dso.name.lastIndex(of: "/") else { return "." }

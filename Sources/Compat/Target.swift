@@ -106,7 +106,7 @@ struct TreeFilesystem: TargetFilesystem {
     func entry(_ path: String) -> TargetEntry {
         switch tree.lookup(path) {
         case .elf(let file, let resolved):
-            if resolved == loaderPath || resolved == "/" + loaderPath.drop { $0 == "/" } { return .libc(path: resolved) }
+            if resolved == loaderPath || resolved == "/" + loaderPath.drop(while: { $0 == "/" }) { return .libc(path: resolved) }
             return .elf(file, path: resolved)
         case .notELF(let p, let reason): return .notELF(path: p, reason: reason)
         case .directory: return .directory
