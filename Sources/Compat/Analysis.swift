@@ -112,10 +112,11 @@ public final class Analyzer: Sendable {
         }
         return file.symbols.withUnsafeBufferPointer { symbols in
             for s in symbols.indices where symbols[s].isDefined {
-                let name = symbols[s].name.utf8
-                guard let c = name.first else { continue }
+                // The first byte is kept with the symbol: most names are never visited.
+                let c = symbols[s].nameFirstByte
                 let word = switch c >> 6 { case 0: firsts.0; case 1: firsts.1; case 2: firsts.2; default: firsts.3 }
                 guard word & (1 << (c & 63)) != 0 else { continue }
+                let name = symbols[s].name.utf8
                 if let host = data.hosts.first(where: { h in h.exportPrefixes.contains { name.starts(with: $0.utf8) } }) { return host }
             }
             return nil

@@ -66,6 +66,8 @@ public struct DynamicSymbol: Sendable, Hashable {
     public var name: String
     /// `symbolNameHash` of the name's bytes, computed while reading it.
     public var nameHash: UInt64
+    /// The name's first byte (0 for an empty name): a look at it needs no visit to the name.
+    public var nameFirstByte: UInt8
     public var value: UInt64
     public var size: UInt64
     public var binding: SymbolBinding

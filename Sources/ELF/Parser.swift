@@ -530,13 +530,16 @@ struct Parser {
             guard gelf_getsym(table.data, Int32(i), &sym) != nil else { break }
             let name: String
             let nameHash: UInt64
+            let firstByte: UInt8
             if let n = terminatedName(in: strings, at: Int(sym.st_name)) {
                 name = String(decoding: UnsafeRawBufferPointer(start: n.start, count: n.length), as: UTF8.self)
                 nameHash = n.hash
+                firstByte = n.length > 0 ? n.start.load(as: UInt8.self) : 0
             } else {
                 badNames += 1
                 name = "<bad string \(sym.st_name)>"
                 nameHash = symbolNameHash(name)
+                firstByte = UInt8(ascii: "<")
             }
             let defined = sym.st_shndx != 0
             var versionIndex: UInt16? = nil
@@ -562,7 +565,7 @@ struct Parser {
                 }
             }
             out.append(DynamicSymbol(
-                index: i, name: name, nameHash: nameHash, value: sym.st_value, size: sym.st_size,
+                index: i, name: name, nameHash: nameHash, nameFirstByte: firstByte, value: sym.st_value, size: sym.st_size,
                 binding: SymbolBinding(rawValue: sym.st_info >> 4),
                 type: SymbolType(rawValue: sym.st_info & 0xf),
                 visibility: SymbolVisibility(rawValue: sym.st_other & 0x3),

@@ -71,6 +71,7 @@ import TestSupport
                 // readelf names an unnamed STT_SECTION symbol after its section.
                 let sectionSymbol = mine.name.isEmpty && theirs.type == "SECTION"
                 if mine.name != theirs.name && !sectionSymbol { d.append("name '\(mine.name)'/'\(theirs.name)'") }
+                if mine.nameFirstByte != mine.name.utf8.first ?? 0 { d.append("first byte \(mine.nameFirstByte) of '\(mine.name)'") }
                 if mine.isDefined != theirs.defined { d.append("defined \(mine.isDefined)/\(theirs.defined)") }
                 if mine.binding.description != theirs.binding && !theirs.binding.hasPrefix("<") { d.append("binding \(mine.binding)/\(theirs.binding)") }
                 if mine.type.description != theirs.type && !theirs.type.hasPrefix("<") { d.append("type \(mine.type)/\(theirs.type)") }
