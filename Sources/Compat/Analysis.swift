@@ -82,10 +82,15 @@ public final class Analyzer: Sendable {
     public let data: CompatData
     public let options: AnalyzerOptions
 
+    /// The manylinux policies in priority order, their highest versions parsed once: name, then
+    /// per architecture per prefix the highest allowed version (nil: none allowed).
+    let policies: [(name: String, byArch: [String: [String: VersionNumber?]])]
+
     public init(targets: [Target], data: CompatData, options: AnalyzerOptions = AnalyzerOptions()) {
         self.targets = targets
         self.data = data
         self.options = options
+        policies = data.manylinux.map { p in (p.name, p.symbolVersions.mapValues { $0.mapValues { $0.map(VersionNumber.init) } }) }
     }
 
     // MARK: - Facts about the file
@@ -201,13 +206,12 @@ public final class Analyzer: Sendable {
                 needs[String(v.name[..<underscore]), default: []].append(VersionNumber(String(number)))
             }
         }
-        for policy in data.manylinux {
-            guard let versions = policy.symbolVersions[arch] else { continue }
+        for policy in policies {
+            guard let versions = policy.byArch[arch] else { continue }
             let fits = needs.allSatisfy { prefix, wanted in
                 guard let allowed = versions[prefix] else { return true }  // prefixes a policy does not list are not checked
                 guard let highest = allowed else { return false }
-                let h = VersionNumber(highest)
-                return wanted.allSatisfy { $0 <= h }
+                return wanted.allSatisfy { $0 <= highest }
             }
             if fits { return policy.name }
         }
