@@ -59,32 +59,34 @@ public struct DynamicSection: Sendable, Hashable {
     public var badStringReferences = 0
 }
 
-/// One symbol of `.dynsym` (or of DT_SYMTAB), with its GNU version.
+/// One symbol of `.dynsym` (or of DT_SYMTAB), with its GNU version. The fields are declared
+/// largest first: a library has up to a hundred thousand of these, and this order takes 96 bytes
+/// a symbol where the natural one took 120.
 public struct DynamicSymbol: Sendable, Hashable {
     /// Index in the dynamic symbol table (what relocations refer to).
     public var index: Int
     public var name: String
     /// `symbolNameHash` of the name's bytes, computed while reading it.
     public var nameHash: UInt64
-    /// The name's first byte (0 for an empty name): a look at it needs no visit to the name.
-    public var nameFirstByte: UInt8
     public var value: UInt64
     public var size: UInt64
-    public var binding: SymbolBinding
-    public var type: SymbolType
-    public var visibility: SymbolVisibility
-    public var sectionIndex: UInt32
-    /// The versym entry (`.gnu.version`), or nil when the file has no version table.
-    public var versionIndex: UInt16?
     /// The version's name: from a version definition for a defined symbol, from a version need for
     /// an undefined one. Nil for unversioned, local and base-version symbols.
     public var version: String?
-    /// VERSYM_HIDDEN is set: a non-default definition (`sym@VER`), which musl's loader skips.
-    public var hidden: Bool
     /// For an undefined symbol with a version need: the file (DT_NEEDED name) that need belongs to.
     public var library: String?
+    public var sectionIndex: UInt32
+    /// The versym entry (`.gnu.version`), or nil when the file has no version table.
+    public var versionIndex: UInt16?
+    public var binding: SymbolBinding
+    public var type: SymbolType
+    public var visibility: SymbolVisibility
+    /// VERSYM_HIDDEN is set: a non-default definition (`sym@VER`), which musl's loader skips.
+    public var hidden: Bool
     /// How the dynamic relocations use this symbol.
     public var relocationUse: RelocationUse
+    /// The name's first byte (0 for an empty name): a look at it needs no visit to the name.
+    public var nameFirstByte: UInt8
 
     public var isDefined: Bool { sectionIndex != SectionIndex.SHN_UNDEF }
     public var isUndefined: Bool { sectionIndex == SectionIndex.SHN_UNDEF }

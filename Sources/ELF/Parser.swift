@@ -565,12 +565,12 @@ struct Parser {
                 }
             }
             out.append(DynamicSymbol(
-                index: i, name: name, nameHash: nameHash, nameFirstByte: firstByte, value: sym.st_value, size: sym.st_size,
+                index: i, name: name, nameHash: nameHash, value: sym.st_value, size: sym.st_size,
+                version: version, library: library, sectionIndex: UInt32(sym.st_shndx), versionIndex: versionIndex,
                 binding: SymbolBinding(rawValue: sym.st_info >> 4),
                 type: SymbolType(rawValue: sym.st_info & 0xf),
                 visibility: SymbolVisibility(rawValue: sym.st_other & 0x3),
-                sectionIndex: UInt32(sym.st_shndx), versionIndex: versionIndex, version: version,
-                hidden: hidden, library: library, relocationUse: []
+                hidden: hidden, relocationUse: [], nameFirstByte: firstByte
             ))
         }
         if badNames > 0 { problems.append("\(badNames) dynamic symbols name strings outside the string table") }
