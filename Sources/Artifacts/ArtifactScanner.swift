@@ -167,7 +167,8 @@ public final class ArtifactScanner: @unchecked Sendable {
     @discardableResult
     public func scan(paths: [String], tree: DiskTree = DiskTree(name: "disk"),
                      handler: @escaping @Sendable (ScanEvent) -> Void) -> ScanCounts {
-        // Files go to the workers up to sixteen at a time: one lock round per batch, not per file.
+        // Files go to the workers up to four at a time: one lock round per batch, not per file, and
+        // small enough batches that no worker is left alone with the last large files.
         let queue = BoundedQueue<WorkItem>(capacity: 256, consumers: jobs, wakeThreshold: 48)
         let group = DispatchGroup()
         for _ in 0..<jobs {
