@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "Compat", dependencies: ["ELF", "Artifacts"], resources: [.copy("Resources")]),
         .target(name: "Engine"),
         .target(name: "Probes", dependencies: ["Engine", "Compat", "Artifacts", "ELF"], resources: [.copy("Resources/probes")]),
-        .target(name: "Report", dependencies: ["Compat", "Probes", "Config"], resources: [.copy("Resources")]),
+        .target(name: "Report", dependencies: ["ELF", "Compat", "Probes", "Config"], resources: [.copy("Resources")]),
         .target(name: "Config", dependencies: ["Probes", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "muslcheck",

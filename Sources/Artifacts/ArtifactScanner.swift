@@ -220,17 +220,13 @@ public final class ArtifactScanner: @unchecked Sendable {
     /// it on as an ELF file, an archive, or counts it.
     private func examine(_ item: WorkItem, fd: Int32, buffer: UnsafeMutableRawBufferPointer, tree: DiskTree,
                          handler: @Sendable (ScanEvent) -> Void) {
-        var n = 0
-        while n < buffer.count {
-            let got = pread(fd, buffer.baseAddress! + n, buffer.count - n, off_t(n))
-            if got > 0 { n += got; continue }
-            if got == 0 { break }
-            if errno == EINTR { continue }
-            if errno == ESPIPE || errno == EISDIR || errno == EAGAIN {
+        let (n, error) = readFully(fd, into: buffer)
+        if error != 0 {
+            if error == ESPIPE || error == EISDIR || error == EAGAIN {
                 count(.specialFiles)
                 return
             }
-            problem(ScanProblem(path: item.display, kind: .unreadable, message: ArtifactError.errno(item.display, errno, "read failed").message), handler)
+            problem(ScanProblem(path: item.display, kind: .unreadable, message: ArtifactError.errno(item.display, error, "read failed").message), handler)
             return
         }
         let head = UnsafeRawBufferPointer(rebasing: buffer[0..<n])

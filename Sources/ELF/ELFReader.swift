@@ -8,6 +8,20 @@ import Musl
 import Darwin
 #endif
 
+/// Reads from `offset` into `buffer` until it is full, the file ends, or a read fails (EINTR is
+/// retried): the bytes read, and the errno that stopped it (0 when none did).
+public func readFully(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: off_t = 0) -> (count: Int, error: Int32) {
+    var done = 0
+    while done < buffer.count {
+        let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, offset + off_t(done))
+        if n > 0 { done += n; continue }
+        if n == 0 { break }
+        if errno == EINTR { continue }
+        return (done, errno)
+    }
+    return (done, 0)
+}
+
 /// Reads ELF files through libelf (elfutils). Thread-safe: each call has its own libelf handle.
 public enum ELFReader {
     /// Checked once: libelf requires `elf_version` before any other call.
@@ -49,14 +63,8 @@ public enum ELFReader {
         if st.st_size > 0 && st.st_size <= wholeFileLimit {
             let image = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(st.st_size), alignment: 16)
             defer { image.deallocate() }
-            var got = 0
-            while got < image.count {
-                let n = pread(fd, image.baseAddress! + got, image.count - got, off_t(got))
-                if n > 0 { got += n; continue }
-                if n == 0 { break }
-                if errno == EINTR { continue }
-                throw ELFError.errno(path: name, errno)
-            }
+            let (got, error) = readFully(fd, into: image)
+            if error != 0 { throw ELFError.errno(path: name, error) }
             // A file that shrank since fstat is parsed as far as it goes, like a truncated one.
             return try read(image: UnsafeMutableRawBufferPointer(rebasing: image[0..<got]), displayPath: name)
         }

@@ -1,4 +1,5 @@
 import Compat
+import ELF
 import Foundation
 import Probes
 
@@ -141,16 +142,7 @@ public final class ArtifactStore: @unchecked Sendable {
     /// The stored JSON of one artifact.
     func data(_ entry: Entry) throws -> Data {
         var data = Data(count: entry.length)
-        let got = data.withUnsafeMutableBytes { raw -> Int in
-            var done = 0
-            while done < raw.count {
-                let n = pread(handle.fileDescriptor, raw.baseAddress! + done, raw.count - done, off_t(entry.offset) + off_t(done))
-                if n > 0 { done += n; continue }
-                if n < 0 && errno == EINTR { continue }
-                break
-            }
-            return done
-        }
+        let got = data.withUnsafeMutableBytes { readFully(handle.fileDescriptor, into: $0, at: off_t(entry.offset)).count }
         guard got == entry.length else { throw CompatDataError("the temporary results file was cut short") }
         return data
     }
