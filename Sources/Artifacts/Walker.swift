@@ -63,7 +63,7 @@ struct Walker {
     /// Lists an open directory (taking its descriptor) onto the stack: a directory reached before
     /// (a loop, a second link) is counted as a duplicate and not listed again.
     mutating func list(_ path: String, fd: Int32, identity: Identity, onto stack: inout [Pending]) {
-        guard seen.insert(identity).inserted else {
+        guard seen.insert(identity) else {
             close(fd)
             scanner.count(.duplicates)
             return
@@ -150,7 +150,7 @@ struct Walker {
         var stack: [Pending] = [Pending(prefix: "", topLevel: true, regular: nil, name: root)]
         while let next = stack.popLast() {
             if let identity = next.regular {
-                guard seen.insert(identity).inserted else {
+                guard seen.insert(identity) else {
                     scanner.count(.duplicates)
                     continue
                 }
@@ -203,15 +203,14 @@ struct Walker {
             case S_IFDIR:
                 let dfd = Self.openDirectory(next)
                 guard dfd >= 0 else {
-                    if seen.contains(identity) { scanner.count(.duplicates); continue }
-                    _ = seen.insert(identity)
+                    guard seen.insert(identity) else { scanner.count(.duplicates); continue }
                     scanner.count(.directories)
                     scanner.problem(ScanProblem(path: path, kind: .unreadable, message: "cannot list directory: \(String(cString: strerror(errno)))"), handler)
                     continue
                 }
                 list(path, fd: dfd, identity: identity, onto: &stack)
             case S_IFREG:
-                guard seen.insert(identity).inserted else {
+                guard seen.insert(identity) else {
                     scanner.count(.duplicates)
                     continue
                 }
@@ -283,20 +282,21 @@ struct IdentitySet {
         return false
     }
 
-    /// Adds the identity; `inserted` is false when it was there already.
-    mutating func insert(_ id: Walker.Identity) -> (inserted: Bool, memberAfterInsert: Walker.Identity) {
+    /// Adds the identity; false when it was there already.
+    @discardableResult
+    mutating func insert(_ id: Walker.Identity) -> Bool {
         if (count + 1) * 2 > used.count { grow() }
         let mask = used.count - 1
         var i = Self.slot(id, mask)
         while used[i] {
-            if inodes[i] == id.inode && devices[i] == id.device { return (false, id) }
+            if inodes[i] == id.inode && devices[i] == id.device { return false }
             i = (i + 1) & mask
         }
         used[i] = true
         devices[i] = id.device
         inodes[i] = id.inode
         count += 1
-        return (true, id)
+        return true
     }
 
     private mutating func grow() {
@@ -307,7 +307,7 @@ struct IdentitySet {
         used = Array(repeating: false, count: size)
         count = 0
         for j in oldUsed.indices where oldUsed[j] {
-            _ = insert(Walker.Identity(device: oldDevices[j], inode: oldInodes[j]))
+            insert(Walker.Identity(device: oldDevices[j], inode: oldInodes[j]))
         }
     }
 }

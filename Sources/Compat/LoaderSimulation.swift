@@ -534,8 +534,6 @@ public struct LoaderSimulation {
         }
         let gcompatViews = gcompatTables.map { (position: $0.position, view: $0.table.view) }
 
-        /// find_sym from chain[start]: the first acceptable definition, and the first library
-        /// known by name only that could define the name (a profile's library).
         /// The definitions table of the object at a position, fetched on first use.
         func view(at k: Int) -> SymbolTable.View? {
             if !fetched[k] {
@@ -546,6 +544,8 @@ public struct LoaderSimulation {
             return views[k]
         }
 
+        /// find_sym from chain[start]: the first acceptable definition, and the first library
+        /// known by name only that could define the name (a profile's library).
         func findSym(_ name: String, hash: UInt64, from start: Int, asker: Int, sym: UnsafePointer<DynamicSymbol>,
                      ownShortcut: Bool) -> (def: Int, opaque: Int) {
             var opaqueCandidate = -1

@@ -194,7 +194,8 @@ public final class Target: @unchecked Sendable {
     private var exportCache: [String: ExportTable] = [:]
     private var olderExports: [String: ExportTable] = [:]
     private var cachedSymbols = 0
-    /// The export cache starts over past this many symbols, so memory stays bounded.
+    /// The export cache holds at most this many symbols (half in each generation), so memory
+    /// stays bounded.
     static let exportCacheBudget = 200_000
     private var gcompatVariant: Target?
 
