@@ -64,6 +64,38 @@ public protocol ArtifactTree: AnyObject, Sendable {
     func exists(_ path: String) -> Bool
 }
 
+/// A cache bounded by a budget (symbols, say), in two generations of at most half of it each:
+/// when the newer fills up it becomes the older and the older is dropped; the owner moves a value
+/// found in the older back to the newer (`add`). So values in use stay while memory stays bounded.
+public struct Generations<Key: Hashable, Value> {
+    private var newerValues: [Key: Value] = [:]
+    private var olderValues: [Key: Value] = [:]
+    private var cost = 0
+    public let budget: Int
+
+    public init(budget: Int) { self.budget = budget }
+
+    public func newer(_ key: Key) -> Value? { newerValues[key] }
+    public func older(_ key: Key) -> Value? { olderValues[key] }
+
+    /// Puts a value in the newer generation, unless it is there already; true when this dropped
+    /// the older generation.
+    @discardableResult
+    public mutating func add(_ value: Value, for key: Key, cost valueCost: Int) -> Bool {
+        guard newerValues[key] == nil else { return false }
+        var dropped = false
+        if cost + valueCost > budget / 2 {
+            olderValues = newerValues
+            newerValues = [:]
+            cost = 0
+            dropped = true
+        }
+        newerValues[key] = value
+        cost += valueCost
+        return dropped
+    }
+}
+
 /// Files on disk, read on demand and cached. Paths are as the loader would open them
 /// (absolute, or relative to the current directory). The cache is keyed by real path, so one
 /// library reached by several spellings is read once, and bounded by the symbols it holds.
@@ -72,20 +104,15 @@ public final class DiskTree: ArtifactTree, @unchecked Sendable {
     /// Read-mostly: lookups of paths seen before take the shared side, so workers do not queue.
     private let lock = ReadWriteLock()
     private var byPath: [String: TreeLookup] = [:]
-    /// Files the scan read, by device and inode (the same file under any name, no realpath), in
-    /// two generations of at most half the budget each: when the newer fills up it becomes the
-    /// older and the older is dropped; a file found in the older moves back to the newer. So
-    /// files in use stay while memory stays bounded whatever the tree's size.
-    private var byIdentity: [FileIdentity: ELFFile] = [:]
-    private var olderByIdentity: [FileIdentity: ELFFile] = [:]
-    private var cachedSymbols = 0
-    private let symbolBudget: Int
+    /// Files the scan read, by device and inode (the same file under any name, no realpath),
+    /// bounded by the symbols they hold.
+    private var byIdentity: Generations<FileIdentity, ELFFile>
 
     struct FileIdentity: Hashable { var device: UInt64; var inode: UInt64 }
 
     public init(name: String, symbolBudget: Int = 200_000) {
         self.name = name
-        self.symbolBudget = symbolBudget
+        byIdentity = Generations(budget: symbolBudget)
     }
 
     public func lookup(_ path: String) -> TreeLookup {
@@ -108,21 +135,13 @@ public final class DiskTree: ArtifactTree, @unchecked Sendable {
     /// A file a load has read already (the scan then need not read it again), by its identity.
     public func known(_ st: stat) -> ELFFile? {
         let identity = FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
-        return lock.reading { byIdentity[identity] ?? olderByIdentity[identity] }
+        return lock.reading { byIdentity.newer(identity) ?? byIdentity.older(identity) }
     }
 
     private func store(_ file: ELFFile, identity: FileIdentity) {
         lock.writing {
-            guard byIdentity[identity] == nil else { return }
-            if cachedSymbols + file.symbols.count > symbolBudget / 2 {
-                olderByIdentity = byIdentity
-                byIdentity = [:]
-                // Paths may name files of the dropped generation.
-                byPath.removeAll(keepingCapacity: true)
-                cachedSymbols = 0
-            }
-            byIdentity[identity] = file
-            cachedSymbols += file.symbols.count
+            // Paths may name files of a dropped generation.
+            if byIdentity.add(file, for: identity, cost: file.symbols.count) { byPath.removeAll(keepingCapacity: true) }
         }
     }
 
@@ -131,8 +150,8 @@ public final class DiskTree: ArtifactTree, @unchecked Sendable {
         guard stat(path, &st) == 0 else { return .missing }
         if st.st_mode & S_IFMT == S_IFDIR { return .directory }
         let identity = FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
-        if let known = lock.reading({ byIdentity[identity] }) { return .elf(known, path: path) }
-        if let older = lock.reading({ olderByIdentity[identity] }) {
+        if let known = lock.reading({ byIdentity.newer(identity) }) { return .elf(known, path: path) }
+        if let older = lock.reading({ byIdentity.older(identity) }) {
             store(older, identity: identity)
             return .elf(older, path: path)
         }

@@ -190,10 +190,8 @@ public final class Target: @unchecked Sendable {
     public let packagesAvailable: Bool
     let data: CompatData
     private let lock = NSLock()
-    /// Export tables by path, in two generations of half the budget each (see DiskTree).
-    private var exportCache: [String: ExportTable] = [:]
-    private var olderExports: [String: ExportTable] = [:]
-    private var cachedSymbols = 0
+    /// Export tables by path, bounded by the symbols of their files.
+    private var exportCache = Generations<String, ExportTable>(budget: Target.exportCacheBudget)
     /// The export cache holds at most this many symbols (half in each generation), so memory
     /// stays bounded.
     static let exportCacheBudget = 200_000
@@ -224,20 +222,14 @@ public final class Target: @unchecked Sendable {
     /// The export table of a file on the target or in a tree, computed once per path.
     func exports(of file: ELFFile, at path: String) -> ExportTable {
         lock.lock()
-        if let hit = exportCache[path] { lock.unlock(); return hit }
-        let older = olderExports[path]
+        if let hit = exportCache.newer(path) { lock.unlock(); return hit }
+        let older = exportCache.older(path)
         lock.unlock()
         let table = older ?? ExportTable(file: file)
         lock.lock()
         defer { lock.unlock() }
-        if let hit = exportCache[path] { return hit }
-        if cachedSymbols + file.symbols.count > Self.exportCacheBudget / 2 {
-            olderExports = exportCache
-            exportCache = [:]
-            cachedSymbols = 0
-        }
-        exportCache[path] = table
-        cachedSymbols += file.symbols.count
+        if let hit = exportCache.newer(path) { return hit }
+        exportCache.add(table, for: path, cost: file.symbols.count)
         return table
     }
 
