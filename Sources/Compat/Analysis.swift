@@ -121,8 +121,8 @@ public final class Analyzer: Sendable {
                 let c = symbols[s].nameFirstByte
                 let word = switch c >> 6 { case 0: firsts.0; case 1: firsts.1; case 2: firsts.2; default: firsts.3 }
                 guard word & (1 << (c & 63)) != 0 else { continue }
-                let name = symbols[s].name.utf8
-                if let host = data.hosts.first(where: { h in h.exportPrefixes.contains { name.starts(with: $0.utf8) } }) { return host }
+                let name = symbols[s].nameBytes
+                if let host = data.hosts.first(where: { h in h.exportPrefixes.contains { name.starts(with: $0) } }) { return host }
             }
             return nil
         }
@@ -254,7 +254,7 @@ public final class Analyzer: Sendable {
                                                   artifact: display, target: nil))
         }
         if libc == .glibc || libc == .unknown,
-           file.symbols.contains(where: { $0.isUndefined && $0.name == "pthread_create" }),
+           file.symbols.contains(where: { $0.isUndefined && $0.hasName("pthread_create") }),
            (file.gnuStack?.size ?? 0) == 0, kind == .executable {
             analysis.findings.append(data.finding("MC130", message: "\(display) creates threads with the default stack size: 8 MiB on glibc, 128 KiB on musl",
                                                   subject: "pthread_create",

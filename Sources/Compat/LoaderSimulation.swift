@@ -486,9 +486,6 @@ public struct LoaderSimulation {
 
     // MARK: - do_relocs
 
-    /// Where a symbol's name sits inside DynamicSymbol.
-    static let nameOffset = MemoryLayout<DynamicSymbol>.offset(of: \.name)!
-
     func relocate(run: Run, head: DSO, module: DSO?, displayPath: String, mode: LoadMode, host: CompatData.HostSpec?) {
         let supported = target.supportedRelocations
         let lfs64 = target.data.loader.lfs64
@@ -546,7 +543,7 @@ public struct LoaderSimulation {
 
         /// find_sym from chain[start]: the first acceptable definition, and the first library
         /// known by name only that could define the name (a profile's library).
-        func findSym(_ name: String, hash: UInt64, from start: Int, asker: Int, sym: UnsafePointer<DynamicSymbol>,
+        func findSym(_ name: NameBytes, hash: UInt64, from start: Int, asker: Int, sym: UnsafePointer<DynamicSymbol>,
                      ownShortcut: Bool) -> (def: Int, opaque: Int) {
             var opaqueCandidate = -1
             var glibcChecked = false
@@ -604,7 +601,7 @@ public struct LoaderSimulation {
                         if !hasGcompat { continue }
                         // With gcompat, only a gcompat object loaded before this one and defining the
                         // name could be the definer that matters (the symbol then comes from gcompat).
-                        if !gcompatViews.contains(where: { $0.position < position && $0.view.contains(sym.pointee.name, hash: ref.hash) }) {
+                        if !gcompatViews.contains(where: { $0.position < position && $0.view.contains(sym.pointee.nameBytes, hash: ref.hash) }) {
                             continue
                         }
                     }
@@ -619,30 +616,31 @@ public struct LoaderSimulation {
                         }
                         continue
                     }
-                    // The name is read in place (no copy) until something is to be reported.
-                    let namePointer = (UnsafeRawPointer(sym) + Self.nameOffset).assumingMemoryBound(to: String.self)
+                    // The name is read in place (no string) until something is to be reported; the
+                    // file's symbols, and so their names, live while the load runs.
+                    let nameBytes = sym.pointee.nameBytes
                     // find_sym from head (or past the main program for COPY); first acceptable definition wins.
                     let found: (def: Int, opaque: Int)
                     if copy {
-                        found = findSym(namePointer.pointee, hash: ref.hash, from: 1, asker: position, sym: sym, ownShortcut: ownShortcut)
+                        found = findSym(nameBytes, hash: ref.hash, from: 1, asker: position, sym: sym, ownShortcut: ownShortcut)
                     } else if let memo {
-                        if let hit = memo.find(namePointer.pointee, hash: ref.hash) {
+                        if let hit = memo.find(nameBytes, hash: ref.hash) {
                             found = hit
                         } else if let definers, !use.contains(.tlsInitialExec),
                                   case let id = definers.knownDefiner(hash: ref.hash, in: present, defines: { k in
-                                      view(at: k)?.contains(namePointer.pointee, hash: ref.hash) ?? false
+                                      view(at: k)?.contains(nameBytes, hash: ref.hash) ?? false
                                   }), id != 0 {
                             if recording { usedDefiner[present.position(of: id)] = true }
                             continue
                         } else {
-                            found = findSym(namePointer.pointee, hash: ref.hash, from: 0, asker: position, sym: sym, ownShortcut: ownShortcut)
-                            memo.insert(namePointer, hash: ref.hash, found)
+                            found = findSym(nameBytes, hash: ref.hash, from: 0, asker: position, sym: sym, ownShortcut: ownShortcut)
+                            memo.insert(nameBytes, hash: ref.hash, found)
                             if let definers, found.def >= 0, let id = chain[found.def].exports.facts?.id {
                                 definers.record(hash: ref.hash, definer: id)
                             }
                         }
                     } else {
-                        found = findSym(namePointer.pointee, hash: ref.hash, from: 0, asker: position, sym: sym, ownShortcut: ownShortcut)
+                        found = findSym(nameBytes, hash: ref.hash, from: 0, asker: position, sym: sym, ownShortcut: ownShortcut)
                     }
                     if recording {
                         if found.def < 0 {
@@ -657,7 +655,7 @@ public struct LoaderSimulation {
                     // initial-exec TLS: nothing to note (read from flags, not from the objects).
                     if found.def >= 0 && !isGcompat[found.def] && !(use.contains(.tlsInitialExec) && isRuntime[found.def]) { continue }
                     let def: DSO? = found.def >= 0 ? chain[found.def] : nil
-                    let name = namePointer.pointee
+                    let name = nameBytes.string
                     if def == nil, let h = host, h.providesPrefixes.contains(where: { name.utf8.starts(with: $0.utf8) }) {
                         hostProvided.append(name)
                         continue

@@ -34,9 +34,11 @@ public final class SymbolTable: @unchecked Sendable {
         let bloom: UnsafeMutablePointer<UInt64>
         let mask: Int
         let bloomMask: Int
-        /// The first name of the source and the distance between two names.
-        let names: UnsafeRawPointer
+        /// The first name's span in the source, and the distance between two spans.
+        let spans: UnsafeRawPointer
         let stride: Int
+        /// The bytes the spans point into.
+        let bytes: UnsafePointer<UInt8>
 
         @inline(__always)
         static func bloomWord(_ hash: UInt64, _ mask: Int) -> Int { Int(truncatingIfNeeded: hash >> 20) & mask }
@@ -46,8 +48,9 @@ public final class SymbolTable: @unchecked Sendable {
 
         /// The name at a position of the source.
         @inline(__always)
-        func name(at position: UInt32) -> UnsafePointer<String> {
-            (names + Int(position) &* stride).assumingMemoryBound(to: String.self)
+        func name(at position: UInt32) -> NameBytes {
+            let span = (spans + Int(position) &* stride).load(as: NameSpan.self)
+            return NameBytes(start: bytes + Int(span.start), count: Int(span.length))
         }
 
         /// False when the name is certainly absent (the filter's answer); true when it may be there.
@@ -58,16 +61,27 @@ public final class SymbolTable: @unchecked Sendable {
         }
 
         @inline(__always)
-        func find(_ name: String, hash: UInt64) -> Status? {
+        func find(_ name: NameBytes, hash: UInt64) -> Status? {
             guard mayContain(hash) else { return nil }
             var i = Int(truncatingIfNeeded: hash) & mask
             while true {
                 let k = keys[i]
                 if k == 0 { return nil }
-                if k == hash && self.name(at: positions[i]).pointee == name { return Status(rawValue: status[i]) }
+                if k == hash && self.name(at: positions[i]) == name { return Status(rawValue: status[i]) }
                 i = (i + 1) & mask
             }
         }
+
+        /// find, for a name held in a string.
+        @inline(__always)
+        func find(_ name: String, hash: UInt64) -> Status? {
+            guard mayContain(hash) else { return nil }
+            var name = name
+            return name.withUTF8 { find(NameBytes($0), hash: hash) }
+        }
+
+        @inline(__always)
+        func contains(_ name: NameBytes, hash: UInt64) -> Bool { find(name, hash: hash) == .accepted }
 
         @inline(__always)
         func contains(_ name: String, hash: UInt64) -> Bool { find(name, hash: hash) == .accepted }
@@ -80,20 +94,26 @@ public final class SymbolTable: @unchecked Sendable {
     public let acceptedCount: Int
     /// The source the slots point into, kept alive (and never changed) with the table.
     private let symbols: [DynamicSymbol]
-    private let strings: [String]
+    private let names: SymbolNames?
+    private let spans: [NameSpan]
 
     /// Builds the table from the defined symbols of a file, each with find_sym's verdict (nil:
     /// not a definition at all). A name given twice keeps the best status: an accepted definition
-    /// wins over a rejected one, IFUNC over other rejections.
+    /// wins over a rejected one, IFUNC over other rejections. The symbols are one file's: their
+    /// names lie in the same storage.
     init(symbols: [DynamicSymbol], status: (UnsafePointer<DynamicSymbol>) -> Status?) {
         self.symbols = symbols
-        self.strings = []
+        self.names = symbols.first?.names
+        self.spans = []
         let stride = MemoryLayout<DynamicSymbol>.stride
-        let offset = MemoryLayout<DynamicSymbol>.offset(of: \.name)!
+        let offset = MemoryLayout<DynamicSymbol>.offset(of: \.nameSpan)!
+        let names = self.names
         (view, size, words, count, acceptedCount) = symbols.withUnsafeBufferPointer { buffer in
             let base = UnsafeRawPointer(buffer.baseAddress ?? UnsafePointer(bitPattern: MemoryLayout<DynamicSymbol>.alignment)!) + offset
-            return Self.build(capacity: buffer.count, names: base, stride: stride) { insert in
+            let bytes = names?.base ?? NameBytes.empty.start
+            return Self.build(capacity: buffer.count, spans: base, stride: stride, bytes: bytes) { insert in
                 for i in buffer.indices where buffer[i].isDefined {
+                    precondition(buffer[i].names === names, "a symbol table's symbols come from one file")
                     if let st = status(buffer.baseAddress! + i) { insert(i, buffer[i].nameHash, st) }
                 }
             }
@@ -102,20 +122,22 @@ public final class SymbolTable: @unchecked Sendable {
 
     /// A table of names that are all acceptable definitions.
     init<S: Sequence<String>>(names: S, count: Int) {
-        var list: [String] = []
-        list.reserveCapacity(count)
-        list.append(contentsOf: names)
+        let (storage, spans) = SymbolNames.joining(names)
         self.symbols = []
-        self.strings = list
-        (view, size, words, self.count, acceptedCount) = list.withUnsafeBufferPointer { buffer in
-            let base = UnsafeRawPointer(buffer.baseAddress ?? UnsafePointer(bitPattern: MemoryLayout<String>.alignment)!)
-            return Self.build(capacity: buffer.count, names: base, stride: MemoryLayout<String>.stride) { insert in
-                for i in buffer.indices { insert(i, symbolHash(buffer[i]), .accepted) }
+        self.names = storage
+        self.spans = spans
+        (view, size, words, self.count, acceptedCount) = spans.withUnsafeBufferPointer { buffer in
+            let base = UnsafeRawPointer(buffer.baseAddress ?? UnsafePointer(bitPattern: MemoryLayout<NameSpan>.alignment)!)
+            return Self.build(capacity: buffer.count, spans: base, stride: MemoryLayout<NameSpan>.stride, bytes: storage.base) { insert in
+                for i in buffer.indices {
+                    let n = NameBytes(start: storage.base + Int(buffer[i].start), count: Int(buffer[i].length))
+                    insert(i, symbolNameHash(UnsafeRawBufferPointer(n.buffer)), .accepted)
+                }
             }
         }
     }
 
-    private static func build(capacity: Int, names: UnsafeRawPointer, stride: Int,
+    private static func build(capacity: Int, spans: UnsafeRawPointer, stride: Int, bytes: UnsafePointer<UInt8>,
                               _ fill: ((Int, UInt64, Status) -> Void) -> Void) -> (View, Int, Int, Int, Int) {
         var size = 16
         while size < capacity * 2 { size <<= 1 }
@@ -129,7 +151,7 @@ public final class SymbolTable: @unchecked Sendable {
         let bloom = UnsafeMutablePointer<UInt64>.allocate(capacity: words)
         bloom.initialize(repeating: 0, count: words)
         let view = View(keys: keys, positions: positions, status: status, bloom: bloom, mask: size - 1, bloomMask: words - 1,
-                        names: names, stride: stride)
+                        spans: spans, stride: stride, bytes: bytes)
         let mask = size - 1
         var count = 0
         var accepted = 0
@@ -137,7 +159,7 @@ public final class SymbolTable: @unchecked Sendable {
             let name = view.name(at: UInt32(position))
             var i = Int(truncatingIfNeeded: hash) & mask
             while keys[i] != 0 {
-                if keys[i] == hash && view.name(at: positions[i]).pointee == name.pointee {
+                if keys[i] == hash && view.name(at: positions[i]) == name {
                     let old = Status(rawValue: status[i])!
                     if old != .accepted && (new == .accepted || new == .ifunc) {
                         if new == .accepted { accepted += 1 }
@@ -169,6 +191,9 @@ public final class SymbolTable: @unchecked Sendable {
 
     @inline(__always)
     func contains(_ name: String, hash: UInt64) -> Bool { view.find(name, hash: hash) == .accepted }
+
+    @inline(__always)
+    func contains(_ name: NameBytes, hash: UInt64) -> Bool { view.find(name, hash: hash) == .accepted }
 }
 
 /// Open-addressing slots in manually managed memory: the memos below read them without the
@@ -231,9 +256,9 @@ final class Pool<T: AnyObject>: @unchecked Sendable {
 /// reused from load to load (`take`/`give`): a new load only bumps the generation, so neither
 /// allocation nor clearing is paid per load.
 final class LookupMemo: @unchecked Sendable {
-    /// Names are pointers to the symbols' own names, which outlive the load (the objects of the
-    /// load hold their files); a slot of an earlier generation is never read.
-    private var slots = HashSlots<UnsafePointer<String>?>(size: 512, empty: -1, noName: nil)
+    /// Names are the symbols' own name bytes, which outlive the load (the objects of the load
+    /// hold their files); a slot of an earlier generation is never read.
+    private var slots = HashSlots<NameBytes>(size: 512, empty: -1, noName: .empty)
     private var count = 0
     private var generation: UInt32 = 1
 
@@ -258,24 +283,24 @@ final class LookupMemo: @unchecked Sendable {
     }
 
     @inline(__always)
-    func find(_ name: String, hash: UInt64) -> (def: Int, opaque: Int)? {
+    func find(_ name: NameBytes, hash: UInt64) -> (def: Int, opaque: Int)? {
         let s = slots
         let g = generation
         var i = Int(truncatingIfNeeded: hash) & s.mask
         while true {
             if s.generations[i] != g { return nil }
-            if s.keys[i] == hash && s.names[i]!.pointee == name { return (s.a[i], s.b[i]) }
+            if s.keys[i] == hash && s.names[i] == name { return (s.a[i], s.b[i]) }
             i = (i + 1) & s.mask
         }
     }
 
-    func insert(_ name: UnsafePointer<String>, hash: UInt64, _ value: (def: Int, opaque: Int)) {
+    func insert(_ name: NameBytes, hash: UInt64, _ value: (def: Int, opaque: Int)) {
         if (count + 1) * 2 > slots.size { grow() }
         let s = slots
         let g = generation
         var i = Int(truncatingIfNeeded: hash) & s.mask
         while s.generations[i] == g {
-            if s.keys[i] == hash && s.names[i]!.pointee == name.pointee { s.a[i] = value.def; s.b[i] = value.opaque; return }
+            if s.keys[i] == hash && s.names[i] == name { s.a[i] = value.def; s.b[i] = value.opaque; return }
             i = (i + 1) & s.mask
         }
         s.keys[i] = hash
@@ -289,10 +314,10 @@ final class LookupMemo: @unchecked Sendable {
     private func grow() {
         let old = slots
         let g = generation
-        slots = HashSlots(size: old.size * 2, empty: -1, noName: nil)
+        slots = HashSlots(size: old.size * 2, empty: -1, noName: .empty)
         count = 0
         generation = 1
-        for j in 0..<old.size where old.generations[j] == g { insert(old.names[j]!, hash: old.keys[j], (old.a[j], old.b[j])) }
+        for j in 0..<old.size where old.generations[j] == g { insert(old.names[j], hash: old.keys[j], (old.a[j], old.b[j])) }
     }
 }
 
@@ -453,9 +478,9 @@ final class LinkFacts: @unchecked Sendable {
                     if !buffer[i].relocationUse.isDisjoint(with: [.copy, .tlsInitialExec]) { special = true }
                 }
                 if buffer[i].isDefined {
-                    let n = buffer[i].name.utf8.count
-                    if n == 17 && buffer[i].name == "__libc_start_main" { startMain = true }
-                    if n == 5 && buffer[i].name == "stdin" { stdin = true }
+                    let n = buffer[i].nameSpan.length
+                    if n == 17 && buffer[i].hasName("__libc_start_main") { startMain = true }
+                    if n == 5 && buffer[i].hasName("stdin") { stdin = true }
                 }
             }
         }

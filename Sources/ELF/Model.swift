@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The ELF header's identity and type (`e_ident`, `e_type`, `e_machine`, `e_entry`).
 public struct ELFHeader: Sendable, Hashable {
     public var fileClass: ELFClass
@@ -65,7 +73,11 @@ public struct DynamicSection: Sendable, Hashable {
 public struct DynamicSymbol: Sendable, Hashable {
     /// Index in the dynamic symbol table (what relocations refer to).
     public var index: Int
-    public var name: String
+    /// The bytes the name is read from, shared by all symbols of the file: a symbol holds no
+    /// string of its own (a large library has a hundred thousand names).
+    public internal(set) var names: SymbolNames
+    /// Where the name lies in `names`.
+    public internal(set) var nameSpan: NameSpan
     /// `symbolNameHash` of the name's bytes, computed while reading it.
     public var nameHash: UInt64
     public var value: UInt64
@@ -88,8 +100,115 @@ public struct DynamicSymbol: Sendable, Hashable {
     /// The name's first byte (0 for an empty name): a look at it needs no visit to the name.
     public var nameFirstByte: UInt8
 
+    /// The name, as a new string.
+    public var name: String { String(decoding: nameBytes.buffer, as: UTF8.self) }
+
+    /// The name's bytes, in place: valid while this symbol or its file lives.
+    @inline(__always)
+    public var nameBytes: NameBytes { NameBytes(start: names.base + Int(nameSpan.start), count: Int(nameSpan.length)) }
+
+    /// Whether the name is `text`, compared in place (no string made).
+    @inline(__always)
+    public func hasName(_ text: String) -> Bool {
+        guard text.utf8.count == Int(nameSpan.length) else { return false }
+        return withExtendedLifetime(names) { nameBytes.equals(text) }
+    }
+
     public var isDefined: Bool { sectionIndex != SectionIndex.SHN_UNDEF }
     public var isUndefined: Bool { sectionIndex == SectionIndex.SHN_UNDEF }
+
+    public static func == (a: DynamicSymbol, b: DynamicSymbol) -> Bool {
+        a.index == b.index && a.nameHash == b.nameHash && a.value == b.value && a.size == b.size
+            && a.version == b.version && a.library == b.library && a.sectionIndex == b.sectionIndex
+            && a.versionIndex == b.versionIndex && a.binding == b.binding && a.type == b.type
+            && a.visibility == b.visibility && a.hidden == b.hidden && a.relocationUse == b.relocationUse
+            && withExtendedLifetime((a.names, b.names)) { a.nameBytes == b.nameBytes }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(index)
+        withExtendedLifetime(names) { hasher.combine(bytes: UnsafeRawBufferPointer(nameBytes.buffer)) }
+        hasher.combine(value)
+        hasher.combine(sectionIndex)
+        hasher.combine(version)
+        hasher.combine(library)
+    }
+}
+
+/// The bytes of the names of one file's dynamic symbols: a copy of its string table (plus any
+/// stand-in names for entries the table could not name), freed with the last symbol.
+public final class SymbolNames: @unchecked Sendable {
+    /// Never changed after init.
+    public let base: UnsafePointer<UInt8>
+    public let count: Int
+
+    /// A copy of `table`, then `extra`.
+    public init(copying table: UnsafeRawBufferPointer, extra: [UInt8] = []) {
+        count = table.count + extra.count
+        let storage = UnsafeMutablePointer<UInt8>.allocate(capacity: max(count, 1))
+        if let b = table.baseAddress, table.count > 0 {
+            UnsafeMutableRawPointer(storage).copyMemory(from: b, byteCount: table.count)
+        }
+        if !extra.isEmpty { (storage + table.count).update(from: extra, count: extra.count) }
+        base = UnsafePointer(storage)
+    }
+
+    /// The names one after another, and where each lies.
+    public static func joining<S: Sequence<String>>(_ names: S) -> (SymbolNames, [NameSpan]) {
+        var bytes: [UInt8] = []
+        var spans: [NameSpan] = []
+        for n in names {
+            spans.append(NameSpan(start: UInt32(bytes.count), length: UInt32(n.utf8.count)))
+            bytes.append(contentsOf: n.utf8)
+        }
+        return (SymbolNames(copying: UnsafeRawBufferPointer(start: nil, count: 0), extra: bytes), spans)
+    }
+
+    deinit { base.deallocate() }
+}
+
+/// A name's place in its `SymbolNames`.
+public struct NameSpan: Sendable, Hashable {
+    public var start: UInt32
+    public var length: UInt32
+    public init(start: UInt32, length: UInt32) { self.start = start; self.length = length }
+}
+
+/// A symbol name's bytes in place: valid only while the storage it points into lives.
+public struct NameBytes {
+    public let start: UnsafePointer<UInt8>
+    public let count: Int
+
+    @inline(__always)
+    public init(start: UnsafePointer<UInt8>, count: Int) { self.start = start; self.count = count }
+
+    public init(_ buffer: UnsafeBufferPointer<UInt8>) {
+        start = buffer.baseAddress ?? NameBytes.empty.start
+        count = buffer.count
+    }
+
+    /// No name (what an empty slot holds); never read.
+    nonisolated(unsafe) public static let empty = NameBytes(start: UnsafePointer(bitPattern: 1)!, count: 0)
+
+    public var buffer: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: start, count: count) }
+
+    /// The name as a new string.
+    public var string: String { String(decoding: buffer, as: UTF8.self) }
+
+    @inline(__always)
+    public static func == (a: NameBytes, b: NameBytes) -> Bool {
+        a.count == b.count && (a.count == 0 || memcmp(a.start, b.start, a.count) == 0)
+    }
+
+    /// Whether these are the UTF-8 bytes of `text`.
+    @inline(__always)
+    public func equals(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { NameBytes($0) == self }
+    }
+
+    /// Whether the name starts with `prefix`.
+    public func starts(with prefix: String) -> Bool { buffer.starts(with: prefix.utf8) }
 }
 
 /// One entry of `.gnu.version_r`: the versions needed from one file.

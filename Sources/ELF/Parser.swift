@@ -515,7 +515,10 @@ struct Parser {
         for (k, v) in needIndex where Int(k) <= maxIndex { needs[Int(k)] = v }
         var out: [DynamicSymbol] = []
         out.reserveCapacity(max(count - 1, 0))
-        var badNames = 0
+        // One copy of the string table holds every name; a symbol keeps where its name lies.
+        let names = SymbolNames(copying: strings)
+        // Stand-ins for names outside the table, placed after it (see below).
+        var badNames: [(symbol: Int, text: String)] = []
         // The names are read in the symbols' order, which jumps about a large string table: the
         // name a few symbols ahead is fetched early (st_name leads both ELF classes' entries).
         let entries = table.bytes
@@ -528,17 +531,18 @@ struct Parser {
             }
             var sym = GElf_Sym()
             guard gelf_getsym(table.data, Int32(i), &sym) != nil else { break }
-            let name: String
+            let span: NameSpan
             let nameHash: UInt64
             let firstByte: UInt8
             if let n = terminatedName(in: strings, at: Int(sym.st_name)) {
-                name = String(decoding: UnsafeRawBufferPointer(start: n.start, count: n.length), as: UTF8.self)
+                span = NameSpan(start: UInt32(truncatingIfNeeded: n.start - strings.baseAddress!), length: UInt32(truncatingIfNeeded: n.length))
                 nameHash = n.hash
                 firstByte = n.length > 0 ? n.start.load(as: UInt8.self) : 0
             } else {
-                badNames += 1
-                name = "<bad string \(sym.st_name)>"
-                nameHash = symbolNameHash(name)
+                let text = "<bad string \(sym.st_name)>"
+                badNames.append((out.count, text))
+                span = NameSpan(start: 0, length: 0)
+                nameHash = symbolNameHash(text)
                 firstByte = UInt8(ascii: "<")
             }
             let defined = sym.st_shndx != 0
@@ -565,7 +569,7 @@ struct Parser {
                 }
             }
             out.append(DynamicSymbol(
-                index: i, name: name, nameHash: nameHash, value: sym.st_value, size: sym.st_size,
+                index: i, names: names, nameSpan: span, nameHash: nameHash, value: sym.st_value, size: sym.st_size,
                 version: version, library: library, sectionIndex: UInt32(sym.st_shndx), versionIndex: versionIndex,
                 binding: SymbolBinding(rawValue: sym.st_info >> 4),
                 type: SymbolType(rawValue: sym.st_info & 0xf),
@@ -573,7 +577,19 @@ struct Parser {
                 hidden: hidden, relocationUse: [], nameFirstByte: firstByte
             ))
         }
-        if badNames > 0 { problems.append("\(badNames) dynamic symbols name strings outside the string table") }
+        if !badNames.isEmpty {
+            problems.append("\(badNames.count) dynamic symbols name strings outside the string table")
+            // The stand-ins go after the table in a second copy, shared by all symbols again.
+            var extra: [UInt8] = []
+            var spans: [NameSpan] = []
+            for bad in badNames {
+                spans.append(NameSpan(start: UInt32(strings.count + extra.count), length: UInt32(bad.text.utf8.count)))
+                extra.append(contentsOf: bad.text.utf8)
+            }
+            let all = SymbolNames(copying: strings, extra: extra)
+            for k in out.indices { out[k].names = all }
+            for (bad, span) in zip(badNames, spans) { out[bad.symbol].nameSpan = span }
+        }
         return out
     }
 
@@ -809,7 +825,7 @@ struct Parser {
             if pie { return .staticPIE }
             // Without DF_1_PIE (older linkers): an entry point, no soname, and nothing left
             // for a loader to bind means the file relocates itself.
-            let unboundRefs = symbols.contains { $0.isUndefined && $0.binding != .STB_WEAK && $0.binding != .STB_LOCAL && !$0.name.isEmpty }
+            let unboundRefs = symbols.contains { $0.isUndefined && $0.binding != .STB_WEAK && $0.binding != .STB_LOCAL && $0.nameSpan.length != 0 }
             if header.entry != 0 && dynamic?.soname == nil && !unboundRefs && dynamicSegment != nil {
                 return .staticPIE
             }
