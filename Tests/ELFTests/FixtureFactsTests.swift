@@ -134,3 +134,60 @@ import TestSupport
         }
     }
 }
+
+/// Symbol names are spans of one copy of the file's string table; a name outside the table gets
+/// a stand-in that says so, and the other names are unchanged.
+@Suite struct SymbolNameStorageTests {
+    /// The file offset of `.dynsym`'s entry `index` in an ELF64 little-endian image.
+    static func dynsymEntry(_ bytes: [UInt8], index: Int) throws -> Int {
+        func word<T: FixedWidthInteger>(_ at: Int, _: T.Type) -> T {
+            bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: at, as: T.self) }
+        }
+        let shoff = Int(word(0x28, UInt64.self))
+        let shentsize = Int(word(0x3a, UInt16.self))
+        let shnum = Int(word(0x3c, UInt16.self))
+        for i in 0..<shnum {
+            let sh = shoff + i * shentsize
+            if word(sh + 4, UInt32.self) == 11 {  // SHT_DYNSYM
+                return Int(word(sh + 0x18, UInt64.self)) + index * Int(word(sh + 0x38, UInt64.self))
+            }
+        }
+        throw ELFError(path: "fixture", reason: .notELF)
+    }
+
+    @Test func aNameOutsideTheStringTableGetsAStandInAndTheOthersKeepTheirs() throws {
+        let path = try Fixtures.path("libversioned.so.1")
+        let original = try ELFReader.read(path: path)
+        var bytes = [UInt8](try #require(FileManager.default.contents(atPath: path)))
+        let entry = try Self.dynsymEntry(bytes, index: 1)
+        let bad: UInt32 = 0xffff_ff00
+        withUnsafeBytes(of: bad.littleEndian) { for (k, b) in $0.enumerated() { bytes[entry + k] = b } }
+        let damaged = try ELFReader.read(bytes: bytes, displayPath: "damaged")
+
+        #expect(damaged.symbols.count == original.symbols.count)
+        #expect(damaged.symbols[0].name == "<bad string \(bad)>")
+        #expect(damaged.symbols[0].nameHash == symbolNameHash("<bad string \(bad)>"))
+        #expect(damaged.symbols[0].nameFirstByte == UInt8(ascii: "<"))
+        #expect(damaged.problems.contains("1 dynamic symbols name strings outside the string table"), "\(damaged.problems)")
+        // Every other symbol reads as before, and compares equal to the undamaged file's
+        // (the names lie in two different copies of the table).
+        #expect(Array(damaged.symbols.dropFirst()) == Array(original.symbols.dropFirst()))
+        #expect(Set(damaged.symbols.dropFirst()) == Set(original.symbols.dropFirst()))
+        #expect(damaged.symbols[0] != original.symbols[0])
+        // One storage per file, shared by all of its symbols.
+        #expect(Set(damaged.symbols.map { ObjectIdentifier($0.names) }).count == 1)
+        #expect(Set(original.symbols.map { ObjectIdentifier($0.names) }).count == 1)
+    }
+
+    @Test func namesComparedInPlaceAgreeWithStrings() throws {
+        let lib = try FixtureFactsTests.read("libversioned.so.1")
+        for s in lib.symbols {
+            #expect(s.hasName(s.name))
+            #expect(!s.hasName(s.name + "x"))
+            #expect(s.nameBytes.equals(s.name))
+            #expect(Int(s.nameSpan.length) == s.name.utf8.count)
+            #expect(s.nameHash == symbolNameHash(s.name))
+        }
+        #expect(lib.symbols.contains { $0.hasName("foo") })
+    }
+}
