@@ -94,7 +94,7 @@ public final class SymbolTable: @unchecked Sendable {
     public let acceptedCount: Int
     /// The source the slots point into, kept alive (and never changed) with the table.
     private let symbols: [DynamicSymbol]
-    private let names: SymbolNames?
+    private let names: SymbolStrings?
     private let spans: [NameSpan]
 
     /// Builds the table from the defined symbols of a file, each with find_sym's verdict (nil:
@@ -103,7 +103,7 @@ public final class SymbolTable: @unchecked Sendable {
     /// names lie in the same storage.
     init(symbols: [DynamicSymbol], status: (UnsafePointer<DynamicSymbol>) -> Status?) {
         self.symbols = symbols
-        self.names = symbols.first?.names
+        self.names = symbols.first?.strings
         self.spans = []
         let stride = MemoryLayout<DynamicSymbol>.stride
         let offset = MemoryLayout<DynamicSymbol>.offset(of: \.nameSpan)!
@@ -113,7 +113,7 @@ public final class SymbolTable: @unchecked Sendable {
             let bytes = names?.base ?? NameBytes.empty.start
             return Self.build(capacity: buffer.count, spans: base, stride: stride, bytes: bytes) { insert in
                 for i in buffer.indices where buffer[i].isDefined {
-                    precondition(buffer[i].names === names, "a symbol table's symbols come from one file")
+                    precondition(buffer[i].strings === names, "a symbol table's symbols come from one file")
                     if let st = status(buffer.baseAddress! + i) { insert(i, buffer[i].nameHash, st) }
                 }
             }
@@ -122,7 +122,7 @@ public final class SymbolTable: @unchecked Sendable {
 
     /// A table of names that are all acceptable definitions.
     init<S: Sequence<String>>(names: S, count: Int) {
-        let (storage, spans) = SymbolNames.joining(names)
+        let (storage, spans) = SymbolStrings.joining(names)
         self.symbols = []
         self.names = storage
         self.spans = spans

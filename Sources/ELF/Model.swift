@@ -67,26 +67,21 @@ public struct DynamicSection: Sendable, Hashable {
     public var badStringReferences = 0
 }
 
-/// One symbol of `.dynsym` (or of DT_SYMTAB), with its GNU version. The fields are declared
-/// largest first: a library has up to a hundred thousand of these, and this order takes 96 bytes
-/// a symbol where the natural one took 120.
+/// One symbol of `.dynsym` (or of DT_SYMTAB), with its GNU version. A library has up to a
+/// hundred thousand of these: the strings (name, version names) live once in the file's
+/// `SymbolStrings`, and the fields are declared largest first, so a symbol takes 64 bytes.
 public struct DynamicSymbol: Sendable, Hashable {
     /// Index in the dynamic symbol table (what relocations refer to).
     public var index: Int
-    /// The bytes the name is read from, shared by all symbols of the file: a symbol holds no
-    /// string of its own (a large library has a hundred thousand names).
-    public internal(set) var names: SymbolNames
+    /// The file's symbol strings (names and version names), shared by all of its symbols: a
+    /// symbol holds no string of its own (a large library has a hundred thousand names).
+    public internal(set) var strings: SymbolStrings
     /// Where the name lies in `names`.
     public internal(set) var nameSpan: NameSpan
     /// `symbolNameHash` of the name's bytes, computed while reading it.
     public var nameHash: UInt64
     public var value: UInt64
     public var size: UInt64
-    /// The version's name: from a version definition for a defined symbol, from a version need for
-    /// an undefined one. Nil for unversioned, local and base-version symbols.
-    public var version: String?
-    /// For an undefined symbol with a version need: the file (DT_NEEDED name) that need belongs to.
-    public var library: String?
     public var sectionIndex: UInt32
     /// The versym entry (`.gnu.version`), or nil when the file has no version table.
     public var versionIndex: UInt16?
@@ -105,13 +100,31 @@ public struct DynamicSymbol: Sendable, Hashable {
 
     /// The name's bytes, in place: valid while this symbol or its file lives.
     @inline(__always)
-    public var nameBytes: NameBytes { NameBytes(start: names.base + Int(nameSpan.start), count: Int(nameSpan.length)) }
+    public var nameBytes: NameBytes { NameBytes(start: strings.base + Int(nameSpan.start), count: Int(nameSpan.length)) }
+
+    /// The version's name: from a version definition for a defined symbol, from a version need for
+    /// an undefined one. Nil for unversioned, local and base-version symbols.
+    public var version: String? {
+        guard let raw = versionIndex else { return nil }
+        let index = raw & SymbolVersioning.VERSYM_VERSION
+        guard index > SymbolVersioning.VER_NDX_GLOBAL else { return nil }
+        if isDefined { return strings.definition(index) ?? strings.need(index)?.name }
+        return strings.need(index)?.name ?? strings.definition(index)
+    }
+
+    /// For an undefined symbol with a version need: the file (DT_NEEDED name) that need belongs to.
+    public var library: String? {
+        guard !isDefined, let raw = versionIndex else { return nil }
+        let index = raw & SymbolVersioning.VERSYM_VERSION
+        guard index > SymbolVersioning.VER_NDX_GLOBAL else { return nil }
+        return strings.need(index)?.file
+    }
 
     /// Whether the name is `text`, compared in place (no string made).
     @inline(__always)
     public func hasName(_ text: String) -> Bool {
         guard text.utf8.count == Int(nameSpan.length) else { return false }
-        return withExtendedLifetime(names) { nameBytes.equals(text) }
+        return withExtendedLifetime(strings) { nameBytes.equals(text) }
     }
 
     public var isDefined: Bool { sectionIndex != SectionIndex.SHN_UNDEF }
@@ -122,12 +135,12 @@ public struct DynamicSymbol: Sendable, Hashable {
             && a.version == b.version && a.library == b.library && a.sectionIndex == b.sectionIndex
             && a.versionIndex == b.versionIndex && a.binding == b.binding && a.type == b.type
             && a.visibility == b.visibility && a.hidden == b.hidden && a.relocationUse == b.relocationUse
-            && withExtendedLifetime((a.names, b.names)) { a.nameBytes == b.nameBytes }
+            && withExtendedLifetime((a.strings, b.strings)) { a.nameBytes == b.nameBytes }
     }
 
     public func hash(into hasher: inout Hasher) {
         hasher.combine(index)
-        withExtendedLifetime(names) { hasher.combine(bytes: UnsafeRawBufferPointer(nameBytes.buffer)) }
+        withExtendedLifetime(strings) { hasher.combine(bytes: UnsafeRawBufferPointer(nameBytes.buffer)) }
         hasher.combine(value)
         hasher.combine(sectionIndex)
         hasher.combine(version)
@@ -135,15 +148,24 @@ public struct DynamicSymbol: Sendable, Hashable {
     }
 }
 
-/// The bytes of the names of one file's dynamic symbols: a copy of its string table (plus any
-/// stand-in names for entries the table could not name), freed with the last symbol.
-public final class SymbolNames: @unchecked Sendable {
+/// The strings of one file's dynamic symbols: a copy of its string table (plus any stand-in
+/// names for entries the table could not name) and its version names by version index. Shared
+/// by the file's symbols and freed with the last of them.
+public final class SymbolStrings: @unchecked Sendable {
     /// Never changed after init.
     public let base: UnsafePointer<UInt8>
     public let count: Int
+    /// Version names by index: in flat arrays up to `flatLimit` (a symbol's version is looked up
+    /// by array index), in maps past it (only hostile files number their versions that high).
+    private let definitions: [String?]
+    private let needs: [(name: String, file: String)?]
+    private let farDefinitions: [UInt16: String]
+    private let farNeeds: [UInt16: (name: String, file: String)]
+    static let flatLimit = 4096
 
-    /// A copy of `table`, then `extra`.
-    public init(copying table: UnsafeRawBufferPointer, extra: [UInt8] = []) {
+    /// A copy of `table`, then `extra`; the version definitions and needs by index.
+    public init(copying table: UnsafeRawBufferPointer, extra: [UInt8] = [],
+                definitions: [UInt16: String] = [:], needs: [UInt16: (name: String, file: String)] = [:]) {
         count = table.count + extra.count
         let storage = UnsafeMutablePointer<UInt8>.allocate(capacity: max(count, 1))
         if let b = table.baseAddress, table.count > 0 {
@@ -151,23 +173,59 @@ public final class SymbolNames: @unchecked Sendable {
         }
         if !extra.isEmpty { (storage + table.count).update(from: extra, count: extra.count) }
         base = UnsafePointer(storage)
+        let top = min(Self.flatLimit, max(definitions.keys.max().map(Int.init) ?? -1, needs.keys.max().map(Int.init) ?? -1))
+        var flatDefinitions = [String?](repeating: nil, count: top + 1)
+        var flatNeeds = [(name: String, file: String)?](repeating: nil, count: top + 1)
+        for (k, v) in definitions where Int(k) <= top { flatDefinitions[Int(k)] = v }
+        for (k, v) in needs where Int(k) <= top { flatNeeds[Int(k)] = v }
+        self.definitions = flatDefinitions
+        self.needs = flatNeeds
+        farDefinitions = definitions.filter { Int($0.key) > top }
+        farNeeds = needs.filter { Int($0.key) > top }
+    }
+
+    /// The same version names, with these bytes.
+    init(copying table: UnsafeRawBufferPointer, extra: [UInt8], versionsOf other: SymbolStrings) {
+        count = table.count + extra.count
+        let storage = UnsafeMutablePointer<UInt8>.allocate(capacity: max(count, 1))
+        if let b = table.baseAddress, table.count > 0 {
+            UnsafeMutableRawPointer(storage).copyMemory(from: b, byteCount: table.count)
+        }
+        if !extra.isEmpty { (storage + table.count).update(from: extra, count: extra.count) }
+        base = UnsafePointer(storage)
+        definitions = other.definitions
+        needs = other.needs
+        farDefinitions = other.farDefinitions
+        farNeeds = other.farNeeds
+    }
+
+    /// The version definition's name at a version index.
+    @inline(__always)
+    public func definition(_ index: UInt16) -> String? {
+        Int(index) < definitions.count ? definitions[Int(index)] : farDefinitions[index]
+    }
+
+    /// The version need (version name, and the file it is needed from) at a version index.
+    @inline(__always)
+    public func need(_ index: UInt16) -> (name: String, file: String)? {
+        Int(index) < needs.count ? needs[Int(index)] : farNeeds[index]
     }
 
     /// The names one after another, and where each lies.
-    public static func joining<S: Sequence<String>>(_ names: S) -> (SymbolNames, [NameSpan]) {
+    public static func joining<S: Sequence<String>>(_ names: S) -> (SymbolStrings, [NameSpan]) {
         var bytes: [UInt8] = []
         var spans: [NameSpan] = []
         for n in names {
             spans.append(NameSpan(start: UInt32(bytes.count), length: UInt32(n.utf8.count)))
             bytes.append(contentsOf: n.utf8)
         }
-        return (SymbolNames(copying: UnsafeRawBufferPointer(start: nil, count: 0), extra: bytes), spans)
+        return (SymbolStrings(copying: UnsafeRawBufferPointer(start: nil, count: 0), extra: bytes), spans)
     }
 
     deinit { base.deallocate() }
 }
 
-/// A name's place in its `SymbolNames`.
+/// A name's place in its `SymbolStrings`.
 public struct NameSpan: Sendable, Hashable {
     public var start: UInt32
     public var length: UInt32

@@ -506,17 +506,11 @@ struct Parser {
             return []
         }
         let versym = readVersym(expected: count)
-        // Version names by index in flat arrays: two dictionary lookups per symbol were a large
-        // part of reading a big library. Indexes past the arrays (hostile files) use the maps.
-        let maxIndex = min(4096, max(needIndex.keys.max().map(Int.init) ?? 0, defIndex.keys.max().map(Int.init) ?? 0))
-        var defs = [String?](repeating: nil, count: maxIndex + 1)
-        var needs = [(name: String, file: String)?](repeating: nil, count: maxIndex + 1)
-        for (k, v) in defIndex where Int(k) <= maxIndex { defs[Int(k)] = v }
-        for (k, v) in needIndex where Int(k) <= maxIndex { needs[Int(k)] = v }
         var out: [DynamicSymbol] = []
         out.reserveCapacity(max(count - 1, 0))
-        // One copy of the string table holds every name; a symbol keeps where its name lies.
-        let names = SymbolNames(copying: strings)
+        // One copy of the string table holds every name, and the version names are kept by
+        // version index: a symbol keeps where its name lies and its versym entry.
+        let names = SymbolStrings(copying: strings, definitions: defIndex, needs: needIndex)
         // Stand-ins for names outside the table, placed after it (see below).
         var badNames: [(symbol: Int, text: String)] = []
         // The names are read in the symbols' order, which jumps about a large string table: the
@@ -545,32 +539,15 @@ struct Parser {
                 nameHash = symbolNameHash(text)
                 firstByte = UInt8(ascii: "<")
             }
-            let defined = sym.st_shndx != 0
             var versionIndex: UInt16? = nil
-            var version: String? = nil
             var hidden = false
-            var library: String? = nil
             if let versym, i < versym.count {
-                let raw = versym[i]
-                versionIndex = raw
-                hidden = raw & SymbolVersioning.VERSYM_HIDDEN != 0
-                let idx = raw & SymbolVersioning.VERSYM_VERSION
-                if idx > SymbolVersioning.VER_NDX_GLOBAL {
-                    let def = Int(idx) <= maxIndex ? defs[Int(idx)] : defIndex[idx]
-                    let need = Int(idx) <= maxIndex ? needs[Int(idx)] : needIndex[idx]
-                    if defined {
-                        version = def ?? need?.name
-                    } else if let need {
-                        version = need.name
-                        library = need.file
-                    } else {
-                        version = def
-                    }
-                }
+                versionIndex = versym[i]
+                hidden = versym[i] & SymbolVersioning.VERSYM_HIDDEN != 0
             }
             out.append(DynamicSymbol(
-                index: i, names: names, nameSpan: span, nameHash: nameHash, value: sym.st_value, size: sym.st_size,
-                version: version, library: library, sectionIndex: UInt32(sym.st_shndx), versionIndex: versionIndex,
+                index: i, strings: names, nameSpan: span, nameHash: nameHash, value: sym.st_value, size: sym.st_size,
+                sectionIndex: UInt32(sym.st_shndx), versionIndex: versionIndex,
                 binding: SymbolBinding(rawValue: sym.st_info >> 4),
                 type: SymbolType(rawValue: sym.st_info & 0xf),
                 visibility: SymbolVisibility(rawValue: sym.st_other & 0x3),
@@ -586,8 +563,8 @@ struct Parser {
                 spans.append(NameSpan(start: UInt32(strings.count + extra.count), length: UInt32(bad.text.utf8.count)))
                 extra.append(contentsOf: bad.text.utf8)
             }
-            let all = SymbolNames(copying: strings, extra: extra)
-            for k in out.indices { out[k].names = all }
+            let all = SymbolStrings(copying: strings, extra: extra, versionsOf: names)
+            for k in out.indices { out[k].strings = all }
             for (bad, span) in zip(badNames, spans) { out[bad.symbol].nameSpan = span }
         }
         return out
