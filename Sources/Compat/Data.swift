@@ -151,7 +151,7 @@ public final class CompatData: @unchecked Sendable {
         struct Policies: Decodable { var policies: [ManylinuxPolicy] }
         manylinux = try decode("manylinux-policies.json", as: Policies.self).policies.sorted { $0.priority > $1.priority }
         glibc = try CompatData.readGlibcTable(resources.appendingPathComponent("glibc-2.42-x86_64-abi.tsv"))
-        glibcNames = SymbolTable(names: glibc.keys, count: glibc.count)
+        glibcNames = SymbolTable(names: glibc.keys)
         lfs64Names = Set(loader.lfs64.names)
     }
 

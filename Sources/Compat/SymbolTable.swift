@@ -94,7 +94,7 @@ public final class SymbolTable: @unchecked Sendable {
     public let acceptedCount: Int
     /// The source the slots point into, kept alive (and never changed) with the table.
     private let symbols: [DynamicSymbol]
-    private let names: SymbolStrings?
+    private let strings: SymbolStrings?
     private let spans: [NameSpan]
 
     /// Builds the table from the defined symbols of a file, each with find_sym's verdict (nil:
@@ -103,17 +103,17 @@ public final class SymbolTable: @unchecked Sendable {
     /// names lie in the same storage.
     init(symbols: [DynamicSymbol], status: (UnsafePointer<DynamicSymbol>) -> Status?) {
         self.symbols = symbols
-        self.names = symbols.first?.strings
+        self.strings = symbols.first?.strings
         self.spans = []
         let stride = MemoryLayout<DynamicSymbol>.stride
         let offset = MemoryLayout<DynamicSymbol>.offset(of: \.nameSpan)!
-        let names = self.names
+        let strings = self.strings
         (view, size, words, count, acceptedCount) = symbols.withUnsafeBufferPointer { buffer in
             let base = UnsafeRawPointer(buffer.baseAddress ?? UnsafePointer(bitPattern: MemoryLayout<DynamicSymbol>.alignment)!) + offset
-            let bytes = names?.base ?? NameBytes.empty.start
+            let bytes = strings?.base ?? NameBytes.empty.start
             return Self.build(capacity: buffer.count, spans: base, stride: stride, bytes: bytes) { insert in
                 for i in buffer.indices where buffer[i].isDefined {
-                    precondition(buffer[i].strings === names, "a symbol table's symbols come from one file")
+                    precondition(buffer[i].strings === strings, "a symbol table's symbols come from one file")
                     if let st = status(buffer.baseAddress! + i) { insert(i, buffer[i].nameHash, st) }
                 }
             }
@@ -121,10 +121,10 @@ public final class SymbolTable: @unchecked Sendable {
     }
 
     /// A table of names that are all acceptable definitions.
-    init<S: Sequence<String>>(names: S, count: Int) {
+    init<S: Sequence<String>>(names: S) {
         let (storage, spans) = SymbolStrings.joining(names)
         self.symbols = []
-        self.names = storage
+        self.strings = storage
         self.spans = spans
         (view, size, words, self.count, acceptedCount) = spans.withUnsafeBufferPointer { buffer in
             let base = UnsafeRawPointer(buffer.baseAddress ?? UnsafePointer(bitPattern: MemoryLayout<NameSpan>.alignment)!)
@@ -497,7 +497,7 @@ final class LinkFacts: @unchecked Sendable {
     }
 
     init(names: Set<String>) {
-        self.built = SymbolTable(names: names, count: names.count)
+        self.built = SymbolTable(names: names)
         self.references = []
         self.lookups = []
         self.file = nil

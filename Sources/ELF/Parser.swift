@@ -505,6 +505,11 @@ struct Parser {
             problems.append("dynamic symbols have no string table")
             return []
         }
+        // Names are kept as 32-bit spans of the table.
+        guard strings.count < 1 << 31 else {
+            problems.append("the dynamic string table is \(strings.count) bytes, more than muslcheck reads")
+            return []
+        }
         let versym = readVersym(expected: count)
         var out: [DynamicSymbol] = []
         out.reserveCapacity(max(count - 1, 0))
