@@ -76,7 +76,7 @@ public struct DynamicSymbol: Sendable, Hashable {
     /// The file's symbol strings (names and version names), shared by all of its symbols: a
     /// symbol holds no string of its own (a large library has a hundred thousand names).
     public internal(set) var strings: SymbolStrings
-    /// Where the name lies in `names`.
+    /// Where the name lies in `strings`.
     public internal(set) var nameSpan: NameSpan
     /// `symbolNameHash` of the name's bytes, computed while reading it.
     public var nameHash: UInt64
