@@ -99,22 +99,37 @@ public final class SymbolTable: @unchecked Sendable {
 
     /// Builds the table from the defined symbols of a file, each with find_sym's verdict (nil:
     /// not a definition at all). A name given twice keeps the best status: an accepted definition
-    /// wins over a rejected one, IFUNC over other rejections. The symbols are one file's: their
-    /// names lie in the same storage.
+    /// wins over a rejected one, IFUNC over other rejections. The slots point into the file's own
+    /// name storage; symbols gathered from several files get their names copied into one.
     init(symbols: [DynamicSymbol], status: (UnsafePointer<DynamicSymbol>) -> Status?) {
         self.symbols = symbols
-        self.strings = symbols.first?.strings
-        self.spans = []
-        let stride = MemoryLayout<DynamicSymbol>.stride
-        let offset = MemoryLayout<DynamicSymbol>.offset(of: \.nameSpan)!
+        let shared = symbols.first?.strings
+        let oneFile = symbols.allSatisfy { $0.strings === shared }
+        let spans: [NameSpan]
+        if oneFile {
+            self.strings = shared
+            spans = []
+        } else {
+            (self.strings, spans) = SymbolStrings.joining(symbols.lazy.map(\.name))
+        }
+        self.spans = spans
         let strings = self.strings
         (view, size, words, count, acceptedCount) = symbols.withUnsafeBufferPointer { buffer in
-            let base = UnsafeRawPointer(buffer.baseAddress ?? UnsafePointer(bitPattern: MemoryLayout<DynamicSymbol>.alignment)!) + offset
-            let bytes = strings?.base ?? NameBytes.empty.start
-            return Self.build(capacity: buffer.count, spans: base, stride: stride, bytes: bytes) { insert in
-                for i in buffer.indices where buffer[i].isDefined {
-                    precondition(buffer[i].strings === strings, "a symbol table's symbols come from one file")
-                    if let st = status(buffer.baseAddress! + i) { insert(i, buffer[i].nameHash, st) }
+            spans.withUnsafeBufferPointer { copied in
+                let source: UnsafeRawPointer
+                let stride: Int
+                if oneFile {
+                    let offset = MemoryLayout<DynamicSymbol>.offset(of: \.nameSpan)!
+                    source = UnsafeRawPointer(buffer.baseAddress ?? UnsafePointer(bitPattern: MemoryLayout<DynamicSymbol>.alignment)!) + offset
+                    stride = MemoryLayout<DynamicSymbol>.stride
+                } else {
+                    source = UnsafeRawPointer(copied.baseAddress ?? UnsafePointer(bitPattern: MemoryLayout<NameSpan>.alignment)!)
+                    stride = MemoryLayout<NameSpan>.stride
+                }
+                return Self.build(capacity: buffer.count, spans: source, stride: stride, bytes: strings?.base ?? NameBytes.empty.start) { insert in
+                    for i in buffer.indices where buffer[i].isDefined {
+                        if let st = status(buffer.baseAddress! + i) { insert(i, buffer[i].nameHash, st) }
+                    }
                 }
             }
         }
