@@ -108,8 +108,6 @@ public final class DiskTree: ArtifactTree, @unchecked Sendable {
     /// bounded by the symbols they hold.
     private var byIdentity: Generations<FileIdentity, ELFFile>
 
-    struct FileIdentity: Hashable { var device: UInt64; var inode: UInt64 }
-
     public init(name: String, symbolBudget: Int = 200_000) {
         self.name = name
         byIdentity = Generations(budget: symbolBudget)
@@ -129,12 +127,12 @@ public final class DiskTree: ArtifactTree, @unchecked Sendable {
     /// Only shared libraries (with a soname) are kept.
     public func remember(_ file: ELFFile, status st: stat) {
         guard file.soname != nil else { return }
-        store(file, identity: FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino)))
+        store(file, identity: FileIdentity(st))
     }
 
     /// A file a load has read already (the scan then need not read it again), by its identity.
     public func known(_ st: stat) -> ELFFile? {
-        let identity = FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+        let identity = FileIdentity(st)
         return lock.reading { byIdentity.newer(identity) ?? byIdentity.older(identity) }
     }
 
@@ -149,7 +147,7 @@ public final class DiskTree: ArtifactTree, @unchecked Sendable {
         var st = stat()
         guard stat(path, &st) == 0 else { return .missing }
         if st.st_mode & S_IFMT == S_IFDIR { return .directory }
-        let identity = FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+        let identity = FileIdentity(st)
         if let known = lock.reading({ byIdentity.newer(identity) }) { return .elf(known, path: path) }
         if let older = lock.reading({ byIdentity.older(identity) }) {
             store(older, identity: identity)

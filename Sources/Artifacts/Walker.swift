@@ -6,7 +6,7 @@ import Synchronization
 /// Symbolic links are followed, but a directory or file reached twice (a loop, a hard link, a
 /// second link to it) is visited once. FIFOs, sockets and devices are counted and never opened.
 struct Walker {
-    struct Identity: Hashable { var device: UInt64; var inode: UInt64 }
+    typealias Identity = FileIdentity
 
     let scanner: ArtifactScanner
     let handler: @Sendable (ScanEvent) -> Void
@@ -165,7 +165,7 @@ struct Walker {
                 if dfd >= 0 {
                     var st = stat()
                     if fstat(dfd, &st) == 0 && st.st_mode & S_IFMT == S_IFDIR {
-                        list(path, fd: dfd, identity: Identity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino)), onto: &stack)
+                        list(path, fd: dfd, identity: Identity(st), onto: &stack)
                         continue
                     }
                     close(dfd)
@@ -190,7 +190,7 @@ struct Walker {
                 }
                 continue
             }
-            let identity = Identity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+            let identity = Identity(st)
             // A link inside the tree to something inside the tree: the target is walked anyway.
             if !next.topLevel {
                 var lst = stat()
@@ -220,6 +220,19 @@ struct Walker {
             }
         }
     }
+}
+
+/// A file by device and inode: the same file under any name.
+struct FileIdentity: Hashable {
+    var device: UInt64
+    var inode: UInt64
+
+    init(device: UInt64, inode: UInt64) {
+        self.device = device
+        self.inode = inode
+    }
+
+    init(_ st: stat) { self.init(device: UInt64(st.st_dev), inode: UInt64(st.st_ino)) }
 }
 
 /// An open directory. Its entries are opened and examined relative to it, so the kernel looks up
