@@ -166,13 +166,7 @@ public final class SymbolStrings: @unchecked Sendable {
     /// A copy of `table`, then `extra`; the version definitions and needs by index.
     public init(copying table: UnsafeRawBufferPointer, extra: [UInt8] = [],
                 definitions: [UInt16: String] = [:], needs: [UInt16: (name: String, file: String)] = [:]) {
-        count = table.count + extra.count
-        let storage = UnsafeMutablePointer<UInt8>.allocate(capacity: max(count, 1))
-        if let b = table.baseAddress, table.count > 0 {
-            UnsafeMutableRawPointer(storage).copyMemory(from: b, byteCount: table.count)
-        }
-        if !extra.isEmpty { (storage + table.count).update(from: extra, count: extra.count) }
-        base = UnsafePointer(storage)
+        (base, count) = Self.copy(table, extra)
         let top = min(Self.flatLimit, max(definitions.keys.max().map(Int.init) ?? -1, needs.keys.max().map(Int.init) ?? -1))
         var flatDefinitions = [String?](repeating: nil, count: top + 1)
         var flatNeeds = [(name: String, file: String)?](repeating: nil, count: top + 1)
@@ -186,17 +180,22 @@ public final class SymbolStrings: @unchecked Sendable {
 
     /// The same version names, with these bytes.
     init(copying table: UnsafeRawBufferPointer, extra: [UInt8], versionsOf other: SymbolStrings) {
-        count = table.count + extra.count
+        (base, count) = Self.copy(table, extra)
+        definitions = other.definitions
+        needs = other.needs
+        farDefinitions = other.farDefinitions
+        farNeeds = other.farNeeds
+    }
+
+    /// New storage holding `table`, then `extra`.
+    private static func copy(_ table: UnsafeRawBufferPointer, _ extra: [UInt8]) -> (UnsafePointer<UInt8>, Int) {
+        let count = table.count + extra.count
         let storage = UnsafeMutablePointer<UInt8>.allocate(capacity: max(count, 1))
         if let b = table.baseAddress, table.count > 0 {
             UnsafeMutableRawPointer(storage).copyMemory(from: b, byteCount: table.count)
         }
         if !extra.isEmpty { (storage + table.count).update(from: extra, count: extra.count) }
-        base = UnsafePointer(storage)
-        definitions = other.definitions
-        needs = other.needs
-        farDefinitions = other.farDefinitions
-        farNeeds = other.farNeeds
+        return (UnsafePointer(storage), count)
     }
 
     /// The version definition's name at a version index.
