@@ -41,7 +41,7 @@ let package = Package(
         .testTarget(name: "ELFTests", dependencies: ["ELF", "TestSupport"]),
         .testTarget(name: "ArtifactsTests", dependencies: ["Artifacts", "ELF", "TestSupport"]),
         .testTarget(name: "CompatTests", dependencies: ["Compat", "Artifacts", "ELF", "Engine", "TestSupport"]),
-        .testTarget(name: "ProbesTests", dependencies: ["Probes", "Config", "Compat", "TestSupport"]),
+        .testTarget(name: "ProbesTests", dependencies: ["Probes", "Config", "Compat", "Artifacts", "ELF", "TestSupport"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Compat", "Probes", "Artifacts", "ELF", "TestSupport"], resources: [.copy("Resources")]),
         .testTarget(name: "muslcheckTests", dependencies: ["muslcheck", "ELF", "TestSupport", .product(name: "Yams", package: "Yams")]),
     ]

@@ -145,10 +145,14 @@ public final class ExpansionBudget: @unchecked Sendable {
     }
 }
 
+/// 2,097,000 bytes → "2.0 MiB", 2 GiB → "2 GiB", 1,536 → "1.5 KiB": rounded to a tenth below
+/// ten units (never cut down: 1.99 MiB is "2.0 MiB", not "1 MiB").
 func formatBytes(_ n: UInt64) -> String {
-    if n >= 1 << 30 { return "\(n >> 30) GiB" }
-    if n >= 1 << 20 { return "\(n >> 20) MiB" }
-    if n >= 1 << 10 { return "\(n >> 10) KiB" }
+    for (shift, unit) in [(30, "GiB"), (20, "MiB"), (10, "KiB")] where n >= 1 << UInt64(shift) {
+        if n % (1 << UInt64(shift)) == 0 { return "\(n >> UInt64(shift)) \(unit)" }
+        let value = Double(n) / Double(UInt64(1) << UInt64(shift))
+        return value < 9.95 ? "\(String(format: "%.1f", value)) \(unit)" : "\(Int(value.rounded())) \(unit)"
+    }
     return "\(n) bytes"
 }
 

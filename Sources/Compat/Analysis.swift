@@ -319,6 +319,14 @@ public final class Analyzer: Sendable {
                                          artifact: display, target: target.name))
             return TargetVerdict(target: target.name, verdict: .notApplicable, loaded: [], loaderMessages: [])
         }
+        if let damage = file.loadDamage {
+            // The kernel (for a program) or musl's map_library (for a library) maps what the
+            // program headers say; a file cut short dies with SIGBUS, printing nothing of musl's.
+            findings.append(data.finding("MC115", message: "\(display) cannot be loaded: \(damage)", subject: "load",
+                                         fix: "the file is damaged (cut short or corrupted on the way): download or build it again",
+                                         artifact: display, target: target.name))
+            return TargetVerdict(target: target.name, verdict: .incompatible, loaded: [], loaderMessages: [])
+        }
         if kind == .staticExecutable {
             return TargetVerdict(target: target.name, verdict: .static, loaded: [], loaderMessages: [])
         }

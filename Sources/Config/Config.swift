@@ -77,8 +77,8 @@ public struct MuslcheckConfig: Sendable, Hashable {
             case "libraryPath": config.libraryPath = try reader.strings(value, what: key)
             case "failOn":
                 let v = try reader.string(value, what: key)
-                guard ["incompatible", "needs-gcompat", "compatible", "never"].contains(v) else {
-                    throw reader.error(value, "failOn must be incompatible, needs-gcompat, compatible or never, not '\(v)'")
+                guard ["not-runnable", "incompatible", "needs-gcompat", "compatible", "never"].contains(v) else {
+                    throw reader.error(value, "failOn must be not-runnable, incompatible, needs-gcompat, compatible or never, not '\(v)'")
                 }
                 config.failOn = v
             case "baselineImage": config.baselineImage = try reader.string(value, what: key)

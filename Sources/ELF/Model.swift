@@ -343,6 +343,10 @@ public struct ELFFile: Sendable, Hashable {
     public var problems: [String]
     /// The file has no section headers; everything was read through the program headers.
     public var readThroughSegments: Bool
+    /// Why no loader can map this program or library as it is (a file cut short, segments
+    /// outside the file, no PT_LOAD), or nil. Damage only in the section headers or symbol
+    /// tables does not stop a loader, which reads the program headers and the dynamic section.
+    public var loadDamage: String?
 
     /// True when some part could not be read (see `problems`).
     public var isPartial: Bool { !problems.isEmpty }

@@ -81,8 +81,33 @@ struct Parser {
             path: path, header: header, interpreter: interpreter, linkage: linkage, gnuStack: gnuStack,
             hasTLS: hasTLS, dynamic: dynamic, symbols: symbols, versionNeeds: versionNeeds,
             versionDefinitions: versionDefinitions, relocations: relocations, notes: notes,
-            problems: problems, readThroughSegments: sectionCount == 0
+            problems: problems, readThroughSegments: sectionCount == 0, loadDamage: loadDamage()
         )
+    }
+
+    /// What stops a loader (the kernel for a program, musl's `map_library` for a library) from
+    /// mapping the file: every PT_LOAD's bytes and PT_DYNAMIC must lie inside the file. A
+    /// segment past the end is mapped all the same, and touching its missing part raises SIGBUS.
+    func loadDamage() -> String? {
+        guard header.type == .ET_EXEC || header.type == .ET_DYN else { return nil }
+        guard programHeadersReadable else { return "its program headers cannot be read" }
+        guard !loads.isEmpty else { return "it has no PT_LOAD segment: a loader has nothing to map" }
+        func end(_ ph: GElf_Phdr) -> UInt64? {
+            let (sum, overflow) = ph.p_offset.addingReportingOverflow(ph.p_filesz)
+            return overflow ? nil : sum
+        }
+        for (i, ph) in loads.enumerated() {
+            guard let e = end(ph), e <= fileSize else {
+                let needs = end(ph).map { "up to byte \($0)" } ?? "past 2^64"
+                return "PT_LOAD segment \(i + 1) of \(loads.count) (offset \(ph.p_offset), \(ph.p_filesz) bytes) needs the file's bytes "
+                    + "\(needs), but the file has \(fileSize): it is cut short, and touching the missing part raises SIGBUS"
+            }
+        }
+        if let dyn = dynamicSegment, (end(dyn).map { $0 > fileSize } ?? true) {
+            return "PT_DYNAMIC (offset \(dyn.p_offset), \(dyn.p_filesz) bytes) lies outside the file (\(fileSize) bytes): "
+                + "the loader reads the dynamic section from there and gets SIGBUS"
+        }
+        return nil
     }
 
     // MARK: - Program headers

@@ -62,7 +62,8 @@ public struct ContainerEngine: Sendable {
 
     /// Runs the CLI to completion (stdout and stderr captured, each capped), with a time limit.
     public func run(_ arguments: [String], timeout: TimeInterval = 120, outputLimit: Int = 16 << 20) -> CommandOutput {
-        Command.run(executable, baseArguments + arguments, timeout: timeout, outputLimit: outputLimit)
+        Command.run(executable, baseArguments + arguments, timeout: timeout, outputLimit: outputLimit,
+                    createsContainers: ["run", "create"].contains(arguments.first ?? ""))
     }
 
     /// Checks that the CLI reaches a daemon.
@@ -139,7 +140,7 @@ public struct ContainerEngine: Sendable {
 public enum Command {
     public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
                            currentDirectory: String? = nil, timeout: TimeInterval = 120,
-                           outputLimit: Int = 16 << 20) -> CommandOutput {
+                           outputLimit: Int = 16 << 20, createsContainers: Bool = false) -> CommandOutput {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -149,9 +150,10 @@ public enum Command {
         process.standardOutput = out
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch {
+        do { try CleanupRegistry.shared.start(process, createsContainers: createsContainers) } catch {
             return CommandOutput(status: 127, stdout: "", stderr: "cannot run \(executable): \(error.localizedDescription)", timedOut: false)
         }
+        defer { CleanupRegistry.shared.forget(process: process) }
         let outBox = CappedReader(out.fileHandleForReading, limit: outputLimit)
         let errBox = CappedReader(err.fileHandleForReading, limit: 1 << 20)
         let deadline = Date().addingTimeInterval(timeout)
@@ -199,7 +201,7 @@ public final class StreamingCommand: @unchecked Sendable {
         process.standardOutput = out
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch {
+        do { try CleanupRegistry.shared.start(process) } catch {
             throw EngineError(.commandFailed, "cannot run \(executable): \(error.localizedDescription)")
         }
         stdout = out.fileHandleForReading
@@ -209,6 +211,7 @@ public final class StreamingCommand: @unchecked Sendable {
     /// Waits for the command; throws with its stderr when it failed.
     public func wait(describing what: String) throws(EngineError) {
         process.waitUntilExit()
+        CleanupRegistry.shared.forget(process: process)
         let err = errors.finish()
         if process.terminationStatus != 0 {
             throw EngineError(.commandFailed, "\(what) failed (status \(process.terminationStatus)): \(err.trimmingCharacters(in: .whitespacesAndNewlines))")
@@ -245,18 +248,30 @@ final class CappedReader: @unchecked Sendable {
     }
 }
 
-/// Containers started by this process, removed on exit, SIGINT and SIGTERM.
+/// What a run leaves behind unless removed: containers it started, and temporary files and
+/// folders it made. Everything registered is removed on SIGINT, SIGTERM and SIGHUP; temporary
+/// paths also at the end of the run, whatever way it ends. A run killed with SIGKILL cannot clean
+/// up: the next run removes folders whose name carries a process id that is gone
+/// (`removeStaleTemporaries`).
 public final class CleanupRegistry: @unchecked Sendable {
     public static let shared = CleanupRegistry()
     private let lock = NSLock()
     private var containers: [String: ContainerEngine] = [:]
     private var runs: [(String, ContainerEngine)] = []
+    private var temporaries: Set<String> = []
+    private var children: [ObjectIdentifier: (process: Process, createsContainers: Bool)] = [:]
     private var sources: [DispatchSourceSignal] = []
     private var installed = false
     private var interruption: Int32?
 
-    /// The exit status of an interrupt being handled (130 for SIGINT, 143 for SIGTERM), if any.
-    /// Work ending because its containers were removed must not exit with its own status first.
+    /// The signals a run cleans up on, with the exit status each gives (128 + the signal).
+    public static let signals: [(signal: Int32, status: Int32, word: String)] = [
+        (SIGINT, 130, "interrupted"), (SIGTERM, 143, "terminated"), (SIGHUP, 129, "hung up"),
+    ]
+
+    /// The exit status of an interrupt being handled (130 for SIGINT, 143 for SIGTERM, 129 for
+    /// SIGHUP), if any. Work ending because its containers were removed must not exit with its
+    /// own status first.
     public var interruptedStatus: Int32? {
         lock.lock(); defer { lock.unlock() }
         return interruption
@@ -286,16 +301,201 @@ public final class CleanupRegistry: @unchecked Sendable {
         installSignalHandlers()
     }
 
+    // MARK: - Child processes
+
+    /// Starts a child process (a compiler, the engine's CLI), to be stopped on an interrupt:
+    /// a compiler left running would leave its temporary files behind. Refused once an interrupt
+    /// is being handled.
+    /// `createsContainers`: an engine command (`run`, `create`) whose container the daemon may
+    /// still make after the command is stopped; the cleanup waits for it instead.
+    public func start(_ process: Process, createsContainers: Bool = false) throws {
+        installSignalHandlers()
+        lock.lock()
+        defer { lock.unlock() }
+        // The cleanup's own commands (docker rm) still run.
+        guard interruption == nil || Thread.current.threadDictionary[Self.cleanupMarker] != nil else {
+            throw EngineError(.commandFailed, "the run is being interrupted")
+        }
+        try process.run()
+        children[ObjectIdentifier(process)] = (process, createsContainers)
+    }
+
+    /// Whether an engine command that makes containers is still running.
+    var creatingContainers: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return children.values.contains { $0.createsContainers && $0.process.isRunning }
+    }
+
+    public func forget(process: Process) {
+        lock.lock()
+        children.removeValue(forKey: ObjectIdentifier(process))
+        lock.unlock()
+    }
+
+    /// SIGTERM to every running child, then SIGKILL to those still running after two seconds.
+    /// Returns how many were running.
+    @discardableResult
+    func stopChildren() -> Int {
+        lock.lock()
+        let running = children.values.map(\.process).filter(\.isRunning)
+        children = [:]
+        lock.unlock()
+        for p in running where p.isRunning { kill(p.processIdentifier, SIGTERM) }
+        let deadline = Date().addingTimeInterval(2)
+        while running.contains(where: \.isRunning) && Date() < deadline { usleep(10_000) }
+        for p in running where p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        return running.count
+    }
+
+    // MARK: - Temporary files and folders
+
+    /// Creates a private folder `<base>/<prefix><pid>-<random>` (mode 0755: containers read it),
+    /// registered for removal. Refused once an interrupt is being handled, so that no folder
+    /// appears after the cleanup.
+    public func makeTemporaryDirectory(prefix: String, in base: String = CleanupRegistry.temporaryBase) throws(EngineError) -> URL {
+        installSignalHandlers()
+        lock.lock()
+        defer { lock.unlock() }
+        guard interruption == nil else { throw EngineError(.commandFailed, "the run is being interrupted") }
+        for _ in 0..<16 {
+            let path = "\(base)/\(prefix)\(getpid())-\(UUID().uuidString.prefix(8).lowercased())"
+            if mkdir(path, 0o755) == 0 {
+                // mkdir applies the umask; containers running as another user must read the folder.
+                chmod(path, 0o755)
+                temporaries.insert(path)
+                return URL(fileURLWithPath: path)
+            }
+            if errno != EEXIST { throw EngineError(.commandFailed, "cannot create a temporary folder in \(base): \(String(cString: strerror(errno)))") }
+        }
+        throw EngineError(.commandFailed, "cannot create a temporary folder in \(base)")
+    }
+
+    /// A temporary file or folder made elsewhere, to be removed on an interrupt and at the end of
+    /// the run. Returns false (and registers nothing) once an interrupt is being handled.
+    @discardableResult
+    public func register(temporary path: String) -> Bool {
+        installSignalHandlers()
+        lock.lock()
+        defer { lock.unlock() }
+        guard interruption == nil else { return false }
+        temporaries.insert(path)
+        return true
+    }
+
+    /// A temporary path that became permanent (renamed into place) or was removed by its owner.
+    public func forget(temporary path: String) {
+        lock.lock()
+        temporaries.remove(path)
+        lock.unlock()
+    }
+
+    /// Removes a temporary file or folder (recursively) and forgets it.
+    public func remove(temporary path: String) {
+        Self.removeTree(path)
+        forget(temporary: path)
+    }
+
+    /// Removes every registered temporary path (the end of a run).
+    public func removeTemporaries() {
+        lock.lock()
+        let paths = temporaries
+        temporaries = []
+        lock.unlock()
+        for p in paths { Self.removeTree(p) }
+    }
+
+    /// $TMPDIR, or /tmp.
+    public static var temporaryBase: String {
+        let dir = ProcessInfo.processInfo.environment["TMPDIR"] ?? ""
+        return dir.isEmpty ? "/tmp" : (dir.count > 1 && dir.hasSuffix("/") ? String(dir.dropLast()) : dir)
+    }
+
+    /// Removes what runs killed with SIGKILL left in `base`: entries named `<prefix><pid>-...`
+    /// that belong to this user and whose process no longer exists. Returns the removed paths.
+    @discardableResult
+    public static func removeStaleTemporaries(prefix: String, in base: String = temporaryBase) -> [String] {
+        guard let dir = opendir(base) else { return [] }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name.hasPrefix(prefix) { names.append(name) }
+        }
+        closedir(dir)
+        var removed: [String] = []
+        for name in names {
+            let rest = name.dropFirst(prefix.count)
+            guard let dash = rest.firstIndex(of: "-"), let pid = pid_t(rest[..<dash]), pid > 0, pid != getpid() else { continue }
+            let path = base + "/" + name
+            var st = stat()
+            guard lstat(path, &st) == 0, st.st_uid == geteuid() else { continue }
+            // Alive (or not ours to signal): leave it.
+            if kill(pid, 0) == 0 || errno != ESRCH { continue }
+            removeTree(path)
+            removed.append(path)
+        }
+        return removed
+    }
+
+    /// rm -rf, never following symbolic links out of the tree.
+    static func removeTree(_ path: String) {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            if let dir = opendir(path) {
+                var names: [String] = []
+                while let entry = readdir(dir) {
+                    let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                        String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+                    }
+                    if name != "." && name != ".." { names.append(name) }
+                }
+                closedir(dir)
+                for n in names { removeTree(path + "/" + n) }
+            }
+            rmdir(path)
+        } else {
+            unlink(path)
+        }
+    }
+
+    // MARK: - Cleanup
+
     /// Removes everything registered. Safe to call more than once.
+    private static let cleanupMarker = "org.muslcheck.cleanup"
+
+    /// Held for a whole cleanup: a second caller (the main thread ending while a signal's
+    /// cleanup runs) waits for it instead of exiting half-way through.
+    private let cleaning = NSLock()
+
     public func cleanUp() {
+        cleaning.lock()
+        defer { cleaning.unlock() }
+        Thread.current.threadDictionary[Self.cleanupMarker] = true
+        defer { Thread.current.threadDictionary.removeObject(forKey: Self.cleanupMarker) }
         lock.lock()
         let pending = containers
         let labelled = runs
         containers = [:]
         runs = []
         lock.unlock()
+        // Containers first: removing one also ends the `docker run` that waits for it.
         for (id, engine) in pending { _ = engine.run(["rm", "-f", id], timeout: 60) }
-        for (run, engine) in labelled { engine.removeContainers(runID: run) }
+        // A `docker run` or `docker create` under way still makes its container after it is
+        // stopped: wait for those commands (each sweep removes what they made), then stop the rest.
+        let deadline = Date().addingTimeInterval(20)
+        repeat {
+            for (run, engine) in labelled { engine.removeContainers(runID: run) }
+            guard creatingContainers else { break }
+            usleep(100_000)
+        } while Date() < deadline
+        if stopChildren() > 0 {
+            usleep(300_000)
+            for (run, engine) in labelled { engine.removeContainers(runID: run) }
+        }
+        removeTemporaries()
     }
 
     private func installSignalHandlers() {
@@ -303,14 +503,16 @@ public final class CleanupRegistry: @unchecked Sendable {
         defer { lock.unlock() }
         guard !installed else { return }
         installed = true
-        for (sig, code) in [(SIGINT, Int32(130)), (SIGTERM, Int32(143))] {
+        for (sig, code, word) in Self.signals {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: DispatchQueue.global())
             source.setEventHandler { [self] in
                 lock.lock()
-                interruption = code
+                let first = interruption == nil
+                if first { interruption = code }
                 lock.unlock()
-                FileHandle.standardError.write(Data("\nmuslcheck: \(sig == SIGINT ? "interrupted" : "terminated"); removing containers\n".utf8))
+                guard first else { return }
+                FileHandle.standardError.write(Data("\nmuslcheck: \(word); removing containers and temporary files\n".utf8))
                 cleanUp()
                 exit(code)
             }

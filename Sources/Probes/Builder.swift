@@ -96,16 +96,23 @@ public enum ProbeBuilder {
             return BuiltProbes(toolchain: toolchain, directory: dir, available: available, failures: failures, cached: true)
         }
         try FileManager.default.createDirectory(at: cacheRoot, withIntermediateDirectories: true)
-        let staging = cacheRoot.appendingPathComponent("staging-\(getpid())-\(UUID().uuidString.prefix(8))")
-        try? FileManager.default.removeItem(at: staging)
-        try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: staging) }
+        // A build that was killed part-way left its folder: removed when its process is gone.
+        CleanupRegistry.removeStaleTemporaries(prefix: "staging-", in: cacheRoot.path)
+        let staging: URL
+        do { staging = try CleanupRegistry.shared.makeTemporaryDirectory(prefix: "staging-", in: cacheRoot.path) } catch {
+            throw ProbeError("\(error)")
+        }
+        defer { CleanupRegistry.shared.remove(temporary: staging.path) }
+        // The compilers' own temporary files go inside the staging folder, removed with it.
+        let compilerTemp = staging.appendingPathComponent(".tmp")
+        try FileManager.default.createDirectory(at: compilerTemp, withIntermediateDirectories: false)
+        let env = ProcessInfo.processInfo.environment.merging(["TMPDIR": compilerTemp.path]) { $1 }
         let src = catalog.root
         var record: [String: String] = [:]
 
         // The driver: static, so it needs no libc in the image.
         let driver = Command.run(driverToolchain.compiler, ["-static", "-O2", "-Wall", "-o", staging.appendingPathComponent("driver").path,
-                                                           src.appendingPathComponent("driver/driver.c").path], timeout: 120)
+                                                           src.appendingPathComponent("driver/driver.c").path], environment: env, timeout: 120)
         guard driver.status == 0 else {
             throw ProbeError("building the probe driver with \(driverToolchain.compiler) failed: \(driver.stderr.prefix(2000))")
         }
@@ -120,17 +127,18 @@ public enum ProbeBuilder {
                 let cc = lib.toolchain == "host" ? host : toolchain
                 guard let cc else { failure = "needs the host C compiler (gcc) for \(lib.output)"; break }
                 let r = Command.run(cc.compiler, ["-O1", "-Wall"] + lib.cflags + lib.sources.map { folder.appendingPathComponent($0).path }
-                                        + ["-o", out.appendingPathComponent(lib.output).path] + (lib.ldflags ?? []), timeout: 120)
+                                        + ["-o", out.appendingPathComponent(lib.output).path] + (lib.ldflags ?? []), environment: env, timeout: 120)
                 if r.status != 0 { failure = "\(lib.output): \(r.stderr.prefix(1500))" }
             }
             if failure == nil {
                 let r = Command.run(toolchain.compiler, ["-O1", "-Wall", "-I", src.appendingPathComponent("common").path] + probe.build.cflags
                                         + probe.build.sources.map { folder.appendingPathComponent($0).path }
-                                        + ["-o", out.appendingPathComponent(probe.id).path] + probe.build.ldflags, timeout: 120)
+                                        + ["-o", out.appendingPathComponent(probe.id).path] + probe.build.ldflags, environment: env, timeout: 120)
                 if r.status != 0 { failure = r.stderr.prefix(1500).description }
             }
             record[probe.id] = failure ?? "ok"
         }
+        try? FileManager.default.removeItem(at: compilerTemp)
         try JSONEncoder().encode(record).write(to: staging.appendingPathComponent(".complete"))
         // Another muslcheck may have finished the same build meanwhile: either copy is complete.
         if FileManager.default.fileExists(atPath: marker.path) {
@@ -138,6 +146,7 @@ public enum ProbeBuilder {
         }
         try? FileManager.default.removeItem(at: dir)
         try FileManager.default.moveItem(at: staging, to: dir)
+        CleanupRegistry.shared.forget(temporary: staging.path)
         let available = Set(catalog.probes.map(\.id).filter { record[$0] == "ok" })
         var failures: [String: String] = [:]
         for (id, r) in record where r != "ok" && id != "driver" { failures[id] = r }

@@ -78,11 +78,18 @@ public struct JobResult: Codable, Sendable, Hashable {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// "SIGBUS (signal 7)": Linux's numbering, as the container's kernel reports it.
+    public static func signalName(_ n: Int) -> String {
+        let names = [1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE",
+                     9: "SIGKILL", 11: "SIGSEGV", 13: "SIGPIPE", 14: "SIGALRM", 15: "SIGTERM", 24: "SIGXCPU", 25: "SIGXFSZ", 31: "SIGSYS"]
+        return names[n].map { "\($0) (signal \(n))" } ?? "signal \(n)"
+    }
+
     /// A sentence for the user.
     public var summary: String {
         switch status {
         case .exited: "exited with \(code ?? -1)"
-        case .signaled: "killed by signal \(signal ?? 0)\(signal == 9 ? " (SIGKILL: the memory limit?)" : "")"
+        case .signaled: "killed by \(Self.signalName(signal ?? 0))\(signal == 9 ? ": the memory limit?" : "")"
         case .timeout: "killed at its time limit after \(ms) ms"
         case .outputLimit: "killed after writing \(stdoutBytes + stderrBytes) bytes (output limit)"
         case .execFailed: "could not be started: \(String(cString: strerror(Int32(errno ?? 0))))"

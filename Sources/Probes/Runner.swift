@@ -107,14 +107,18 @@ public struct LoaderProbeArtifact: Sendable {
     public var tree: any ArtifactTree
     public var host: CompatData.HostSpec?
     public var isExecutable: Bool
+    /// A program that needs no loader (static, static-pie): the kernel starts it, so the probe
+    /// starts it instead of listing it.
+    public var isStatic: Bool
     public init(display: String, containerPath: String, file: ELFFile, tree: any ArtifactTree, host: CompatData.HostSpec?,
-                isExecutable: Bool) {
+                isExecutable: Bool, isStatic: Bool = false) {
         self.display = display
         self.containerPath = containerPath
         self.file = file
         self.tree = tree
         self.host = host
         self.isExecutable = isExecutable
+        self.isStatic = isStatic
     }
 }
 
@@ -187,8 +191,13 @@ public struct ProbeRunner: Sendable {
         jobs += probeJobs(root: Self.probesMount, built: musl)
         if runLoaderProbe {
             for (i, a) in artifacts.enumerated() {
+                if a.isStatic {
+                    // No loader to ask: what counts is whether the kernel starts it.
+                    jobs.append(DriverJob(id: "start:\(i)", argv: [a.containerPath, "--version"], timeout: Self.startTimeout, outputCap: 4096))
+                    continue
+                }
                 // A library-heavy program can print thousands of missing symbols: keep them all.
-                jobs.append(DriverJob(id: "loader:\(i)", argv: ["/lib/ld-musl-x86_64.so.1", "--list", a.containerPath], timeout: 20,
+                jobs.append(DriverJob(id: "loader:\(i)", argv: ["/lib/ld-musl-x86_64.so.1", "--list", a.containerPath], timeout: Self.listTimeout,
                                       outputCap: 8 << 20, killAt: 64 << 20))
                 if execSmoke && a.isExecutable {
                     jobs.append(DriverJob(id: "exec:\(i)", argv: [a.containerPath, "--version"], timeout: 5, outputCap: 4096))
@@ -226,7 +235,8 @@ public struct ProbeRunner: Sendable {
 
         if runLoaderProbe {
             for (i, a) in artifacts.enumerated() {
-                report.loader.append(loaderOutcome(a, result: results["loader:\(i)"], exec: results["exec:\(i)"], target: target))
+                report.loader.append(a.isStatic ? startOutcome(a, result: results["start:\(i)"])
+                                     : loaderOutcome(a, result: results["loader:\(i)"], exec: results["exec:\(i)"], target: target))
             }
         }
         for (i, p) in userProbes.enumerated() {
@@ -256,7 +266,7 @@ public struct ProbeRunner: Sendable {
         let sandbox = overrides ?? self.sandbox
         let staging: URL
         do { staging = try Self.stagingDirectory() } catch { return .failure(EngineError(.commandFailed, "\(error)")) }
-        defer { try? FileManager.default.removeItem(at: staging) }
+        defer { Self.removeStagingDirectory(staging) }
         do {
             try Data(DriverJob.file(jobs).utf8).write(to: staging.appendingPathComponent("jobs"))
         } catch { return .failure(EngineError(.commandFailed, "cannot write the job file: \(error)")) }
@@ -288,12 +298,23 @@ public struct ProbeRunner: Sendable {
         return .success(all)
     }
 
-    /// A private folder for the job file (readable by the container's unprivileged user).
+    /// The name of staging folders: muslcheck-run-<pid>-<random>, in $TMPDIR or /tmp.
+    public static let stagingPrefix = "muslcheck-run-"
+
+    /// Folders that runs killed with SIGKILL left are removed once per process, before the first
+    /// staging folder is made.
+    private static let staleRemoved: Void = { CleanupRegistry.removeStaleTemporaries(prefix: stagingPrefix) }()
+
+    /// A private folder for the job file and staged artifacts (readable by the container's
+    /// unprivileged user), removed by `removeStagingDirectory`, on an interrupt, and at the end
+    /// of the run.
     public static func stagingDirectory() throws -> URL {
-        let base = URL(fileURLWithPath: ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp")
-        let dir = base.appendingPathComponent("muslcheck-run-\(getpid())-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-        return dir
+        _ = staleRemoved
+        return try CleanupRegistry.shared.makeTemporaryDirectory(prefix: stagingPrefix)
+    }
+
+    public static func removeStagingDirectory(_ dir: URL) {
+        CleanupRegistry.shared.remove(temporary: dir.path)
     }
 
     // MARK: - Reading results
@@ -353,12 +374,85 @@ public struct ProbeRunner: Sendable {
         return nil
     }
 
+    /// Time limits of the loader's listing and of starting a static program.
+    static let listTimeout: TimeInterval = 20
+    static let startTimeout: TimeInterval = 5
+
+    /// A static program started in the image (`PROGRAM --version`): the kernel maps it and its
+    /// own start code relocates it. Confirmed when it runs (whatever it prints or returns);
+    /// contradicted when it cannot be started or dies of a signal at once.
+    func startOutcome(_ a: LoaderProbeArtifact, result: JobResult?) -> LoaderProbeOutcome {
+        var out = LoaderProbeOutcome(artifact: a.display, agreement: .notRun, differences: [], listing: nil, expected: nil,
+                                     execSmoke: nil, note: nil)
+        guard let result else { out.note = "not run"; return out }
+        let expected = a.file.loadDamage == nil ? "starts" : "cannot be loaded"
+        let firstLine = String((result.stdout.isEmpty ? result.stderr : result.stdout).split(separator: "\n").first ?? "")
+        out.execSmoke = ExecSmoke(status: result.status.rawValue, exitCode: result.code, errno: result.errno, firstLine: firstLine,
+                                  expected: expected, agrees: false)
+        switch result.status {
+        case .exited, .outputLimit:
+            out.note = "started with --version: \(result.summary)"
+            out.execSmoke?.agrees = expected == "starts"
+            if expected == "starts" {
+                out.agreement = .confirmed
+            } else {
+                out.agreement = .contradicted
+                out.differences = ["it started (\(result.summary)), although it was judged damaged: \(a.file.loadDamage!)"]
+            }
+        case .timeout:
+            // It got past its start, but a program that is still running proves no more.
+            out.note = "started with --version, still running after \(Int(Self.startTimeout)) s: not confirmed"
+        case .execFailed:
+            out.note = "the kernel \(result.summary)"
+            if expected == "starts" {
+                out.agreement = .contradicted
+                out.differences = ["the kernel could not start it: \(String(cString: strerror(Int32(result.errno ?? 0))))"]
+            }
+        case .signaled:
+            let signal = JobResult.signalName(result.signal ?? 0)
+            out.note = "started with --version, it was killed by \(signal)"
+            if expected == "starts" {
+                out.agreement = .contradicted
+                out.differences = ["it was killed by \(signal) as it started"]
+            }
+        case .missing:
+            out.note = result.summary
+        }
+        return out
+    }
+
     func loaderOutcome(_ a: LoaderProbeArtifact, result: JobResult?, exec: JobResult?, target: Target?) -> LoaderProbeOutcome {
         var out = LoaderProbeOutcome(artifact: a.display, agreement: .notRun, differences: [], listing: nil, expected: nil,
                                      execSmoke: nil, note: nil)
         guard let result else { out.note = "not run"; return out }
-        guard result.status == .exited || result.status == .signaled else {
-            out.note = "the loader \(result.summary)"
+        // A loader that crashed, was killed or ran out of time confirms nothing: when the static
+        // analysis expected the file to load, that is a contradiction; otherwise it is not checked.
+        switch result.status {
+        case .exited:
+            if let damage = a.file.loadDamage {
+                if result.code == 0 {
+                    out.agreement = .contradicted
+                    out.differences = ["musl's loader listed it (exit 0), although the file was judged unloadable: \(damage)"]
+                } else {
+                    out.note = "musl's loader \(result.summary); the static analysis found the file cannot be loaded: \(damage)"
+                }
+                return out
+            }
+        case .signaled:
+            let signal = JobResult.signalName(result.signal ?? 0)
+            out.note = "musl's loader was killed by \(signal)"
+            if let damage = a.file.loadDamage {
+                out.note! += "; the static analysis found the file cannot be loaded: \(damage)"
+            } else if result.signal != 9 {
+                out.agreement = .contradicted
+                out.differences = ["musl's loader was killed by \(signal) while listing it; the static analysis expected no crash"]
+            }
+            return out
+        case .timeout:
+            out.note = "musl's loader did not finish within \(Int(Self.listTimeout)) s"
+            return out
+        default:
+            out.note = "musl's loader \(result.summary)"
             return out
         }
         if result.stderr.contains("Not a valid dynamic program") || result.stderr.contains("cannot load") {
@@ -414,7 +508,7 @@ public struct ProbeRunner: Sendable {
             // The glibc build, run by the driver on this machine (no container, no sandbox).
             let jobs = probeJobs(root: glibc.directory.path, built: glibc)
             guard let staging = try? Self.stagingDirectory() else { return [] }
-            defer { try? FileManager.default.removeItem(at: staging) }
+            defer { Self.removeStagingDirectory(staging) }
             let file = staging.appendingPathComponent("jobs")
             try? Data(DriverJob.file(jobs).utf8).write(to: file)
             let r = Command.run(glibc.driver.path, [file.path], timeout: jobs.reduce(30) { $0 + $1.timeout + 1 }, outputLimit: 64 << 20)

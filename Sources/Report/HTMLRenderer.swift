@@ -22,16 +22,12 @@ public struct HTMLRenderer {
 
     public func render(_ report: any ReportView) throws -> String {
         var h = ""
-        let gate = Gate(failOn: report.inputs.failOn) ?? Gate(threshold: .incompatible)
+        let gate = Gate(failOn: report.inputs.failOn) ?? Gate(level: Gate.defaultLevel)
+        let outcome = gate.outcome(report)
         let failures = gate.failures(report)
-        let failing = Set(failures.map(\.artifact))
-        let status = gate.threshold == nil ? "not-gated" : (failures.isEmpty ? "pass" : "fail")
-        let statusText: String
-        switch status {
-        case "pass": statusText = "Pass: nothing at or above \(report.inputs.failOn)"
-        case "fail": statusText = "Fail: \(failing.count) artifact\(failing.count == 1 ? "" : "s") at or above \(report.inputs.failOn)"
-        default: statusText = "Not gated (--fail-on never)"
-        }
+        let failing = outcome.failing
+        let status = outcome.status.rawValue
+        let statusText = outcome.line.prefix(1).uppercased() + outcome.line.dropFirst()
 
         h += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         h += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
@@ -147,8 +143,9 @@ public struct HTMLRenderer {
         s += "<table id=\"artifact-table\">\n<thead><tr><th>artifact</th><th>kind</th>"
             + report.targets.map { "<th>\(e($0.name))</th>" }.joined() + "<th>findings</th></tr></thead>\n<tbody>\n"
         let targetIndex = Dictionary(uniqueKeysWithValues: report.targets.enumerated().map { ($1.name, $0) })
-        let order = report.summaries.indices.sorted {
-            let l = report.summaries[$0], r = report.summaries[$1]
+        let summaries = report.summaries
+        let order = summaries.indices.sorted {
+            let l = summaries[$0], r = summaries[$1]
             return l.worst != r.worst ? l.worst > r.worst : l.path < r.path
         }
         for i in order {

@@ -18,12 +18,13 @@ public struct JUnitRenderer {
     }
 
     public func render(_ report: any ReportView) throws -> String {
-        let gate = Gate(failOn: report.inputs.failOn) ?? Gate(threshold: .incompatible)
+        let gate = Gate(failOn: report.inputs.failOn) ?? Gate(level: Gate.defaultLevel)
         var suites: [(name: String, properties: [(String, String)], cases: [Case])] = []
 
+        let summaries = report.summaries
         for t in report.targets {
             var cases: [Case] = []
-            for i in report.summaries.indices where report.summaries[i].verdicts[t.name] != nil {
+            for i in summaries.indices where summaries[i].verdicts[t.name] != nil {
                 let a = try report.artifact(at: i)
                 guard let v = a.verdicts.first(where: { $0.target == t.name }) else { continue }
                 let findings = a.findings.filter { $0.target == t.name || $0.target == nil }
@@ -37,7 +38,7 @@ public struct JUnitRenderer {
                 c.output = out
                 if v.verdict == .notApplicable {
                     c.skipped = findings.first(where: { $0.id == "MC107" })?.message ?? "not a file this target runs"
-                } else if gate.fails(v.verdict) && v.excused == nil {
+                } else if gate.fails(v.verdict, target: t.name, summary: summaries[i]) && v.excused == nil {
                     let first = v.loaderMessages.first ?? findings.first(where: { $0.severity == .error })?.message ?? v.verdict.rawValue
                     var body = v.loaderMessages.joined(separator: "\n")
                     for f in findings where f.severity >= .warning { body += (body.isEmpty ? "" : "\n") + "\(f.id): \(f.message)\nfix: \(f.fix)" }
@@ -109,7 +110,7 @@ public struct JUnitRenderer {
         if !report.problems.isEmpty {
             let cases = report.problems.map { p -> Case in
                 var c = Case(classname: "muslcheck.problems", name: "\(p.id) \(p.artifact)")
-                if p.severity == .error && gate.threshold != nil {
+                if gate.isGated && (p.severity == .error || Gate.failingProblems.contains(p.id)) {
                     c.failure = (p.id, p.message, p.fix)
                 } else {
                     c.output = "\(p.severity.rawValue): \(p.message)\nfix: \(p.fix)"

@@ -34,16 +34,14 @@ public struct MarkdownRenderer {
     public func render(_ report: any ReportView) throws -> String {
         // Room for the cut note.
         var b = Builder(budget: limit - 1024)
-        let gate = Gate(failOn: report.inputs.failOn) ?? Gate(threshold: .incompatible)
-        let failures = gate.failures(report)
-        let failing = Set(failures.map(\.artifact))
+        let gate = Gate(failOn: report.inputs.failOn) ?? Gate(level: Gate.defaultLevel)
+        let outcome = gate.outcome(report)
+        let failing = outcome.failing
         let status: String
-        if gate.threshold == nil {
-            status = "not gated (--fail-on never)"
-        } else if failures.isEmpty {
-            status = "✅ pass: nothing at or above `\(report.inputs.failOn)`"
-        } else {
-            status = "❌ fail: \(failing.count) artifact\(failing.count == 1 ? "" : "s") at or above `\(report.inputs.failOn)`"
+        switch outcome.status {
+        case .notGated: status = Self.inline(outcome.line)
+        case .pass: status = "✅ " + Self.inline(outcome.line)
+        case .fail: status = "❌ " + Self.inline(outcome.line)
         }
         var head = "## muslcheck: \(status)\n\n"
         let targets = report.targets.map { t -> String in

@@ -16,6 +16,12 @@ public struct ArtifactSummary: Sendable, Hashable {
     public var excused: Set<String>
     /// Whether the real loader contradicted the static verdict (MC150) on some image.
     public var contradicted: Bool
+    /// Targets whose gcompat already makes a needs-gcompat verdict load as the target is (MC112
+    /// as a note: gcompat installed, nothing more needed). Elsewhere gcompat is missing, or a
+    /// module needs it preloaded (MC113).
+    public var gcompatMet: Set<String> = []
+    /// Targets where a module needs gcompat preloaded (MC113).
+    public var gcompatPreload: Set<String> = []
 }
 
 /// A report as renderers read it: the small parts in memory, artifacts one at a time in path order.
@@ -56,12 +62,41 @@ extension ArtifactSummary {
         findings = f
         excused = Set(a.verdicts.filter { $0.excused != nil }.map(\.target))
         contradicted = a.findings.contains { $0.id == FindingID.loaderContradiction }
+        for f in a.findings {
+            guard let t = f.target else { continue }
+            if f.id == "MC112" && f.severity == .note { gcompatMet.insert(t) }
+            if f.id == "MC113" { gcompatPreload.insert(t) }
+        }
     }
 }
 
 extension CompatibilityReport: ReportView {
+    /// Made anew on each call: a renderer takes them once (or uses `MemoryReport`).
     public var summaries: [ArtifactSummary] { artifacts.map(ArtifactSummary.init) }
     public func artifact(at index: Int) throws -> ArtifactAnalysis { artifacts[index] }
+}
+
+/// A report held whole in memory (loaded from a file, or merged), its summaries made once.
+public struct MemoryReport: ReportView {
+    public let report: CompatibilityReport
+    public let summaries: [ArtifactSummary]
+
+    public init(_ report: CompatibilityReport) {
+        self.report = report
+        summaries = report.artifacts.map(ArtifactSummary.init)
+    }
+
+    public var schemaVersion: Int { report.schemaVersion }
+    public var tool: CompatibilityReport.Tool { report.tool }
+    public var inputs: CompatibilityReport.Inputs { report.inputs }
+    public var targets: [CompatibilityReport.TargetInfo] { report.targets }
+    public var problems: [Finding] { report.problems }
+    public var counts: CompatibilityReport.Counts { report.counts }
+    public var timings: CompatibilityReport.Timings? { report.timings }
+    public var probes: [ImageProbeReport] { report.probes }
+    public var notes: [String] { report.notes }
+    public var suppressed: [CompatibilityReport.Suppressed] { report.suppressed }
+    public func artifact(at index: Int) throws -> ArtifactAnalysis { report.artifacts[index] }
 }
 
 /// Artifacts written to an unlinked temporary file as they are analysed (from any thread), so

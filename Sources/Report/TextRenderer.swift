@@ -113,17 +113,16 @@ public struct TextRenderer {
         try emit(out.joined(separator: "\n") + "\n")
     }
 
-    /// The gate's verdict on the run, one line.
+    /// The gate's answer on the run, one line, with its reasons.
     public func result(_ report: any ReportView) -> String {
-        guard let gate = Gate(failOn: report.inputs.failOn) else { return "" }
-        let failures = gate.failures(report)
-        if gate.threshold == nil { return paint("Result:", .bold) + " not gated (--fail-on never)" }
-        if failures.isEmpty { return paint("Result:", .bold) + " " + paint("pass", .green) + " — nothing at or above \(report.inputs.failOn)" }
-        let artifacts = Set(failures.map(\.artifact)).count
-        var why: [String: Int] = [:]
-        for f in failures { why[f.reason, default: 0] += 1 }
-        let detail = why.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
-        return paint("Result:", .bold) + " " + paint("fail", .red) + " — \(artifacts) artifact\(artifacts == 1 ? "" : "s") at or above \(report.inputs.failOn) (\(detail))"
+        let gate = Gate(failOn: report.inputs.failOn) ?? Gate(level: Gate.defaultLevel)
+        let o = gate.outcome(report)
+        let head = paint("Result:", .bold) + " "
+        switch o.status {
+        case .fail: return head + paint("fail", .red) + ": " + o.reasons
+        case .pass: return head + paint("pass", .green) + ": " + o.reasons + (o.ungated.isEmpty ? "" : "; not gated at --fail-on \(gate.level.rawValue): " + o.ungated)
+        case .notGated: return head + "not gated (--fail-on never)" + (o.ungated.isEmpty ? "" : ": " + o.ungated)
+        }
     }
 
     func style(for severity: Severity) -> Style {

@@ -26,8 +26,14 @@ struct Muslcheck: ParsableCommand {
         do {
             var command = try parseAsRoot()
             try command.run()
+            CleanupRegistry.shared.removeTemporaries()
         } catch {
             finishInterruption()
+            CleanupRegistry.shared.removeTemporaries()
+            if let e = error as? RunError {
+                Diagnostics.error(e.description)
+                Foundation.exit(e.code.rawValue)
+            }
             let code = exitCode(for: error)
             if code == .validationFailure {
                 FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))

@@ -1,10 +1,13 @@
 import Config
+import Engine
 import Foundation
 import Report
 
 enum Diagnostics {
     /// One line on stderr, prefixed with the tool's name.
     static func error(_ message: String) {
+        // Work cut short by an interrupt fails in many ways; the interrupt is the one message.
+        if CleanupRegistry.shared.interruptedStatus != nil { return }
         FileHandle.standardError.write(Data("muslcheck: error: \(message)\n".utf8))
     }
 

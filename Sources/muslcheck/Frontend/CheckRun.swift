@@ -23,7 +23,7 @@ struct CheckRun {
     /// 1-based shard index and shard count.
     var shard: (index: Int, count: Int)?
     var suppression = Suppression(ignores: [], baseline: nil)
-    var gate = Gate(threshold: .incompatible)
+    var gate = Gate(level: Gate.defaultLevel)
     /// Keep durations in the report (they change from run to run).
     var timings = false
     /// Progress lines (on a terminal).
@@ -89,6 +89,7 @@ struct CheckRun {
         let images = scan.images.filter { scanned.imageTargets[$0] != nil }
         if runProbes, let engine, !images.isEmpty {
             var probe = ProbeRun()
+            if let id = scan.runID { probe.runID = id }
             probe.images = images
             probe.paths = scan.paths
             probe.include = inShard
@@ -179,8 +180,8 @@ struct CheckRun {
             for i in out.verdicts.indices {
                 let image = out.verdicts[i].target
                 guard let outcomes = byImage[image] else { continue }
-                // musl's loader does not list a static program: nothing to confirm.
-                if out.verdicts[i].verdict == .static || out.verdicts[i].verdict == .notApplicable { continue }
+                // Nothing loads a not-applicable file (an object file, another machine's file).
+                if out.verdicts[i].verdict == .notApplicable { continue }
                 if let o = outcomes[a.path] {
                     out.verdicts[i].loaderProbe = o.agreement.rawValue
                     switch o.agreement {
@@ -192,17 +193,18 @@ struct CheckRun {
                             fix: "trust the image's result; please report the case to muslcheck with the artifact",
                             artifact: a.path, target: image))
                     case .notRun:
+                        let byHand = out.kind == .staticExecutable ? "start it by hand in the image" : "check it by hand in the image (ld-musl-x86_64.so.1 --list FILE)"
                         out.findings.append(data.finding(
                             FindingID.loaderProbeFailed, message: "the loader probe could not check it in \(image): \(o.note ?? "not run")",
-                            fix: "check it by hand in the image (ld-musl-x86_64.so.1 --list FILE)", artifact: a.path, target: image))
+                            fix: byHand, artifact: a.path, target: image))
                     case .confirmed:
                         break
                     }
-                } else if let why = result.skipped[a.path] {
+                } else if let skip = result.skipped[a.path] {
                     out.verdicts[i].loaderProbe = LoaderProbeOutcome.Agreement.notRun.rawValue
                     out.findings.append(data.finding(
-                        FindingID.loaderProbeFailed, message: "the loader probe could not check it in \(image): \(why)",
-                        fix: "unpack the inner archive and check its files, or check it by hand in the image", artifact: a.path, target: image))
+                        FindingID.loaderProbeFailed, message: "the loader probe could not check it in \(image): \(skip.why)",
+                        fix: skip.fix, artifact: a.path, target: image))
                 } else if failedImages.contains(image) {
                     out.verdicts[i].loaderProbe = LoaderProbeOutcome.Agreement.notRun.rawValue
                 }

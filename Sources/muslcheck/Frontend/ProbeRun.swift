@@ -40,15 +40,21 @@ struct ProbeRun {
     struct Result {
         var output: Output
         var environmentErrors: [String]
-        /// Artifacts the loader probe could not run on, and why.
-        var skipped: [String: String] = [:]
+        /// Artifacts the loader probe could not run on: why, and what the user can do.
+        var skipped: [String: Skip] = [:]
+    }
+
+    /// Why the loader probe left an artifact out, and what to do instead.
+    struct Skip {
+        var why: String
+        var fix: String
     }
 
     struct Prepared {
         var artifacts: [LoaderProbeArtifact] = []
         var mounts: [(host: String, container: String)] = []
         var notes: [String] = []
-        var skipped: [String: String] = [:]
+        var skipped: [String: Skip] = [:]
     }
 
     /// The probes built for musl (nil when there is no musl compiler) and for the host.
@@ -98,7 +104,7 @@ struct ProbeRun {
             box.lock.unlock()
         }
         var notes = box.problems.map { "\($0.path): \($0.message)" }
-        var skipped: [String: String] = [:]
+        var skipped: [String: Skip] = [:]
         var mounts: [(host: String, container: String)] = []
         var map: [(container: String, host: String)] = []
         for (i, p) in paths.enumerated() {
@@ -117,11 +123,15 @@ struct ProbeRun {
         var staged: [String: String] = [:]  // archive → container folder
         for batch in box.batches {
             for item in batch.items where include?(item.displayPath) ?? true {
+                // Object files, core dumps and other machines' files: no loader ever loads them.
+                let itemKind = analyzer.kind(of: item.file, host: nil)
+                guard itemKind != .object, itemKind != .core, item.file.header.machine == .EM_X86_64, !item.file.header.isX32 else { continue }
                 var containerPath: String
                 if let archive = batch.archive {
                     guard !archive.contains("!") else {
                         notes.append("\(item.displayPath): a member of a nested archive; the loader probe skips it")
-                        skipped[item.displayPath] = "a member of a nested archive, which the loader probe does not stage"
+                        skipped[item.displayPath] = Skip(why: "a member of a nested archive, which the loader probe does not stage",
+                                                         fix: "unpack the inner archive and check its files, or check it by hand in the image (ld-musl-x86_64.so.1 --list FILE)")
                         continue
                     }
                     if staged[archive] == nil {
@@ -137,7 +147,8 @@ struct ProbeRun {
                         }
                     }
                     guard let folder = staged[archive], !folder.isEmpty else {
-                        skipped[item.displayPath] = "its archive could not be staged for the loader probe"
+                        skipped[item.displayPath] = Skip(why: "its archive could not be staged for the loader probe",
+                                                         fix: "check the archive's files unpacked, or check it by hand in the image (ld-musl-x86_64.so.1 --list FILE)")
                         continue
                     }
                     containerPath = folder + "/" + item.treePath
@@ -153,7 +164,9 @@ struct ProbeRun {
                     } else if !isProgram {
                         // A library is loaded under the path it was found at: its $ORIGIN is the
                         // link's folder, which the container cannot show with the link's target.
-                        skipped[item.displayPath] = "a symbolic link to \(real), outside the checked folders; musl takes a library's $ORIGIN from the link's folder, which the container cannot reproduce"
+                        skipped[item.displayPath] = Skip(
+                            why: "a symbolic link to \(real), outside the checked folders; musl takes a library's $ORIGIN from the link's folder, which the container cannot reproduce",
+                            fix: "check \((real as NSString).deletingLastPathComponent) as well, or check the library by hand in the image (ld-musl-x86_64.so.1 --list FILE)")
                         notes.append("\(item.displayPath): a symbolic link to a library outside the checked folders; the loader probe skips it")
                         continue
                     } else {
@@ -182,7 +195,8 @@ struct ProbeRun {
                 let kind = analyzer.kind(of: item.file, host: host)
                 artifacts.append(LoaderProbeArtifact(display: item.displayPath, containerPath: containerPath, file: item.file,
                                                      tree: RemappedTree(name: "container", map: map), host: host,
-                                                     isExecutable: kind == .executable || kind == .staticExecutable))
+                                                     isExecutable: kind == .executable || kind == .staticExecutable,
+                                                     isStatic: kind == .staticExecutable))
             }
         }
         if !staged.isEmpty { mounts.append((staging.path, "/muslcheck/s")) }
@@ -232,8 +246,9 @@ struct ProbeRun {
         let built = try Self.build(catalog: catalog, muslCompiler: muslCompiler, needGlibc: baseline != nil, cacheDir: cacheDir, log: log)
         log("probe run \(runID): \(images.count) image\(images.count == 1 ? "" : "s")")
 
-        let staging = try ProbeRunner.stagingDirectory()
-        defer { try? FileManager.default.removeItem(at: staging) }
+        let staging: URL
+        do { staging = try ProbeRunner.stagingDirectory() } catch { throw RunError(code: .environment, description: "\(error)") }
+        defer { ProbeRunner.removeStagingDirectory(staging) }
         let prepared = paths.isEmpty ? Prepared() : prepareArtifacts(data: data, staging: staging)
 
         var runner = ProbeRunner(catalog: catalog, musl: built.musl, glibc: built.glibc, engine: engine, runID: runID)

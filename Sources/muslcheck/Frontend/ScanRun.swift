@@ -24,7 +24,7 @@ struct ScanRun {
     var context: String?
     var pull: PullPolicy = .missing
     var jobs = ProcessInfo.processInfo.activeProcessorCount
-    var failOn = "incompatible"
+    var failOn = Gate.defaultLevel.rawValue
     var progress: Progress?
     /// The images' own files are artifacts too (scan); false: the images are targets only (check).
     var imageArtifacts = true
@@ -33,6 +33,8 @@ struct ScanRun {
     var imageFallback = false
     /// The run label's prefix on the export containers ("scan-", "check-").
     var runPrefix = "scan-"
+    /// The run label on the containers (default: the prefix and a random part).
+    var runID: String?
 
     struct Result {
         var report: StoredReport
@@ -119,7 +121,7 @@ struct ScanRun {
             case .failure(let error):
                 environmentErrors.append("--image: \(error.message); only the paths were checked")
             case .success(let engine):
-                let runID = runPrefix + UUID().uuidString.prefix(8).lowercased()
+                let runID = self.runID ?? runPrefix + UUID().uuidString.prefix(8).lowercased()
                 CleanupRegistry.shared.register(runID: runID, engine: engine)
                 for ref in images {
                     let result = ImageExport.read(ref, engine: engine, pull: pull, runID: runID, scanner: imageArtifacts ? scanner : ArtifactScanner(jobs: jobs), data: data) { event in

@@ -20,10 +20,13 @@ struct Check: ParsableCommand {
 
         Formats (--format F or F=FILE, repeatable): \(FormatSpec.formatsHelp).
 
-        Exit status: 0 nothing at or above --fail-on; 1 an artifact's verdict at or above it that \
-        no ignore or baseline excuses, a loader-probe contradiction (MC150), a file that could not \
-        be read (MC001) or a failed user probe (MC152); 2 usage or configuration error; 3 engine \
-        or environment error (the report is still written). --fail-on never: only 2 and 3.
+        Exit status: 0 the run passes --fail-on; 1 it fails: by default an artifact that does not \
+        run on a target as given (incompatible, or needing gcompat where the target lacks it), and \
+        at every level a loader-probe contradiction (MC150), a file that could not be read (MC001), \
+        an archive member that was not checked (MC003, MC004) or a failed user probe (MC152), unless \
+        an ignore or the baseline excuses it; 2 usage or configuration error, or a report that \
+        could not be written; 3 engine or environment error (the report is still written). \
+        --fail-on never: only 2 and 3.
         """
     )
 
@@ -45,7 +48,7 @@ struct Check: ParsableCommand {
     @Option(name: .shortAndLong, help: ArgumentHelp("The file of the one --format given without a file (default: stdout).", valueName: "file"))
     var output: String?
 
-    @Option(name: .customLong("fail-on"), help: "Exit 1 at or above: incompatible (default), needs-gcompat, compatible, never.")
+    @Option(name: .customLong("fail-on"), help: FailOn.help)
     var failOn: FailOn?
 
     @Option(help: ArgumentHelp("A baseline file (--write-baseline): its findings are suppressed; new ones still fail.", valueName: "file"))
@@ -87,6 +90,9 @@ struct Check: ParsableCommand {
     @Option(name: .customLong("cache-dir"), help: ArgumentHelp("Where built probes are kept (default: ~/.cache/muslcheck).", valueName: "dir"))
     var cacheDir: String?
 
+    @Option(name: .customLong("run-id"), help: ArgumentHelp("The run id in the containers' label org.muslcheck.run (default: random).", valueName: "id"))
+    var runID: String?
+
     @Flag(help: "Put durations in the report (they make two reports of the same inputs differ).")
     var timings = false
 
@@ -95,6 +101,7 @@ struct Check: ParsableCommand {
 
     func validate() throws {
         if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        try validateRunID(runID)
         _ = try resolveOutputs(formats, output: output)
     }
 
@@ -102,7 +109,7 @@ struct Check: ParsableCommand {
         let outputs = try resolveOutputs(formats, output: output, textToFreeStdout: true)
         // The configuration, then the flags over it.
         let (settings, userProbes) = try loadSettings(config: config, cst: cst)
-        let failLevel = failOn ?? settings.failOn.flatMap { FailOn(rawValue: $0) } ?? .incompatible
+        let failLevel = failOn ?? settings.failOn.flatMap { FailOn(rawValue: $0) } ?? .notRunnable
 
         var run = CheckRun()
         let chosenPaths = !paths.isEmpty ? paths : (settings.paths ?? ["."])
@@ -121,6 +128,7 @@ struct Check: ParsableCommand {
         run.scan.jobs = jobs
         run.scan.failOn = failLevel.rawValue
         run.scan.progress = Progress.forTerminal()
+        run.scan.runID = runID
         run.runProbes = !staticOnly
         let chosenProbes = !probes.isEmpty ? probes : settings.probes
         run.probeIDs = chosenProbes
@@ -133,7 +141,7 @@ struct Check: ParsableCommand {
         run.cacheDir = cacheDir
         run.shard = shard.map { ($0.index, $0.count) }
         run.timings = timings
-        run.gate = Gate(threshold: failLevel.threshold)
+        run.gate = failLevel.gate
         if isatty(STDERR_FILENO) == 1 { run.log = { Diagnostics.note($0) } }
         let known = try exitingOnError { try baseline.map { try ReportBaseline.load($0) } }
         run.suppression = Suppression(ignores: settings.ignores, baseline: known)
@@ -144,15 +152,22 @@ struct Check: ParsableCommand {
         }
 
         let result = try exitingOnError { try run.run() }
-        try writeReport(result.report, formats: outputs, verbose: verbose)
+        var written = writeReport(result.report, formats: outputs, verbose: verbose)
         if let writeBaseline {
-            let sink = try OutputSink(path: writeBaseline)
-            try sink.write(try ReportBaseline.of(result.report).jsonData())
-            try sink.close()
-            Diagnostics.note("baseline written to \(writeBaseline): \(result.report.counts.findings.values.reduce(0, +) + result.report.counts.suppressed) findings")
+            do {
+                let sink = try OutputSink(path: writeBaseline)
+                try sink.write(try ReportBaseline.of(result.report).jsonData())
+                try sink.close()
+                Diagnostics.note("baseline written to \(writeBaseline): \(result.report.counts.findings.values.reduce(0, +) + result.report.counts.suppressed) findings")
+            } catch let e as RunError {
+                Diagnostics.error(e.description)
+                written = false
+            }
         }
         for e in result.environmentErrors { Diagnostics.error(e) }
         if !result.environmentErrors.isEmpty { throw MuslcheckExit.environment.exitCode }
+        // A report that was not written is not the gate's answer (1): the run's output is incomplete.
+        if !written { throw MuslcheckExit.usage.exitCode }
         if writeBaseline == nil && !result.failures.isEmpty { throw MuslcheckExit.findings.exitCode }
     }
 }

@@ -82,9 +82,7 @@ struct Probe: ParsableCommand {
     func validate() throws {
         if !list && images.isEmpty { throw ValidationError("give at least one --image to probe (for example --image alpine:3.20)") }
         if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
-        if let id = runID, id.isEmpty || id.contains(where: { !$0.isLetter && !$0.isNumber && $0 != "-" && $0 != "_" }) {
-            throw ValidationError("--run-id may hold letters, digits, '-' and '_' only")
-        }
+        try validateRunID(runID)
     }
 
     func run() throws {

@@ -47,8 +47,10 @@ struct ReportCommand: ParsableCommand {
         func run() throws {
             var report = try ReportCommand.load(file)
             if let failOn { report.inputs.failOn = failOn.rawValue }
-            try writeReport(report, formats: try resolveOutputs(formats, output: output, textToFreeStdout: true), verbose: verbose)
-            let gate = Gate(failOn: report.inputs.failOn) ?? Gate(threshold: .incompatible)
+            guard writeReport(MemoryReport(report), formats: try resolveOutputs(formats, output: output, textToFreeStdout: true), verbose: verbose) else {
+                throw MuslcheckExit.usage.exitCode
+            }
+            let gate = Gate(failOn: report.inputs.failOn) ?? Gate(level: Gate.defaultLevel)
             if !gate.failures(report).isEmpty { throw MuslcheckExit.findings.exitCode }
         }
     }
@@ -75,9 +77,11 @@ struct ReportCommand: ParsableCommand {
 
         func run() throws {
             let reports = try files.map { try ReportCommand.load($0) }
-            let merged = try exitingOnError { try CompatibilityReport.merge(reports, names: files) }
-            try writeReport(merged, formats: try resolveOutputs(formats.isEmpty ? [FormatSpec(.json)] : formats, output: output), verbose: false)
-            let gate = Gate(failOn: merged.inputs.failOn) ?? Gate(threshold: .incompatible)
+            let merged = MemoryReport(try exitingOnError { try CompatibilityReport.merge(reports, names: files) })
+            guard writeReport(merged, formats: try resolveOutputs(formats.isEmpty ? [FormatSpec(.json)] : formats, output: output), verbose: false) else {
+                throw MuslcheckExit.usage.exitCode
+            }
+            let gate = Gate(failOn: merged.inputs.failOn) ?? Gate(level: Gate.defaultLevel)
             if !gate.failures(merged).isEmpty { throw MuslcheckExit.findings.exitCode }
         }
     }
@@ -150,8 +154,12 @@ struct Init: ParsableCommand {
         }
         let profile = (try? CompatData.shared().targets.default) ?? "alpine:3.22"
         let text = StarterConfig.text(defaultProfile: profile)
-        do { try Data(text.utf8).write(to: URL(fileURLWithPath: file)) } catch {
-            Diagnostics.error("cannot write \(file): \(error.localizedDescription)")
+        do {
+            let sink = try OutputSink(path: file)
+            try sink.write(text)
+            try sink.close()
+        } catch let e as RunError {
+            Diagnostics.error(e.description)
             throw MuslcheckExit.usage.exitCode
         }
         Diagnostics.note("wrote \(file); `muslcheck check` reads it from the current directory")

@@ -64,29 +64,42 @@ func resolveOutputs(_ specs: [FormatSpec], output: String?, textToFreeStdout: Bo
     return resolved
 }
 
-/// Writes a report in the given formats.
-func writeReport(_ report: any ReportView, formats: [FormatSpec], verbose: Bool) throws {
+/// Writes a report in the given formats. A format that cannot be written is told on stderr
+/// (its file, if any, is left as it was) and the others are still written; returns whether
+/// every format was written.
+@discardableResult
+func writeReport(_ report: any ReportView, formats: [FormatSpec], verbose: Bool) -> Bool {
     let catalog = try? ProbeCatalog.bundled()
     let data = try? CompatData.shared()
+    var ok = true
     for spec in formats {
-        let sink = try OutputSink(path: spec.file)
-        switch spec.format {
-        case .text:
-            try TextRenderer(color: useColor(forFile: spec.file), verbose: verbose, catalog: catalog).write(report) { try sink.write($0) }
-        case .json:
-            try JSONRenderer.write(report) { try sink.write($0) }
-        case .markdown:
-            try sink.write(try MarkdownRenderer(catalog: catalog).render(report))
-        case .junit:
-            try sink.write(try JUnitRenderer().render(report))
-        case .sarif:
-            try sink.write(try SARIFRenderer(rules: data?.ruleList ?? [], readme: MuslcheckVersion.readmeURL,
-                                             workingDirectory: FileManager.default.currentDirectoryPath).render(report))
-        case .github:
-            try sink.write(try GitHubRenderer().render(report))
-        case .html:
-            try sink.write(try HTMLRenderer(catalog: catalog, readme: MuslcheckVersion.readmeURL).render(report))
+        do {
+            let sink = try OutputSink(path: spec.file)
+            switch spec.format {
+            case .text:
+                try TextRenderer(color: useColor(forFile: spec.file), verbose: verbose, catalog: catalog).write(report) { try sink.write($0) }
+            case .json:
+                try JSONRenderer.write(report) { try sink.write($0) }
+            case .markdown:
+                try sink.write(try MarkdownRenderer(catalog: catalog).render(report))
+            case .junit:
+                try sink.write(try JUnitRenderer().render(report))
+            case .sarif:
+                try sink.write(try SARIFRenderer(rules: data?.ruleList ?? [], readme: MuslcheckVersion.readmeURL,
+                                                 workingDirectory: FileManager.default.currentDirectoryPath).render(report))
+            case .github:
+                try sink.write(try GitHubRenderer().render(report))
+            case .html:
+                try sink.write(try HTMLRenderer(catalog: catalog, readme: MuslcheckVersion.readmeURL).render(report))
+            }
+            try sink.close()
+        } catch let e as RunError {
+            Diagnostics.error(e.description)
+            ok = false
+        } catch {
+            Diagnostics.error("writing the \(spec.format.rawValue) report\(spec.file.map { " to \($0)" } ?? ""): \(error)")
+            ok = false
         }
-        try sink.close()
     }
+    return ok
 }

@@ -12,7 +12,8 @@ struct Scan: ParsableCommand {
         .tar.xz .txz, nested up to 4 levels; members are read in memory, never extracted. A member \
         is named ARCHIVE!MEMBER.
 
-        Exit status: 0 no verdict at or above --fail-on; 1 some verdict at or above it; 2 usage \
+        Exit status: 0 the scan passes --fail-on; 1 it fails (by default: an artifact that does not \
+        run on a target as given, or a file or archive member that could not be checked); 2 usage \
         error; 3 engine or environment error (the static results are still printed).
         """
     )
@@ -32,8 +33,8 @@ struct Scan: ParsableCommand {
     @Option(name: .shortAndLong, help: ArgumentHelp("Write the report to a file instead of stdout.", valueName: "file"))
     var output: String?
 
-    @Option(name: .customLong("fail-on"), help: "Exit 1 when a verdict is at or above: incompatible (default), needs-gcompat, compatible, never.")
-    var failOn: FailOn = .incompatible
+    @Option(name: .customLong("fail-on"), help: FailOn.help)
+    var failOn: FailOn = .notRunnable
 
     @Option(help: "Worker threads (default: the number of cores).")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
@@ -71,9 +72,7 @@ struct Scan: ParsableCommand {
         try sink.close()
         for e in result.environmentErrors { Diagnostics.error(e) }
         if !result.environmentErrors.isEmpty { throw MuslcheckExit.environment.exitCode }
-        if result.report.summaries.contains(where: { s in s.verdicts.values.contains { failOn.fails($0) } }) {
-            throw MuslcheckExit.findings.exitCode
-        }
+        if !failOn.gate.failures(result.report).isEmpty { throw MuslcheckExit.findings.exitCode }
     }
 }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Compat
 import Config
 import Probes
+import Report
 import Engine
 import Foundation
 
@@ -39,37 +40,27 @@ enum PullArgument: String, ExpressibleByArgument, CaseIterable {
     var policy: PullPolicy { PullPolicy(rawValue: rawValue)! }
 }
 
-/// The verdict at or above which the exit status is 1.
+/// --fail-on: what makes the exit status 1 (Gate.Level).
 enum FailOn: String, ExpressibleByArgument, CaseIterable {
+    case notRunnable = "not-runnable"
     case incompatible
     case needsGcompat = "needs-gcompat"
     case compatible
     case never
 
-    var threshold: Verdict? {
-        switch self {
-        case .incompatible: .incompatible
-        case .needsGcompat: .needsGcompat
-        case .compatible: .compatible
-        case .never: nil
-        }
-    }
+    var gate: Gate { Gate(level: Gate.Level(rawValue: rawValue)!) }
 
-    /// Whether a verdict fails the run.
-    func fails(_ verdict: Verdict) -> Bool {
-        guard let threshold else { return false }
-        return verdict >= threshold && verdict != .notApplicable
+    /// The option's help: every level with what it fails.
+    static var help: ArgumentHelp {
+        ArgumentHelp("Exit 1 on: " + allCases.map { "\($0.rawValue) (\($0.gate.level.meaning))" }.joined(separator: "; ")
+                     + ". Default: not-runnable.", valueName: "level")
     }
 }
 
-/// Writes text to a file or stdout.
-func emit(_ data: Data, to path: String?) throws {
-    if let path {
-        do { try data.write(to: URL(fileURLWithPath: path)) } catch {
-            throw RunError(code: .usage, description: "cannot write \(path): \(error.localizedDescription)")
-        }
-    } else {
-        FileHandle.standardOutput.write(data)
+/// --run-id: it becomes a label value and part of container names.
+func validateRunID(_ id: String?) throws {
+    if let id, id.isEmpty || id.contains(where: { !($0.isASCII && ($0.isLetter || $0.isNumber)) && $0 != "-" && $0 != "_" }) {
+        throw ValidationError("--run-id may hold letters, digits, '-' and '_' only")
     }
 }
 
@@ -78,48 +69,129 @@ func useColor(forFile path: String?) -> Bool {
     path == nil && isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
 }
 
-/// Where a report goes: a file (written to a temporary name, then renamed) or stdout, in pieces.
+/// Where a report goes, in pieces: stdout, or a file. A regular file (or a new one) is written
+/// under a temporary name beside it and renamed over it when complete, keeping the permissions
+/// of the file it replaces; anything else (a device such as /dev/null, a FIFO, a symbolic link
+/// such as /dev/stdout) is written in place and never replaced.
 final class OutputSink {
-    let handle: FileHandle
     let path: String?
-    let temporary: String?
-    var buffer = Data()
+    private let fd: Int32
+    /// The temporary file renamed over `path` on close (nil: written in place).
+    private var temporary: String?
+    private var buffer: [UInt8] = []
+    private var closed = false
 
     init(path: String?) throws {
         self.path = path
-        if let path {
-            let tmp = path + ".muslcheck-partial"
-            guard FileManager.default.createFile(atPath: tmp, contents: nil), let h = FileHandle(forWritingAtPath: tmp) else {
-                throw RunError(code: .usage, description: "cannot write \(path): \(String(cString: strerror(errno)))")
-            }
-            handle = h
-            temporary = tmp
-        } else {
-            handle = FileHandle.standardOutput
-            temporary = nil
+        guard let path else {
+            fd = STDOUT_FILENO
+            return
         }
+        func failure(_ why: String) -> RunError { RunError(code: .usage, description: "cannot write \(path): \(why)") }
+        var st = stat()
+        let exists = lstat(path, &st) == 0
+        if exists && (st.st_mode & S_IFMT) == S_IFDIR { throw failure("it is a directory") }
+        if exists && (st.st_mode & S_IFMT) != S_IFREG {
+            // A device, FIFO, socket or symbolic link: write to it, never replace it. A FIFO
+            // waits here for its reader, as a shell redirection does.
+            let flags = O_WRONLY | O_CLOEXEC | ((st.st_mode & S_IFMT) == S_IFLNK ? O_TRUNC | O_CREAT : 0)
+            let opened = open(path, flags, 0o666)
+            guard opened >= 0 else { throw failure(String(cString: strerror(errno))) }
+            var target = stat()
+            if fstat(opened, &target) == 0 && (target.st_mode & S_IFMT) == S_IFDIR {
+                Foundation.close(opened)
+                throw failure("it is a directory")
+            }
+            fd = opened
+            return
+        }
+        // A regular file or a new one: a temporary file in the same folder, renamed over it.
+        let folder = (path as NSString).deletingLastPathComponent
+        let base = (path as NSString).lastPathComponent
+        var made: Int32 = -1
+        var name = ""
+        for _ in 0..<16 {
+            name = (folder.isEmpty ? "" : folder + "/") + ".\(base).muslcheck-\(getpid())-\(UUID().uuidString.prefix(8).lowercased())"
+            made = open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+            if made >= 0 || errno != EEXIST { break }
+        }
+        guard made >= 0 else { throw failure(String(cString: strerror(errno))) }
+        guard CleanupRegistry.shared.register(temporary: name) else {
+            Foundation.close(made)
+            unlink(name)
+            throw failure("the run is being interrupted")
+        }
+        if exists {
+            // Keep the replaced file's owner (when allowed) and permissions.
+            _ = fchown(made, st.st_uid, st.st_gid)
+            fchmod(made, st.st_mode & 0o7777)
+        }
+        fd = made
+        temporary = name
     }
 
     func write(_ data: Data) throws {
-        buffer.append(data)
-        if buffer.count >= 1 << 16 { flush() }
+        buffer.append(contentsOf: data)
+        if buffer.count >= 1 << 16 { try flush() }
     }
 
-    func write(_ text: String) throws { try write(Data(text.utf8)) }
+    func write(_ text: String) throws {
+        buffer.append(contentsOf: text.utf8)
+        if buffer.count >= 1 << 16 { try flush() }
+    }
 
-    func flush() {
-        handle.write(buffer)
+    func flush() throws {
+        var done = 0
+        try buffer.withUnsafeBytes { raw in
+            while done < raw.count {
+                let n = Foundation.write(fd, raw.baseAddress! + done, raw.count - done)
+                if n > 0 { done += n; continue }
+                if n < 0 && errno == EINTR { continue }
+                throw RunError(code: .usage, description: "cannot write \(path ?? "to stdout"): \(n < 0 ? String(cString: strerror(errno)) : "nothing written")")
+            }
+        }
         buffer.removeAll(keepingCapacity: true)
     }
 
     func close() throws {
-        flush()
-        if let temporary, let path {
-            try? handle.close()
-            if rename(temporary, path) != 0 {
-                throw RunError(code: .usage, description: "cannot write \(path): \(String(cString: strerror(errno)))")
-            }
+        guard !closed else { return }
+        closed = true
+        do { try flush() } catch {
+            discard()
+            throw error
         }
+        guard let path else { return }
+        if let temporary {
+            let closedOK = Foundation.close(fd) == 0
+            guard closedOK, rename(temporary, path) == 0 else {
+                let why = String(cString: strerror(errno))
+                unlink(temporary)
+                CleanupRegistry.shared.forget(temporary: temporary)
+                throw RunError(code: .usage, description: "cannot write \(path): \(why)")
+            }
+            CleanupRegistry.shared.forget(temporary: temporary)
+        } else if Foundation.close(fd) != 0 && errno != EINTR {
+            throw RunError(code: .usage, description: "cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Gives up: the temporary file is removed, and the target left as it was.
+    func discard() {
+        guard let path else { return }
+        _ = path
+        if let temporary {
+            Foundation.close(fd)
+            unlink(temporary)
+            CleanupRegistry.shared.forget(temporary: temporary)
+            self.temporary = nil
+        } else if fd >= 0 {
+            Foundation.close(fd)
+        }
+    }
+
+    deinit {
+        // A sink dropped without close (an error on the way): nothing half-written stays.
+        if !closed { closed = true; discard() }
     }
 }
 
