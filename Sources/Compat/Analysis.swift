@@ -240,17 +240,17 @@ public final class Analyzer: Sendable {
 
         if file.isPartial {
             analysis.findings.append(data.finding("MC002", message: "\(display): " + file.problems.joined(separator: "; "),
-                                                  fix: "rebuild or re-download the file; muslcheck checked what it could read",
+                                                  fix: Fixes.damagedELF,
                                                   artifact: display, target: nil))
         }
         if kind == .staticExecutable && libc == .glibc {
             analysis.findings.append(data.finding("MC121", message: "\(display) is a static glibc program",
-                                                  fix: "works without a loader; if it resolves names beyond /etc/hosts, converts with iconv or uses locales, build it against musl instead",
+                                                  fix: Fixes.staticGlibc,
                                                   artifact: display, target: nil))
         }
         if libc == .glibc, let archive, archive.lowercased().hasSuffix(".whl"), archive.contains("manylinux") || archive.contains("linux_") {
             analysis.findings.append(data.finding("MC120", message: "\(archive) is a glibc (manylinux) wheel",
-                                                  subject: archive, fix: "use the musllinux wheel (pip on Alpine picks it when the project publishes one), or build from source on Alpine",
+                                                  subject: archive, fix: Fixes.musllinuxWheel,
                                                   artifact: display, target: nil))
         }
         if libc == .glibc || libc == .unknown,
@@ -258,14 +258,14 @@ public final class Analyzer: Sendable {
            (file.gnuStack?.size ?? 0) == 0, kind == .executable {
             analysis.findings.append(data.finding("MC130", message: "\(display) creates threads with the default stack size: 8 MiB on glibc, 128 KiB on musl",
                                                   subject: "pthread_create",
-                                                  fix: "set the stack size with pthread_attr_setstacksize, or link with -Wl,-z,stack-size=8388608 so musl raises its default",
+                                                  fix: Fixes.threadStack,
                                                   artifact: display, target: nil))
         }
 
         if kind == .sharedLibrary, file.dynamic?.flags.contains(.DF_STATIC_TLS) == true || file.relocations.count(of: .tlsInitialExec, machine: file.header.machine) > 0 {
             analysis.findings.append(data.finding("MC106", message: "\(display) uses initial-exec TLS (DF_STATIC_TLS): it loads as a dependency of a program, but dlopen() of it fails on musl with \"initial-exec TLS resolves to dynamic definition\"",
                                                   subject: "DF_STATIC_TLS",
-                                                  fix: "if it is loaded with dlopen (a plugin), rebuild with -ftls-model=global-dynamic",
+                                                  fix: Fixes.initialExecTLSInLibrary,
                                                   artifact: display, target: nil, severity: .note))
         }
         for target in targets {
@@ -315,7 +315,7 @@ public final class Analyzer: Sendable {
                  host: CompatData.HostSpec?, target: Target, loadedBy: ScannedELF?, findings: inout [Finding]) -> TargetVerdict {
         let display = item.displayPath
         if let reason = notApplicableReason(file, target: target) {
-            findings.append(data.finding("MC107", message: "\(display): \(reason)", fix: "none needed on this target",
+            findings.append(data.finding("MC107", message: "\(display): \(reason)", fix: Fixes.notApplicable,
                                          artifact: display, target: target.name))
             return TargetVerdict(target: target.name, verdict: .notApplicable, loaded: [], loaderMessages: [])
         }
@@ -323,7 +323,7 @@ public final class Analyzer: Sendable {
             // The kernel (for a program) or musl's map_library (for a library) maps what the
             // program headers say; a file cut short dies with SIGBUS, printing nothing of musl's.
             findings.append(data.finding("MC115", message: "\(display) cannot be loaded: \(damage)", subject: "load",
-                                         fix: "the file is damaged (cut short or corrupted on the way): download or build it again",
+                                         fix: Fixes.unloadableFile,
                                          artifact: display, target: target.name))
             return TargetVerdict(target: target.name, verdict: .incompatible, loaded: [], loaderMessages: [])
         }
@@ -406,23 +406,23 @@ public final class Analyzer: Sendable {
         findings.append(contentsOf: ownFindings)
         for (soname, package) in outcome.packagesNeeded.sorted(by: { $0.key < $1.key }) {
             findings.append(data.finding("MC110", message: "\(soname) is not in the \(target.name) base image; the \(package) package provides it",
-                                         subject: soname, fix: "apk add \(package)", artifact: display, target: target.name))
+                                         subject: soname, fix: Fixes.package(package), artifact: display, target: target.name))
         }
         if !outcome.unverified.isEmpty {
             let libs = Set(outcome.unverified.map(\.library)).sorted().joined(separator: ", ")
             findings.append(data.finding("MC111", message: "\(outcome.unverified.count) symbols expected from \(libs) were not checked (exports not known for \(target.name))",
-                                         subject: libs, fix: "check against a real image with --image to verify them",
+                                         subject: libs, fix: Fixes.unverifiedSymbols,
                                          artifact: display, target: target.name))
         }
         if !outcome.hostProvided.isEmpty, let host {
             findings.append(data.finding("MC140", message: "\(outcome.hostProvided.count) symbols come from the \(host.name) host program (\(outcome.hostProvided.prefix(3).joined(separator: ", "))\(outcome.hostProvided.count > 3 ? ", ..." : ""))",
-                                         subject: host.id, fix: "none: the host provides them", artifact: display, target: target.name))
+                                         subject: host.id, fix: Fixes.hostProvided, artifact: display, target: target.name))
         }
         if verdict == .needsGcompat {
             let id = preloadNeeded ? "MC113" : "MC112"
             let installed = target.hasGcompat && outcome.ok
-            let fix = preloadNeeded ? "apk add gcompat, and start the host with LD_PRELOAD=/lib/libgcompat.so.0"
-                : (installed ? "keep gcompat installed; test the program's behaviour, gcompat covers part of glibc only" : "apk add gcompat")
+            let fix = preloadNeeded ? Fixes.needsGcompatPreloaded(library: data.targets.gcompat.library, installed: target.hasGcompat)
+                : (installed ? Fixes.loadsThroughGcompat : Fixes.needsGcompat)
             findings.append(data.finding(id, message: installed
                                             ? "\(display) loads on \(target.name) through gcompat"
                                             : "\(display) loads on \(target.name) only with gcompat installed\(preloadNeeded ? " and preloaded" : "")",
@@ -435,50 +435,36 @@ public final class Analyzer: Sendable {
     func finding(for error: LoaderError, item: ScannedELF, archive: String?, target: Target, gcompatFixes: Bool) -> Finding {
         let display = item.displayPath
         let object = error.inArtifact ? nil : error.object
-        let gcompatHint = !target.hasGcompat && target.gcompatExports.defines(error.subject) ? "; or apk add gcompat, which provides it" : ""
         switch error.kind {
         case .missingInterpreter:
             let glibcInterp = target.machineFacts.glibcInterpreters.contains(error.subject)
-            let fix = glibcInterp
-                ? (gcompatFixes ? "apk add gcompat (its loader stub at \(error.subject) runs glibc programs on musl), or rebuild for musl or statically"
-                                : "rebuild for musl (or statically); gcompat's loader stub would start it, but it would still fail (see the other findings)")
-                : "the interpreter \(error.subject) does not exist on \(target.name); rebuild for musl"
-            return data.finding("MC100", message: error.message, subject: error.subject, fix: fix, artifact: display, target: target.name,
+            return data.finding("MC100", message: error.message, subject: error.subject,
+                                fix: Fixes.missingInterpreter(error.subject, target: target.name, glibc: glibcInterp, gcompatFixes: gcompatFixes),
+                                artifact: display, target: target.name,
                                 detail: "the interpreter \(error.subject) does not exist on \(target.name); docker run prints: exec \(display): no such file or directory")
         case .missingLibrary:
             return data.finding("MC101", message: error.message, subject: error.subject,
-                                fix: libraryFix(error.subject, item: item, archive: archive, target: target, gcompatFixes: gcompatFixes),
+                                fix: libraryFix(error.subject, item: item, archive: archive),
                                 artifact: display, target: target.name, object: object)
         case .libraryNotLoadable:
             return data.finding("MC114", message: error.message, subject: error.subject,
-                                fix: "the first \(error.subject) on the search path is not a loadable \(target.machine) library; remove it or fix the search path",
+                                fix: Fixes.notLoadable(error.subject, machine: target.machine),
                                 artifact: display, target: target.name, object: object)
         case .missingSymbol:
             let symbol = error.subject
-            let glibc = data.glibc[symbol]
-            var origin = ""
-            if let g = glibc, let v = g.introduced {
-                origin = "\(symbol): in glibc's \(g.library) since \(v.hasPrefix("GLIBC_") ? v : "GLIBC_" + v); "
-                let musl = target.muslVersion.flatMap { g.musl[$0] }
-                if musl == "no" || musl == nil {
-                    origin += g.gcompat ? "musl lacks it, gcompat provides it. " : "no musl and no gcompat provides it. "
-                }
-            }
             switch error.symbolReason {
             case .lfs64Bug:
-                return data.finding("MC103", message: error.message, subject: symbol, fix: origin + data.advice(for: symbol),
+                return data.finding("MC103", message: error.message, subject: symbol, fix: data.missingSymbolFix(symbol, expectedFrom: error.library, target: target),
                                     artifact: display, target: target.name, object: object)
             case .ifuncOnly:
                 return data.finding("MC104", message: error.message + " (defined only as an IFUNC in \(error.definedIn ?? "?"))", subject: symbol,
-                                    fix: "rebuild \(error.definedIn ?? "the library") without IFUNC (no __attribute__((ifunc)), no target_clones)",
+                                    fix: Fixes.ifuncOnly(definedIn: error.definedIn),
                                     artifact: display, target: target.name, object: object)
             case .hiddenOnly:
                 return data.finding("MC109", message: error.message + " (only a non-default version in \(error.definedIn ?? "?"))", subject: symbol,
-                                    fix: "export a default version (sym@@VER) of \(symbol), or rebuild against musl",
-                                    artifact: display, target: target.name, object: object)
+                                    fix: Fixes.hiddenOnly(symbol), artifact: display, target: target.name, object: object)
             default:
-                let fix = glibc != nil ? origin + data.advice(for: symbol) : libraryLikeAdvice(symbol)
-                return data.finding("MC102", message: error.message, subject: symbol, fix: fix + (glibc == nil ? gcompatHint : ""),
+                return data.finding("MC102", message: error.message, subject: symbol, fix: data.missingSymbolFix(symbol, expectedFrom: error.library, target: target),
                                     artifact: display, target: target.name, object: object)
             }
         case .unsupportedRelocation:
@@ -486,44 +472,23 @@ public final class Analyzer: Sendable {
             let machine = ELFMachine(rawValue: target.machine == "x86_64" ? 62 : (target.machine == "aarch64" ? 183 : 3))
             let name = RelocationType(machine: machine, rawValue: type).name
             return data.finding("MC105", message: error.message + (error.count > 1 ? " (\(error.count) relocations; musl prints each)" : ""),
-                                subject: "\(name) (\(type))",
-                                fix: name.hasSuffix("IRELATIVE") ? "rebuild without IFUNC (glibc's multiarch string functions in a static-pie, __attribute__((ifunc)), target_clones)" : "rebuild for musl",
+                                subject: "\(name) (\(type))", fix: Fixes.unsupportedRelocation(irelative: name.hasSuffix("IRELATIVE")),
                                 artifact: display, target: target.name, object: object)
         case .initialExecTLS:
-            return data.finding("MC106", message: error.message, subject: error.subject,
-                                fix: "rebuild with -ftls-model=global-dynamic (drop -ftls-model=initial-exec / __attribute__((tls_model(\"initial-exec\"))))",
+            return data.finding("MC106", message: error.message, subject: error.subject, fix: Fixes.initialExecTLSInModule,
                                 artifact: display, target: target.name, object: object)
         case .relrUnsupported:
-            return data.finding("MC108", message: error.message, subject: "DT_RELR",
-                                fix: "use musl 1.2.4 or newer (Alpine 3.18+), or relink without -z pack-relative-relocs",
+            return data.finding("MC108", message: error.message, subject: "DT_RELR", fix: Fixes.relr,
                                 artifact: display, target: target.name, object: object)
         }
     }
 
-    func libraryLikeAdvice(_ symbol: String) -> String {
-        let advice = data.advice(for: symbol)
-        if advice != data.advice.default { return advice }
-        return "\(symbol) is not a glibc symbol: the library that should define it is missing or older than the one the artifact was built against"
-    }
-
-    func libraryFix(_ soname: String, item: ScannedELF, archive: String?, target: Target, gcompatFixes: Bool) -> String {
-        var parts: [String] = []
-        if let removed = data.packages.removed[soname] { parts.append(removed) }
-        if data.packages.glibcOnly.gcompat.contains(soname) {
-            parts.append("\(soname) is glibc's; gcompat provides it: apk add gcompat")
-        } else if data.packages.glibcOnly.none.contains(soname) {
-            parts.append("\(soname) is glibc-only and has no musl equivalent: rebuild for musl")
-        } else if let package = data.packages.packages[soname] {
-            parts.append("apk add \(package)")
-        }
-        if let archive, archive.lowercased().hasSuffix(".whl"), archive.contains("manylinux") || archive.contains("linux_"),
-           builtFor(item.file, name: item.displayPath) == .glibc {
-            parts.append("use the musllinux wheel, which bundles or avoids it")
-        }
-        if parts.isEmpty {
-            parts.append("install the package that provides \(soname) on the target, or ship it beside the artifact and point RUNPATH ($ORIGIN) at it")
-        }
-        return parts.joined(separator: "; ")
+    func libraryFix(_ soname: String, item: ScannedELF, archive: String?) -> String {
+        let glibcOnly: Fixes.GlibcOnlyLibrary? = data.packages.glibcOnly.gcompat.contains(soname) ? .gcompat
+            : (data.packages.glibcOnly.none.contains(soname) ? Fixes.GlibcOnlyLibrary.none : nil)
+        let wheel = archive.map { $0.lowercased().hasSuffix(".whl") && ($0.contains("manylinux") || $0.contains("linux_")) } ?? false
+        return Fixes.missingLibrary(soname, package: data.packages.packages[soname], glibcOnly: glibcOnly, removed: data.packages.removed[soname],
+                                    inManylinuxWheel: wheel && builtFor(item.file, name: item.displayPath) == .glibc)
     }
 }
 

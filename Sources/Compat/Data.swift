@@ -64,15 +64,32 @@ public final class CompatData: @unchecked Sendable {
         public var title: String
         public var help: String
     }
+    /// What a missing symbol is, and what to do about it (advice.json).
+    public struct AdviceText: Decodable, Sendable, Hashable {
+        /// A noun phrase: "SYM is WHAT".
+        public var what: String
+        /// What to do, an imperative clause.
+        public var action: String
+        /// The action named once for every artifact it covers.
+        public var short: String
+        public init(what: String, action: String, short: String) {
+            self.what = what
+            self.action = action
+            self.short = short
+        }
+    }
     public struct AdviceRule: Decodable, Sendable {
         public var match: String
         public var value: String
         public var prefixAlso: String?
-        public var advice: String
+        public var what: String
+        public var action: String
+        public var short: String
+        public var text: AdviceText { AdviceText(what: what, action: action, short: short) }
     }
     public struct AdviceFile: Decodable, Sendable {
         public var rules: [AdviceRule]
-        public var `default`: String
+        public var `default`: AdviceText
     }
     public struct ManylinuxPolicy: Decodable, Sendable {
         public var name: String
@@ -210,20 +227,32 @@ public final class CompatData: @unchecked Sendable {
         rules[id] ?? RuleSpec(id: id, name: id, severity: .warning, title: id, help: "")
     }
 
-    /// Advice for a missing symbol, from advice.json.
-    public func advice(for symbol: String) -> String {
+    /// What a missing symbol is and what to do, from advice.json; `isDefault` when no rule matched.
+    public func advice(for symbol: String) -> (text: AdviceText, isDefault: Bool) {
         // Symbol names are bytes: compared as UTF-8, without Character processing.
         let name = symbol.utf8
         for rule in advice.rules {
             switch rule.match {
-            case "exact" where symbol == rule.value: return rule.advice
-            case "prefix" where name.starts(with: rule.value.utf8): return rule.advice
+            case "exact" where symbol == rule.value: return (rule.text, false)
+            case "prefix" where name.starts(with: rule.value.utf8): return (rule.text, false)
             case "suffix" where name.count >= rule.value.utf8.count && name.suffix(rule.value.utf8.count).elementsEqual(rule.value.utf8)
-                && name.starts(with: (rule.prefixAlso ?? "").utf8): return rule.advice
+                && name.starts(with: (rule.prefixAlso ?? "").utf8): return (rule.text, false)
             default: continue
             }
         }
-        return advice.default
+        return (advice.default, true)
+    }
+
+    /// The fix of a missing symbol on a target (MC102, MC103).
+    public func missingSymbolFix(_ symbol: String, expectedFrom: String? = nil, target: Target) -> String {
+        let (text, isDefault) = advice(for: symbol)
+        let g = glibc[symbol]
+        let since = g?.introduced.map { $0.hasPrefix("GLIBC_") ? String($0.dropFirst(6)) : $0 }
+        let muslHasIt = g.flatMap { s in target.muslVersion.flatMap { s.musl[$0] } }.map { $0 != "no" } ?? false
+        let gcompatHasIt = g?.gcompat ?? target.gcompatExports.defines(symbol)
+        return Fixes.missingSymbol(symbol, advice: text, isDefault: isDefault, glibc: g.map { ($0.library, since ?? "?") },
+                                   expectedFrom: expectedFrom, muslVersion: target.muslVersion, muslHasIt: muslHasIt, gcompatHasIt: gcompatHasIt,
+                                   targetHasGcompat: target.hasGcompat)
     }
 
     public func machine(_ name: String) -> MachineFacts? { loader.machines[name] }

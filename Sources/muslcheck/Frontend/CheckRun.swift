@@ -190,10 +190,11 @@ struct CheckRun {
                             FindingID.loaderContradiction,
                             message: "musl's loader in \(image) contradicts the static verdict (\(out.verdicts[i].verdict.rawValue)): "
                                 + o.differences.joined(separator: "; "),
-                            fix: "trust the image's result; please report the case to muslcheck with the artifact",
+                            fix: Fixes.contradiction,
                             artifact: a.path, target: image))
                     case .notRun:
-                        let byHand = out.kind == .staticExecutable ? "start it by hand in the image" : "check it by hand in the image (ld-musl-x86_64.so.1 --list FILE)"
+                        let damaged = out.findings.contains { $0.id == "MC115" && $0.target == image }
+                        let byHand = damaged ? Fixes.damagedAsFound : (out.kind == .staticExecutable ? Fixes.startByHand : Fixes.listByHand)
                         out.findings.append(data.finding(
                             FindingID.loaderProbeFailed, message: "the loader probe could not check it in \(image): \(o.note ?? "not run")",
                             fix: byHand, artifact: a.path, target: image))
@@ -224,7 +225,7 @@ struct CheckRun {
                     FindingID.userProbeFailed,
                     message: "user probe '\(u.name)' failed in \(image.image): " + u.failures.joined(separator: "; "),
                     subject: u.name,
-                    fix: "see its output in the report (probes, userProbes); fix the image or the probe's expectations",
+                    fix: Fixes.userProbe,
                     artifact: image.image, target: image.image))
             }
         }

@@ -131,7 +131,7 @@ struct ProbeRun {
                     guard !archive.contains("!") else {
                         notes.append("\(item.displayPath): a member of a nested archive; the loader probe skips it")
                         skipped[item.displayPath] = Skip(why: "a member of a nested archive, which the loader probe does not stage",
-                                                         fix: "unpack the inner archive and check its files, or check it by hand in the image (ld-musl-x86_64.so.1 --list FILE)")
+                                                         fix: Fixes.nestedArchive)
                         continue
                     }
                     if staged[archive] == nil {
@@ -148,7 +148,7 @@ struct ProbeRun {
                     }
                     guard let folder = staged[archive], !folder.isEmpty else {
                         skipped[item.displayPath] = Skip(why: "its archive could not be staged for the loader probe",
-                                                         fix: "check the archive's files unpacked, or check it by hand in the image (ld-musl-x86_64.so.1 --list FILE)")
+                                                         fix: Fixes.archiveNotStaged)
                         continue
                     }
                     containerPath = folder + "/" + item.treePath
@@ -166,7 +166,7 @@ struct ProbeRun {
                         // link's folder, which the container cannot show with the link's target.
                         skipped[item.displayPath] = Skip(
                             why: "a symbolic link to \(real), outside the checked folders; musl takes a library's $ORIGIN from the link's folder, which the container cannot reproduce",
-                            fix: "check \((real as NSString).deletingLastPathComponent) as well, or check the library by hand in the image (ld-musl-x86_64.so.1 --list FILE)")
+                            fix: Fixes.linkOutsideChecked((real as NSString).deletingLastPathComponent))
                         notes.append("\(item.displayPath): a symbolic link to a library outside the checked folders; the loader probe skips it")
                         continue
                     } else {

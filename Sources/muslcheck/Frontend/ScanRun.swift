@@ -284,12 +284,12 @@ struct ScanRun {
         let id: String
         let fix: String
         switch p.kind {
-        case .unreadable: id = "MC001"; fix = "make the file readable by the user running muslcheck, or exclude it"
-        case .malformedELF: id = "MC002"; fix = "rebuild or re-download the file"
-        case .malformedArchive: id = "MC003"; fix = "rebuild or re-download the archive"
-        case .limit: id = "MC004"; fix = "inspect the archive; raise the limit only if it is trusted"
-        case .unsupported: id = "MC003"; fix = "repack the archive with stored or deflate members, unencrypted"
-        case .symlink: id = "MC005"; fix = "fix or remove the link"
+        case .unreadable: id = "MC001"; fix = Fixes.unreadableFile
+        case .malformedELF: id = "MC002"; fix = Fixes.damagedELF
+        case .malformedArchive: id = "MC003"; fix = Fixes.damagedArchive
+        case .limit: id = "MC004"; fix = Fixes.archiveLimit
+        case .unsupported: id = "MC003"; fix = Fixes.unsupportedArchive
+        case .symlink: id = "MC005"; fix = Fixes.brokenLink
         }
         return data.finding(id, message: "\(p.path): \(p.message)", fix: fix, artifact: p.path, target: nil)
     }
