@@ -43,6 +43,10 @@ public enum Fixes {
             : "install the package that provides \(soname) on the target, or ship it beside the artifact and point RUNPATH ($ORIGIN) at it"
     }
 
+    /// Whether a missing symbol's fix says the symbol is glibc-internal (its version need names
+    /// one of glibc's libraries, GLIBC_PRIVATE), as `missingSymbol` words it.
+    public static func isGlibcInternal(fix: String) -> Bool { fix.contains(" is internal to glibc's ") }
+
     /// glibc's own libraries, by soname (libc.so.6, libm.so.6, ld-linux-x86-64.so.2, ...).
     public static func isGlibcLibrary(_ soname: String) -> Bool {
         ["libc.so.", "libm.so.", "libpthread.so.", "libdl.so.", "librt.so.", "libresolv.so.", "libutil.so.", "libcrypt.so.",

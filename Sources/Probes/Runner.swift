@@ -560,7 +560,7 @@ public struct ProbeRunner: Sendable {
 
 extension ImageProbeReport {
     /// Units of measured durations: values that change from run to run.
-    static let timingUnits: Set<String> = ["ns", "us", "ms", "s"]
+    public static let timingUnits: Set<String> = ["ns", "us", "ms", "s"]
 
     /// The report without what varies between two runs on the same inputs: durations (each
     /// probe's milliseconds, and fields measured in time units), so that reports compare byte

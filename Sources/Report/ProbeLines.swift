@@ -24,6 +24,26 @@ extension ImageProbeReport {
         return probe.values.keys.sorted().map { ProbeLine(text: "\($0): \(ProbeRunner.format(probe.values[$0], unit: nil))", differs: nil) }
     }
 
+    /// Where the image differs from glibc: from the baseline's run when one ran, else from the
+    /// catalog's glibc value of each field ("default thread stack: 128 KiB (glibc: 8 MiB)").
+    /// Fields measured in time units and fields with no glibc value are left out.
+    public func differences(for probe: ProbeOutcome, catalog: ProbeCatalog?) -> [ProbeLine] {
+        let comparisons = self.comparisons.filter { $0.probe == probe.id }
+        if !comparisons.isEmpty {
+            return comparisons.filter(\.differs).map { c in
+                let unit = catalog?.probe(probe.id)?.fields.first { $0.name == c.field }?.unit
+                return ProbeLine(text: "\(c.label): \(ProbeRunner.format(c.value, unit: unit)) (\(baseline ?? "baseline"): \(ProbeRunner.format(c.baseline, unit: unit)))",
+                                 differs: true)
+            }
+        }
+        guard let fields = catalog?.probe(probe.id)?.fields else { return [] }
+        return fields.compactMap { f in
+            guard let glibc = f.glibc, glibc != .null, let value = probe.values[f.name],
+                  !ImageProbeReport.timingUnits.contains(f.unit ?? ""), value != glibc else { return nil }
+            return ProbeLine(text: "\(f.label): \(ProbeRunner.format(value, unit: f.unit)) (glibc: \(ProbeRunner.format(glibc, unit: f.unit)))", differs: true)
+        }
+    }
+
     /// The loader probe's outcomes counted.
     public var loaderCounts: (confirmed: Int, contradicted: Int, notChecked: Int) {
         let confirmed = loader.filter { $0.agreement == .confirmed }.count

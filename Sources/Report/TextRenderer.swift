@@ -2,13 +2,24 @@ import Compat
 import Foundation
 import Probes
 
-/// The report for a person: grouped by archive (or directory), worst first, one summary line.
+/// The report for a person. It leads with what to do: each distinct fix once, with the artifacts
+/// it covers, worst first; then one line per artifact that does not run as given (grouped by
+/// archive or directory, the first ones when there are many), the problems, where the images'
+/// probes differ from glibc, the summary and the result. With `verbose`, every artifact follows
+/// with musl's messages and each finding's fix, and every probe value.
 public struct TextRenderer {
     public var color: Bool
-    /// Show note-level findings too.
+    /// Every artifact with its findings, notes included, and every probe value.
     public var verbose: Bool
     /// For the probes' field labels.
     public var catalog: ProbeCatalog?
+    /// Artifact lines shown before "… N more" (not verbose).
+    public var artifactLines = 15
+    /// Actions shown before "… N more" (not verbose).
+    public var actionLines = 10
+    /// Width the one-line lists are cut to.
+    public var width = 110
+    let data = try? CompatData.shared()
 
     public init(color: Bool, verbose: Bool = false, catalog: ProbeCatalog? = nil) {
         self.color = color
@@ -45,11 +56,79 @@ public struct TextRenderer {
 
     public func render(_ report: CompatibilityReport) -> String {
         var text = ""
-        try? write(report) { text += $0 }
+        try? write(MemoryReport(report)) { text += $0 }
         return text
     }
 
-    /// Writes the report, one group and artifact at a time.
+    /// "a, b, c and 12 more" within about `room` characters; `total` counts items beyond the
+    /// ones given (a long list passes only its first ones).
+    func list(_ items: [String], room: Int, total: Int? = nil, separator: String = ", ") -> String {
+        let total = total ?? items.count
+        var out = ""
+        for (i, item) in items.enumerated() {
+            let sep = i == 0 ? "" : separator
+            let rest = total - i
+            let tail = rest > 1 ? " and \(rest - 1) more" : ""
+            if i > 0 && out.count + sep.count + item.count + tail.count > room {
+                return out + " and \(rest) more"
+            }
+            out += sep + item
+        }
+        return total > items.count ? out + " and \(total - items.count) more" : out
+    }
+
+    /// The group an artifact is shown under: its archive, or its file's directory.
+    static func group(_ s: ArtifactSummary) -> String {
+        s.archive ?? (s.path.contains("/") ? String(s.path[..<s.path.lastIndex(of: "/")!]) : ".")
+    }
+
+    /// The artifact's path within its group.
+    static func relative(_ path: String, group: String) -> String {
+        if path.hasPrefix(group + "!") || path.hasPrefix(group + "/") { return String(path.dropFirst(group.count + 1)) }
+        return path
+    }
+
+    /// Why an artifact does not run as given, in a few words: "needs libstdc++.so.6; lacks
+    /// fcntl64, __memcpy_chk and 3 more; IFUNC-only symbols".
+    func shortReasons(_ a: ArtifactAnalysis, gcompatMet: Set<String>) -> String {
+        var needs: [String] = [], symbols: [String] = [], other: [String] = []
+        func add(_ list: inout [String], _ item: String) { if !list.contains(item) { list.append(item) } }
+        let needsGcompat = a.verdicts.contains { $0.verdict == .needsGcompat && !gcompatMet.contains($0.target) }
+        let incompatible = a.verdicts.contains { $0.verdict == .incompatible }
+        let preload = a.findings.contains { $0.id == "MC113" }
+        if needsGcompat { needs.append(preload ? "gcompat preloaded" : "gcompat") }
+        for f in a.findings where f.severity >= .warning {
+            switch f.id {
+            case "MC101", "MC110":
+                // Where gcompat is the answer, the glibc libraries it provides go with it.
+                if let s = f.subject, !(needsGcompat && data?.packages.glibcOnly.gcompat.contains(s) == true) { add(&needs, s) }
+            case "MC102", "MC103":
+                // With libraries missing, another library's symbols follow from them.
+                if incompatible, let s = f.subject, !(f.fix.hasSuffix("older than the one the artifact was built against") && a.findings.contains { $0.id == "MC101" }) {
+                    add(&symbols, s)
+                }
+            case "MC100":
+                if incompatible && !a.findings.contains(where: { ["MC101", "MC102", "MC103"].contains($0.id) }) {
+                    add(&other, "made for glibc's loader")
+                }
+            case "MC104": add(&other, "IFUNC-only symbols")
+            case "MC105": add(&other, "relocations musl refuses: \(f.subject ?? "?")")
+            case "MC106": add(&other, "initial-exec TLS")
+            case "MC108": add(&other, "DT_RELR relocations")
+            case "MC109": add(&other, "only hidden versions of \(f.subject ?? "a symbol")")
+            case "MC114": add(&other, "a non-loadable \(f.subject ?? "library") on the search path")
+            case "MC115": add(&other, "damaged (cut short)")
+            case FindingID.loaderContradiction: add(&other, "contradicted by musl's loader")
+            default: break
+            }
+        }
+        var parts: [String] = []
+        if !needs.isEmpty { parts.append("needs " + list(needs, room: 50)) }
+        if !symbols.isEmpty { parts.append("lacks " + list(symbols, room: 50)) }
+        return (parts + other).joined(separator: "; ")
+    }
+
+    /// Writes the report: artifacts are read one at a time.
     public func write(_ report: any ReportView, to emit: (String) throws -> Void) throws {
         var out: [String] = []
         let targets = report.targets.map { t in
@@ -62,15 +141,183 @@ public struct TextRenderer {
         }
         out.append(paint("muslcheck \(report.tool.version)", .bold) + " — target\(targets.count == 1 ? "" : "s"): " + targets.joined(separator: ", "))
         let c = report.counts
-        out.append("scanned \(c.files) files: \(c.elfFiles) ELF, \(c.archives) archives (\(c.archiveMembers) members), \(c.nonELFFiles) other, \(c.specialFiles) special skipped, \(c.problems) problems")
+        out.append("scanned \(Self.count(c.files, "file")): \(c.elfFiles) ELF, \(Self.count(c.archives, "archive")) (\(Self.count(c.archiveMembers, "member"))), "
+                   + "\(c.nonELFFiles) other, \(c.specialFiles) special skipped, \(Self.count(c.problems, "problem"))")
 
-        // Groups: the archive, or the directory of a file on disk.
-        var groups: [String: [Int]] = [:]
+        // One pass over the artifacts: the actions, and a line for each that does not run as given.
+        let gate = Gate(failOn: report.inputs.failOn) ?? Gate(level: Gate.defaultLevel)
         let summaries = report.summaries
-        for (i, a) in summaries.enumerated() {
-            let key = a.archive ?? (a.path.contains("/") ? String(a.path[..<a.path.lastIndex(of: "/")!]) : ".")
-            groups[key, default: []].append(i)
+        var short: Set<String> = Set(Gate(level: .notRunnable).failures(report).map(\.artifact))
+        short.formUnion(gate.failures(report).map(\.artifact))
+        var plan = ActionPlan()
+        var lines: [(group: String, worst: Verdict, path: String, name: String, label: String, reasons: String)] = []
+        for (i, s) in summaries.enumerated() {
+            let a = try report.artifact(at: i)
+            plan.add(a)
+            guard short.contains(s.path) else { continue }
+            let group = Self.group(s)
+            let label = (symbol(for: s.worst) + " " + s.worst.rawValue).padding(toLength: 16, withPad: " ", startingAt: 0)
+            lines.append((group, s.worst, s.path, Self.relative(s.path, group: group), paint(label, style(for: s.worst)),
+                          shortReasons(a, gcompatMet: s.gcompatMet)))
         }
+        for p in report.problems { plan.add(problem: p) }
+
+        let actions = verbose ? plan.actions : plan.actionsWithOneApkAdd
+        var groupOf: [String: String] = [:]
+        var archiveGroups: Set<String> = []
+        for s in summaries {
+            let g = Self.group(s)
+            groupOf[s.path] = g
+            if s.archive != nil { archiveGroups.insert(g) }
+        }
+        for p in report.problems { groupOf[p.artifact] = p.artifact.split(separator: "!").first.map(String.init) ?? p.artifact }
+        if !actions.isEmpty {
+            out.append("")
+            out.append(paint("What to do, worst first:", .bold))
+            let cap = verbose || actions.count <= actionLines + 3 ? actions.count : actionLines
+            for action in actions.prefix(cap) {
+                let subjects = action.subjects.isEmpty ? "" : list(action.subjects, room: 60) + ": "
+                let text: String
+                switch action.key {
+                case "musllinux-wheel": text = "use the musllinux wheels of " + list(action.subjects, room: 60) + " (\(action.coverage))"
+                case "apk": text = "\(action.text) (\(action.coverage))"
+                default: text = "\(action.text) (\(subjects)\(action.coverage))"
+                }
+                out.append("  " + paint(symbol(for: action.worst), style(for: action.worst)) + " " + text)
+                if action.key == "musllinux-wheel" {
+                    // The wheels to replace, by file name.
+                    var wheels: [String] = []
+                    for a in action.artifacts {
+                        let wheel = String((groupOf[a] ?? a).split(separator: "/").last ?? "")
+                        if !wheels.contains(wheel) { wheels.append(wheel) }
+                    }
+                    out.append("      " + paint(list(wheels, room: width - 6), .dim))
+                    continue
+                }
+                // The names a line can hold (the list stops long before the end of a large set).
+                let names = action.artifacts.prefix(40).map { Self.relative($0, group: groupOf[$0] ?? "") }
+                out.append("      " + paint(list(names, room: width - 6, total: action.artifacts.count), .dim))
+            }
+            if cap < actions.count {
+                out.append(paint("  … and \(actions.count - cap) more actions, each for fewer artifacts: --verbose lists them all", .dim))
+            }
+        }
+        try emit(out.joined(separator: "\n") + "\n")
+        out.removeAll(keepingCapacity: true)
+
+        if verbose {
+            try writeEveryArtifact(report, summaries: summaries, to: emit)
+        } else if !lines.isEmpty {
+            out.append("")
+            let names = report.targets.map(\.name)
+            out.append(paint("Does not run as given on \(Gate.list(names)): \(lines.count) of \(Self.count(summaries.count, "artifact")), worst first:", .bold))
+            // Groups with their worst artifact first; within a group, worst first, then by path.
+            var byGroup: [String: [Int]] = [:]
+            for (i, l) in lines.enumerated() { byGroup[l.group, default: []].append(i) }
+            let groups = byGroup.sorted { l, r in
+                let lw = l.value.map { lines[$0].worst }.max()!, rw = r.value.map { lines[$0].worst }.max()!
+                return lw != rw ? lw > rw : l.key < r.key
+            }
+            let cap = lines.count <= artifactLines + 5 ? lines.count : artifactLines
+            var shown = 0
+            let column = min(28, lines.map(\.name.count).max() ?? 0)
+            for (group, members) in groups where shown < cap {
+                out.append(paint("■ \(group)", .bold) + (archiveGroups.contains(group) ? "" : "/"))
+                let sorted = members.sorted { lines[$0].worst != lines[$1].worst ? lines[$0].worst > lines[$1].worst : lines[$0].path < lines[$1].path }
+                for i in sorted where shown < cap {
+                    let l = lines[i]
+                    let name = l.name.count < column ? l.name.padding(toLength: column, withPad: " ", startingAt: 0) : l.name
+                    out.append("  " + l.label + " " + name + (l.reasons.isEmpty ? "" : "  " + paint(l.reasons, .dim)))
+                    shown += 1
+                }
+            }
+            if shown < lines.count {
+                out.append(paint("  … and \(lines.count - shown) more: --verbose shows every artifact with musl's messages and the fixes; --format html, one page to browse", .dim))
+            }
+        }
+
+        if !report.problems.isEmpty {
+            out.append("")
+            out.append(paint("problems (not checked):", .bold))
+            let cap = verbose || report.problems.count <= 12 ? report.problems.count : 10
+            for p in report.problems.prefix(cap) {
+                out.append("  " + paint(p.id, style(for: p.severity)) + " " + p.message)
+            }
+            if cap < report.problems.count { out.append(paint("  … and \(report.problems.count - cap) more: --verbose lists them all", .dim)) }
+        }
+        if !report.probes.isEmpty {
+            out.append("")
+            if verbose {
+                out.append(paint("probes:", .bold))
+                out.append(ProbeTextRenderer(color: color).render(report.probes, catalog: catalog)
+                    .split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "  " + $0 }.joined(separator: "\n"))
+            } else {
+                out.append(contentsOf: probeDifferences(report.probes))
+            }
+        }
+        if !report.suppressed.isEmpty {
+            var reasons: [String: Int] = [:]
+            for s in report.suppressed { reasons[s.reason, default: 0] += 1 }
+            out.append("")
+            out.append("suppressed: " + reasons.sorted { $0.key < $1.key }.map { "\($0.value) by \($0.key == "baseline" ? "the baseline" : "ignore (\($0.key))")" }.joined(separator: ", "))
+        }
+        if !report.notes.isEmpty { out.append("") }
+        for n in report.notes { out.append(paint("note: ", .bold) + n) }
+        out.append("")
+        out.append(summary(report))
+        out.append(result(report))
+        try emit(out.joined(separator: "\n") + "\n")
+    }
+
+    /// "1 file", "3 files".
+    static func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
+
+    /// Per image: where its probes differ from glibc (the baseline's run, or glibc's known
+    /// values), one line per probe, and the loader probe's counts.
+    func probeDifferences(_ images: [ImageProbeReport]) -> [String] {
+        var out: [String] = []
+        for r in images {
+            var facts: [String] = []
+            if let m = r.musl { facts.append("musl \(m)") }
+            if let b = r.baseline { facts.append("baseline: \(b)") }
+            let head = "probes in \(r.image)" + (facts.isEmpty ? "" : " (" + facts.joined(separator: ", ") + ")")
+            if let e = r.error {
+                out.append(paint(head + ":", .bold) + " " + paint("error: ", .red) + e)
+                continue
+            }
+            out.append(paint(head + ", where it differs from glibc" + (r.baseline.map { " (\($0))" } ?? "") + ":", .bold))
+            var same: [String] = []
+            for p in r.probes {
+                let id = p.id.padding(toLength: 14, withPad: " ", startingAt: 0)
+                guard p.status == .ok else {
+                    out.append("  " + id + paint(p.status.rawValue, p.status == .skipped ? .gray : .yellow) + (p.error.map { "  " + String($0.prefix(80)) } ?? ""))
+                    continue
+                }
+                let differences = r.differences(for: p, catalog: catalog).map(\.text)
+                if differences.isEmpty { same.append(p.id); continue }
+                out.append("  " + id + paint(list(differences, room: width - 16, separator: "; "), .yellow))
+            }
+            if !same.isEmpty { out.append("  " + "same as glibc".padding(toLength: 14, withPad: " ", startingAt: 0) + same.joined(separator: ", ")) }
+            if !r.loader.isEmpty {
+                let n = r.loaderCounts
+                out.append("  musl's loader: \(Self.count(r.loader.count, "artifact")), \(n.confirmed) confirmed, "
+                           + (n.contradicted > 0 ? paint("\(n.contradicted) contradicted", .red) : "0 contradicted")
+                           + ", \(n.notChecked) not checked" + (n.notChecked + n.contradicted > 0 ? " (--verbose says why)" : ""))
+            }
+            if !r.userProbes.isEmpty {
+                let failed = r.userProbes.filter { !$0.passed }
+                out.append("  user probes: \(r.userProbes.count - failed.count) passed, " + (failed.isEmpty ? "0 failed" : paint("\(failed.count) failed", .red)
+                           + ": " + failed.map(\.name).joined(separator: ", ")))
+            }
+        }
+        return out
+    }
+
+    /// Every artifact, grouped by archive (or directory), worst first, with musl's messages and fixes.
+    func writeEveryArtifact(_ report: any ReportView, summaries: [ArtifactSummary], to emit: (String) throws -> Void) throws {
+        var out: [String] = []
+        var groups: [String: [Int]] = [:]
+        for (i, a) in summaries.enumerated() { groups[Self.group(a), default: []].append(i) }
         let ordered = groups.sorted { l, r in
             let lw = l.value.map { summaries[$0].worst }.max()!, rw = r.value.map { summaries[$0].worst }.max()!
             return lw != rw ? lw > rw : l.key < r.key
@@ -87,30 +334,6 @@ public struct TextRenderer {
                 out.removeAll(keepingCapacity: true)
             }
         }
-        if !report.problems.isEmpty {
-            out.append("")
-            out.append(paint("problems (not checked):", .bold))
-            for p in report.problems {
-                out.append("  " + paint(p.id, style(for: p.severity)) + " " + p.message)
-            }
-        }
-        if !report.probes.isEmpty {
-            out.append("")
-            out.append(paint("probes:", .bold))
-            out.append(ProbeTextRenderer(color: color).render(report.probes, catalog: catalog)
-                .split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "  " + $0 }.joined(separator: "\n"))
-        }
-        if !report.suppressed.isEmpty {
-            var reasons: [String: Int] = [:]
-            for s in report.suppressed { reasons[s.reason, default: 0] += 1 }
-            out.append("")
-            out.append("suppressed: " + reasons.sorted { $0.key < $1.key }.map { "\($0.value) by \($0.key == "baseline" ? "the baseline" : "ignore (\($0.key))")" }.joined(separator: ", "))
-        }
-        for n in report.notes { out.append(paint("note: ", .bold) + n) }
-        out.append("")
-        out.append(summary(report))
-        out.append(result(report))
-        try emit(out.joined(separator: "\n") + "\n")
     }
 
     /// The gate's answer on the run, one line, with its reasons.

@@ -67,20 +67,43 @@ import TestSupport
         }
     }
 
-    @Test func textGroupsWorstFirstAndEndsWithTheResult() throws {
+    @Test func textLeadsWithEachActionOnceThenOneLinePerArtifactThatDoesNotRun() throws {
         let (r, _) = try Self.checked()
         let text = TextRenderer(color: false).render(r)
-        let lines = text.split(separator: "\n").map(String.init)
-        // The first artifact line is an incompatible one; the last line is the gate's result.
-        let firstArtifact = try #require(lines.first { $0.hasPrefix("  ✗") || $0.hasPrefix("  !") || $0.hasPrefix("  ✓") })
-        #expect(firstArtifact.contains("incompatible"))
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(lines[3] == "What to do, worst first:")
+        let header = try #require(lines.firstIndex { $0.hasPrefix("Does not run as given on ") })
+        // Each action once, with the artifacts it covers on the line below.
+        let actions = lines[4..<header].filter { $0.hasPrefix("  ✗") || $0.hasPrefix("  !") || $0.hasPrefix("  ✓") }
+        #expect(Set(actions).count == actions.count, "each action once: \(actions)")
+        let byPath = Dictionary(uniqueKeysWithValues: r.artifacts.map { ($0.path, $0) })
+        let needGcompat = r.artifacts.filter { $0.verdicts.contains { $0.verdict == .needsGcompat } }.count
+        #expect(actions.contains("  ! apk add gcompat (\(needGcompat) programs)"), "\(actions)")
+        let ifunc = try #require(actions.firstIndex { $0.contains("rebuild without IFUNC") })
+        #expect(lines[lines.firstIndex(of: actions[ifunc])! + 1] == "      libifunc.so")
+        // One line per artifact that does not run as given, worst first, and no other.
         let failing = Self.failing(r)
+        let artifactLines = lines[header...].filter { $0.hasPrefix("  ✗") || $0.hasPrefix("  !") }
+        #expect(lines[header].hasPrefix("Does not run as given on \(r.targets[0].name): \(failing.count) of \(r.artifacts.count) artifacts"))
+        #expect(artifactLines.count == failing.count)
+        #expect(artifactLines.first?.hasPrefix("  ✗ incompatible") == true)
+        for path in failing {
+            let name = (path as NSString).lastPathComponent
+            #expect(artifactLines.filter { $0.split(separator: " ").dropFirst(2).first.map(String.init) == name }.count == 1, "\(path)")
+            #expect(byPath[path] != nil)
+        }
+        #expect(artifactLines.contains { $0.contains("libneedsresolv.so") && $0.hasSuffix("needs libresolv.so.2; lacks __res_init") })
+        // The per-symbol messages and each finding's fix: --verbose only.
+        #expect(!text.contains("MC105 Error relocating"))
+        let verbose = TextRenderer(color: false, verbose: true).render(r)
+        #expect(verbose.contains("MC105 Error relocating fixtures/build/libifunc.so: unsupported relocation type 37"))
+        #expect(verbose.contains("fix: rebuild without IFUNC: no __attribute__((ifunc))"))
+        // It ends with the summary and the gate's result.
         #expect(r.inputs.failOn == "not-runnable", "the default gate")
-        #expect(lines.last == "Result: fail: " + Self.expectedReasons(r))
-        #expect(!failing.isEmpty)
+        let nonEmpty = lines.filter { !$0.isEmpty }
+        #expect(nonEmpty.last == "Result: fail: " + Self.expectedReasons(r))
         let counts = r.counts.findings
-        #expect(text.contains("\(counts["error"] ?? 0) errors, \(counts["warning"] ?? 0) warnings, \(counts["note"] ?? 0) notes"))
-        #expect(text.contains("MC105 Error relocating fixtures/build/libifunc.so: unsupported relocation type 37"))
+        #expect(nonEmpty.dropLast().last?.hasSuffix("\(counts["error"] ?? 0) errors, \(counts["warning"] ?? 0) warnings, \(counts["note"] ?? 0) notes") == true)
         #expect(!text.contains("\u{1b}["), "no color when asked for none")
         #expect(TextRenderer(color: true).render(r).contains("\u{1b}[31m"))
     }

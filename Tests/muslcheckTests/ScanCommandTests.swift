@@ -88,14 +88,18 @@ import TestSupport
         #expect(bad.status == 2)
     }
 
-    @Test func textReportGroupsWorstFirstWithOneSummaryLine() throws {
+    @Test func textReportLeadsWithWhatToDoThenTheArtifactsWorstFirst() throws {
         let r = try Self.scan([try Fixtures.directory().path])
-        let lines = r.stdout.split(separator: "\n").map(String.init)
-        let verdictLines = lines.filter { $0.hasPrefix("  ✗") || $0.hasPrefix("  !") || $0.hasPrefix("  ✓") }
-        let first = try #require(verdictLines.first)
-        #expect(first.contains("incompatible"), "worst first")
+        let lines = r.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(lines[3] == "What to do, worst first:")
+        let header = try #require(lines.firstIndex { $0.hasPrefix("Does not run as given on alpine:3.22: ") })
+        let artifactLines = lines[header...].filter { $0.hasPrefix("  ✗") || $0.hasPrefix("  !") }
+        #expect(artifactLines.first?.hasPrefix("  ✗ incompatible") == true, "worst first")
+        #expect(lines[4..<header].contains { $0.hasPrefix("  ! apk add gcompat (") }, "the gcompat action")
         #expect(lines.filter { $0.hasPrefix("Summary:") }.count == 1)
-        #expect(r.stdout.contains("fix: apk add gcompat"))
+        #expect(!r.stdout.contains("fix: "), "fixes per finding only with --verbose")
+        let verbose = try Self.scan(["--verbose", try Fixtures.directory().path])
+        #expect(verbose.stdout.contains("fix: apk add gcompat"))
         #expect(!r.stdout.contains("\u{1b}["), "no color when stdout is not a terminal")
     }
 
