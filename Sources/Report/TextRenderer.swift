@@ -141,8 +141,7 @@ public struct TextRenderer {
         }
         out.append(paint("muslcheck \(report.tool.version)", .bold) + " — target\(targets.count == 1 ? "" : "s"): " + targets.joined(separator: ", "))
         let c = report.counts
-        out.append("scanned \(Self.count(c.files, "file")): \(c.elfFiles) ELF, \(Self.count(c.archives, "archive")) (\(Self.count(c.archiveMembers, "member"))), "
-                   + "\(c.nonELFFiles) other, \(c.specialFiles) special skipped, \(Self.count(c.problems, "problem"))")
+        out.append(Self.scanned(c))
 
         // One pass over the artifacts: the actions, and a line for each that does not run as given.
         let gate = Gate(failOn: report.inputs.failOn) ?? Gate(level: Gate.defaultLevel)
@@ -267,6 +266,19 @@ public struct TextRenderer {
         out.append(summary(report))
         out.append(result(report))
         try emit(out.joined(separator: "\n") + "\n")
+    }
+
+    /// "scanned 412 files: 9 ELF, 2 archives (388 members), 401 other, ...": members of image
+    /// filesystems are counted apart from archives.
+    static func scanned(_ c: CompatibilityReport.Counts) -> String {
+        var parts = ["\(c.elfFiles) ELF"]
+        if c.archives > 0 || c.archiveMembers == 0 {
+            parts.append(count(c.archives, "archive") + (c.archives > 0 ? " (\(count(c.archiveMembers, "member")))" : ""))
+        } else {
+            parts.append(count(c.archiveMembers, "file") + " in images")
+        }
+        parts += ["\(c.nonELFFiles) other", "\(c.specialFiles) special skipped", count(c.problems, "problem")]
+        return "scanned \(count(c.files, "file")): " + parts.joined(separator: ", ")
     }
 
     /// "1 file", "3 files".
@@ -419,7 +431,7 @@ public struct TextRenderer {
             parts.append("\(target.name): " + (text.isEmpty ? "nothing to check" : text))
         }
         let f = report.counts.findings
-        let findings = "\(f["error"] ?? 0) errors, \(f["warning"] ?? 0) warnings, \(f["note"] ?? 0) notes"
+        let findings = [Self.count(f["error"] ?? 0, "error"), Self.count(f["warning"] ?? 0, "warning"), Self.count(f["note"] ?? 0, "note")].joined(separator: ", ")
         let n = report.summaries.count
         return paint("Summary:", .bold) + " \(n) artifact\(n == 1 ? "" : "s"); " + parts.joined(separator: "; ") + "; " + findings
     }

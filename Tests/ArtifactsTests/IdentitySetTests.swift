@@ -36,3 +36,16 @@ import TestSupport
         #expect(counts.duplicates == 1_500)
     }
 }
+
+/// Sizes in messages (MC004) round to a tenth and never cut down.
+@Suite struct ByteSizeTextTests {
+    @Test func sizesRoundToATenthBelowTenUnits() {
+        #expect(formatBytes(100) == "100 bytes")
+        #expect(formatBytes(1536) == "1.5 KiB")
+        #expect(formatBytes(2 << 20) == "2 MiB")
+        #expect(formatBytes(2_096_000) == "2.0 MiB", "1.999 MiB is not '1 MiB'")
+        #expect(formatBytes(2_000_000) == "1.9 MiB")
+        #expect(formatBytes(UInt64(2) << 30) == "2 GiB")
+        #expect(formatBytes((UInt64(12) << 20) + 1) == "12 MiB")
+    }
+}

@@ -75,8 +75,9 @@ struct Check: ParsableCommand {
     @Option(help: ArgumentHelp("A container-structure-test file: its commandTests run as user probes.", valueName: "file"))
     var cst: String?
 
-    @Option(help: "Worker threads and images probed at once (default: the number of cores).")
-    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(name: .customLong("jobs"), help: ArgumentHelp("Worker threads and images probed at once (default: the number of cores).", valueName: "n"))
+    var jobsOption: Int?
+    var jobs: Int { jobsOption ?? ProcessInfo.processInfo.activeProcessorCount }
 
     @Option(help: ArgumentHelp("Time limit of each probe in seconds (default: each probe's own).", valueName: "seconds"))
     var timeout: Double?
@@ -113,9 +114,11 @@ struct Check: ParsableCommand {
 
         var run = CheckRun()
         let chosenPaths = !paths.isEmpty ? paths : (settings.paths ?? ["."])
-        for p in chosenPaths where !FileManager.default.fileExists(atPath: p) {
-            Diagnostics.error("\(p): no such file or directory")
-            throw MuslcheckExit.usage.exitCode
+        for p in chosenPaths {
+            if let problem = inputProblem(p) {
+                Diagnostics.error("\(p): \(problem)")
+                throw MuslcheckExit.usage.exitCode
+            }
         }
         run.scan.paths = chosenPaths
         run.scan.images = !images.isEmpty ? images : (settings.images ?? [])

@@ -176,9 +176,10 @@ enum StarterConfig {
         paths:
           - .
 
-        # Bundled target profiles (`muslcheck targets` lists them). Ignored for a target given as an image.
-        targets:
-          - \(defaultProfile)
+        # Bundled target profiles (`muslcheck targets` lists them). With no target, image or sysroot
+        # at all, \(defaultProfile) is checked; a profile named here is checked besides any image.
+        # targets:
+        #   - \(defaultProfile)
 
         # Images to check against: their filesystem is the target, and the probes and musl's own
         # loader run in them (needs docker or podman). Without an engine, the bundled profile of

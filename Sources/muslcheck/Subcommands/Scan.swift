@@ -36,8 +36,9 @@ struct Scan: ParsableCommand {
     @Option(name: .customLong("fail-on"), help: FailOn.help)
     var failOn: FailOn = .notRunnable
 
-    @Option(help: "Worker threads (default: the number of cores).")
-    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(name: .customLong("jobs"), help: ArgumentHelp("Worker threads (default: the number of cores).", valueName: "n"))
+    var jobsOption: Int?
+    var jobs: Int { jobsOption ?? ProcessInfo.processInfo.activeProcessorCount }
 
     @Flag(help: "Show note-level findings in text output.")
     var verbose = false
@@ -49,6 +50,12 @@ struct Scan: ParsableCommand {
     }
 
     func run() throws {
+        for p in paths {
+            if let problem = inputProblem(p) {
+                Diagnostics.error("\(p): \(problem)")
+                throw MuslcheckExit.usage.exitCode
+            }
+        }
         var run = ScanRun()
         run.paths = paths.isEmpty && images.isEmpty ? ["."] : paths
         run.images = images
@@ -100,13 +107,18 @@ struct Targets: ParsableCommand {
         switch format {
         case .json: try JSONOutput.write(rows)
         case .text:
-            print("NAME".padding(toLength: 22, withPad: " ", startingAt: 0) + "MUSL".padding(toLength: 24, withPad: " ", startingAt: 0) + "BASE LIBRARIES")
-            for r in rows {
-                let name = r.name + (r.isDefault ? " *" : "")
-                let musl = r.musl + (r.muslPackage.map { " (\($0))" } ?? "")
-                print(name.padding(toLength: 22, withPad: " ", startingAt: 0) + musl.padding(toLength: 24, withPad: " ", startingAt: 0)
-                      + r.baseLibraries.map { String($0.split(separator: "/").last!) }.joined(separator: " "))
+            // Each column as wide as its widest cell, two spaces apart.
+            let cells = rows.map { r in
+                [r.name + (r.isDefault ? " *" : ""), r.musl + (r.muslPackage.map { " (\($0))" } ?? ""),
+                 r.baseLibraries.map { String($0.split(separator: "/").last!) }.joined(separator: " ")]
             }
+            let head = ["NAME", "MUSL", "BASE LIBRARIES"]
+            let widths = (0..<2).map { i in max(head[i].count, cells.map { $0[i].count }.max() ?? 0) + 2 }
+            func line(_ c: [String]) -> String {
+                c[0].padding(toLength: widths[0], withPad: " ", startingAt: 0) + c[1].padding(toLength: widths[1], withPad: " ", startingAt: 0) + c[2]
+            }
+            print(line(head))
+            for c in cells { print(line(c)) }
             print("\n* default. A profile stands for the release: libraries of Alpine packages it lacks are reported as packages to add.")
             print("+gcompat: with gcompat \(data.targets.gcompat.version) (libgcompat.so.0, the glibc loader stub and its library links).")
         }

@@ -57,6 +57,21 @@ enum FailOn: String, ExpressibleByArgument, CaseIterable {
     }
 }
 
+/// Why a path given on the command line cannot be checked, or nil: "a symbolic link loop", "a
+/// symbolic link to X, which does not exist", "no such file or directory", "permission denied".
+func inputProblem(_ path: String) -> String? {
+    var st = stat()
+    if stat(path, &st) == 0 { return nil }
+    let error = errno
+    if error == ELOOP { return "a symbolic link loop" }
+    var link = stat()
+    if error == ENOENT, lstat(path, &link) == 0, (link.st_mode & S_IFMT) == S_IFLNK {
+        let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) ?? "?"
+        return "a symbolic link to \(target), which does not exist"
+    }
+    return String(cString: strerror(error)).lowercased()
+}
+
 /// --run-id: it becomes a label value and part of container names.
 func validateRunID(_ id: String?) throws {
     if let id, id.isEmpty || id.contains(where: { !($0.isASCII && ($0.isLetter || $0.isNumber)) && $0 != "-" && $0 != "_" }) {
