@@ -47,12 +47,29 @@ public struct GitHubRenderer {
     }
 
     /// A command's message: %, CR and LF escaped.
-    static func data(_ s: String) -> String {
-        s.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "\r", with: "%0D").replacingOccurrences(of: "\n", with: "%0A")
-    }
+    static func data(_ s: String) -> String { escaped(s, property: false) }
 
     /// A command's property value: also ':' and ','.
-    static func property(_ s: String) -> String {
-        data(s).replacingOccurrences(of: ":", with: "%3A").replacingOccurrences(of: ",", with: "%2C")
+    static func property(_ s: String) -> String { escaped(s, property: true) }
+
+    /// One pass over the bytes; text with nothing to escape is returned as it is.
+    static func escaped(_ s: String, property: Bool) -> String {
+        func special(_ b: UInt8) -> Bool {
+            b == UInt8(ascii: "%") || b == 0x0A || b == 0x0D || (property && (b == UInt8(ascii: ":") || b == UInt8(ascii: ",")))
+        }
+        guard s.utf8.contains(where: special) else { return s }
+        var out: [UInt8] = []
+        out.reserveCapacity(s.utf8.count + 16)
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "%"): out += Array("%25".utf8)
+            case 0x0D: out += Array("%0D".utf8)
+            case 0x0A: out += Array("%0A".utf8)
+            case UInt8(ascii: ":") where property: out += Array("%3A".utf8)
+            case UInt8(ascii: ",") where property: out += Array("%2C".utf8)
+            default: out.append(b)
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }

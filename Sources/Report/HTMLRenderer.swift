@@ -130,6 +130,22 @@ public struct HTMLRenderer {
 
     func fmt(_ x: Double) -> String { String(format: "%.1f", x) }
 
+    /// Strings the page holds once, however many artifacts repeat them (fixes, rules, targets,
+    /// library names): the details refer to them by number.
+    struct StringTable {
+        var strings: [String] = []
+        var index: [String: Int] = [:]
+        mutating func id(_ s: String) -> Int {
+            if let i = index[s] { return i }
+            index[s] = strings.count
+            strings.append(s)
+            return strings.count - 1
+        }
+    }
+
+    /// The table: a row per artifact, grouped by archive (or folder) with the group's name once,
+    /// worst first; each row opens a full-width row below it with the artifact's details, drawn
+    /// by the page's script from the report data (every string in it stored once).
     func table(_ report: any ReportView, failing: Set<String>) throws -> String {
         var s = "<section id=\"artifacts\">\n<h2>Artifacts</h2>\n<div class=\"filters\">\n"
         s += "<label>Verdict <select id=\"filter-verdict\"><option value=\"\">any</option>"
@@ -140,45 +156,92 @@ public struct HTMLRenderer {
         s += "<label>Path <input id=\"filter-text\" type=\"search\" placeholder=\"filter by path\"></label>\n"
         s += "<label><input id=\"filter-failing\" type=\"checkbox\"> failing only</label>\n"
         s += "<span class=\"shown\"><span id=\"shown-count\">\(report.summaries.count)</span> of <span id=\"total-count\">\(report.summaries.count)</span> shown</span>\n</div>\n"
+        let columns = report.targets.count + 3
         s += "<table id=\"artifact-table\">\n<thead><tr><th>artifact</th><th>kind</th>"
             + report.targets.map { "<th>\(e($0.name))</th>" }.joined() + "<th>findings</th></tr></thead>\n<tbody>\n"
         let targetIndex = Dictionary(uniqueKeysWithValues: report.targets.enumerated().map { ($1.name, $0) })
         let summaries = report.summaries
-        let order = summaries.indices.sorted {
-            let l = summaries[$0], r = summaries[$1]
-            return l.worst != r.worst ? l.worst > r.worst : l.path < r.path
+        // Groups: the archive, or the folder of a file on disk; the worst group first.
+        var groups: [String: [Int]] = [:]
+        for (i, a) in summaries.enumerated() { groups[TextRenderer.group(a), default: []].append(i) }
+        let ordered = groups.sorted { l, r in
+            let lw = l.value.map { summaries[$0].worst }.max()!, rw = r.value.map { summaries[$0].worst }.max()!
+            return lw != rw ? lw > rw : l.key < r.key
         }
-        for i in order {
-            let a = try report.artifact(at: i)
-            var attrs = "class=\"artifact\" data-path=\"\(e(a.path))\" data-worst=\"\(a.worstVerdict.rawValue)\" data-failing=\"\(failing.contains(a.path) ? 1 : 0)\""
-            attrs += " data-verdicts=\"" + a.verdicts.map(\.verdict.rawValue).joined(separator: " ") + "\""
-            for v in a.verdicts { if let t = targetIndex[v.target] { attrs += " data-t\(t)=\"\(v.verdict.rawValue)\"" } }
-            s += "<tr \(attrs)>\n<td class=\"path\">" + details(a) + "</td>\n<td>\(e(a.kind.rawValue))</td>\n"
-            for t in report.targets {
-                if let v = a.verdicts.first(where: { $0.target == t.name }) {
-                    var extra = ""
-                    if let p = v.loaderProbe { extra += "<span class=\"probe probe-\(e(p))\" title=\"musl's loader in the image\">\(e(p))</span>" }
-                    if let x = v.excused { extra += "<span class=\"excused\" title=\"\(e(x))\">excused</span>" }
-                    s += "<td class=\"v v-\(v.verdict.rawValue)\">\(Self.symbol(v.verdict)) \(v.verdict.rawValue)\(extra)</td>\n"
-                } else {
-                    s += "<td></td>\n"
-                }
+        var strings = StringTable()
+        var details: [String] = []
+        var row = 0
+        for (g, (name, members)) in ordered.enumerated() {
+            let isArchive = summaries[members[0]].archive != nil
+            s += "<tr class=\"group\" data-group=\"\(g)\"><th colspan=\"\(columns)\">■ \(e(name))\(isArchive ? "" : "/")"
+                + " <span class=\"hint\">\(members.count) artifact\(members.count == 1 ? "" : "s")</span></th></tr>\n"
+            let sorted = members.sorted {
+                summaries[$0].worst != summaries[$1].worst ? summaries[$0].worst > summaries[$1].worst : summaries[$0].path < summaries[$1].path
             }
-            let errors = a.findings.filter { $0.severity == .error }.count
-            let warnings = a.findings.filter { $0.severity == .warning }.count
-            let notes = a.findings.count - errors - warnings
-            var parts: [String] = []
-            if errors > 0 { parts.append("<span class=\"sev-error\">\(errors) error\(errors == 1 ? "" : "s")</span>") }
-            if warnings > 0 { parts.append("<span class=\"sev-warning\">\(warnings) warning\(warnings == 1 ? "" : "s")</span>") }
-            if notes > 0 { parts.append("\(notes) note\(notes == 1 ? "" : "s")") }
-            s += "<td>\(parts.joined(separator: ", "))</td>\n</tr>\n"
+            for i in sorted {
+                let a = try report.artifact(at: i)
+                var attrs = "class=\"artifact\" data-group=\"\(g)\" data-path=\"\(e(a.path))\" data-worst=\"\(a.worstVerdict.rawValue)\" data-failing=\"\(failing.contains(a.path) ? 1 : 0)\""
+                attrs += " data-verdicts=\"" + a.verdicts.map(\.verdict.rawValue).joined(separator: " ") + "\""
+                for v in a.verdicts { if let t = targetIndex[v.target] { attrs += " data-t\(t)=\"\(v.verdict.rawValue)\"" } }
+                s += "<tr \(attrs)>\n<td class=\"path\"><button class=\"toggle\" type=\"button\" aria-expanded=\"false\" aria-controls=\"d\(row)\" data-detail=\"\(row)\">"
+                    + "<code>\(e(TextRenderer.relative(a.path, group: name)))</code></button></td>\n<td>\(e(a.kind.rawValue))</td>\n"
+                for t in report.targets {
+                    if let v = a.verdicts.first(where: { $0.target == t.name }) {
+                        var extra = ""
+                        if let p = v.loaderProbe {
+                            let by = a.kind == .staticExecutable ? "started in the image" : "musl's loader in the image"
+                            extra += "<span class=\"probe probe-\(e(p))\" title=\"\(by)\">\(e(p))</span>"
+                        }
+                        if let x = v.excused { extra += "<span class=\"excused\" title=\"\(e(x))\">excused</span>" }
+                        s += "<td class=\"v v-\(v.verdict.rawValue)\">\(Self.symbol(v.verdict)) \(v.verdict.rawValue)\(extra)</td>\n"
+                    } else {
+                        s += "<td></td>\n"
+                    }
+                }
+                s += "<td>\(findingsCell(a))</td>\n</tr>\n"
+                s += "<tr class=\"detail\" id=\"d\(row)\" data-group=\"\(g)\" hidden><td colspan=\"\(columns)\"><div class=\"detail\"></div></td></tr>\n"
+                details.append(detailData(a, strings: &strings))
+                row += 1
+            }
         }
         s += "</tbody>\n</table>\n</section>\n"
+        // The details and their strings, as JSON the script reads ("</" kept out of the script).
+        var data = "{\"readme\":" + (readme.map(Self.jsonString) ?? "null") + ",\n\"strings\":["
+            + strings.strings.map(Self.jsonString).joined(separator: ",") + "],\n\"details\":[\n"
+        data += details.joined(separator: ",\n") + "]}"
+        s += "<script type=\"application/json\" id=\"report-data\">\n\(data.replacingOccurrences(of: "</", with: "<\\/"))\n</script>\n"
         return s
     }
 
-    func details(_ a: ArtifactAnalysis) -> String {
-        var s = "<details><summary><code>\(e(a.path))</code></summary>\n<div class=\"detail\">\n<dl>"
+    /// The findings column: how many of each severity. Where gcompat is what the artifact needs,
+    /// the errors it fixes are said to be fixed by it, not shown as failures.
+    func findingsCell(_ a: ArtifactAnalysis) -> String {
+        let errors = a.findings.filter { $0.severity == .error }.count
+        let warnings = a.findings.filter { $0.severity == .warning }.count
+        let notes = a.findings.count - errors - warnings
+        let gcompatFixes = a.worstVerdict == .needsGcompat
+        var parts: [String] = []
+        if errors > 0 {
+            let text = "\(errors) error\(errors == 1 ? "" : "s")"
+            parts.append(gcompatFixes ? "<span class=\"sev-warning\" title=\"gcompat fixes them\">\(text), gcompat fixes</span>"
+                                      : "<span class=\"sev-error\">\(text)</span>")
+        }
+        if warnings > 0 { parts.append("<span class=\"sev-warning\">\(warnings) warning\(warnings == 1 ? "" : "s")</span>") }
+        if notes > 0 { parts.append("\(notes) note\(notes == 1 ? "" : "s")") }
+        return parts.joined(separator: ", ")
+    }
+
+    /// One artifact's details as JSON, every string a number into the table:
+    /// [facts: [[label, value]...], verdicts: [[target, verdict, probe, excused, [messages], [[name, path, source, package]...]]...],
+    ///  findings: [[severity, id, rule, target, message, detail, fix]...]] (-1 for none).
+    func detailData(_ a: ArtifactAnalysis, strings: inout StringTable) -> String {
+        // The artifact's own path, which most of its messages name, is stored as U+0001 and put
+        // back by the script: "Error relocating \u{1}: __printf_chk: symbol not found" is then
+        // one string for every artifact that lacks __printf_chk.
+        func n(_ s: String?) -> String {
+            guard let s else { return "-1" }
+            return String(strings.id(a.path.isEmpty || !s.contains(a.path) ? s : s.replacingOccurrences(of: a.path, with: "\u{1}")))
+        }
         var facts: [(String, String)] = [("kind", a.kind.rawValue), ("machine", a.machine), ("linkage", a.linkage), ("built for", a.libc.rawValue)]
         if let i = a.interpreter { facts.append(("interpreter", i)) }
         if !a.needed.isEmpty { facts.append(("needed", a.needed.joined(separator: ", "))) }
@@ -188,31 +251,38 @@ public struct HTMLRenderer {
         }
         if let m = a.manylinux { facts.append(("manylinux", m)) }
         if let by = a.loadedBy { facts.append(("judged as loaded by", by)) }
-        for (k, v) in facts { s += "<dt>\(e(k))</dt><dd>\(e(v))</dd>" }
-        s += "</dl>\n"
-        for v in a.verdicts {
-            s += "<h4 class=\"v-\(v.verdict.rawValue)\">\(e(v.target)): \(Self.symbol(v.verdict)) \(v.verdict.rawValue)"
-                + (v.loaderProbe.map { " — \(e($0)) by musl's loader" } ?? "") + (v.excused.map { " — excused (\(e($0)))" } ?? "") + "</h4>\n"
-            if !v.loaderMessages.isEmpty {
-                s += "<pre class=\"loader\">" + v.loaderMessages.map(e).joined(separator: "\n") + "</pre>\n"
-            }
-            if !v.loaded.isEmpty {
-                s += "<p class=\"loaded\">loads: " + v.loaded.map { l in
-                    "<span title=\"\(e(l.path)) (\(e(l.source))\(l.package.map { ", apk " + e($0) } ?? ""))\">\(e(l.name))</span>"
-                }.joined(separator: " · ") + "</p>\n"
+        let f = "[" + facts.map { "[\(n($0.0)),\(n($0.1))]" }.joined(separator: ",") + "]"
+        let v = "[" + a.verdicts.map { v in
+            "[\(n(v.target)),\(n(v.verdict.rawValue)),\(n(v.loaderProbe)),\(n(v.excused)),["
+                + v.loaderMessages.map { n($0) }.joined(separator: ",") + "],["
+                + v.loaded.map { "[\(n($0.name)),\(n($0.path)),\(n($0.source)),\(n($0.package))]" }.joined(separator: ",") + "]]"
+        }.joined(separator: ",") + "]"
+        let sorted = a.findings.sorted { $0.severity != $1.severity ? $0.severity > $1.severity : $0.id < $1.id }
+        let x = "[" + sorted.map { f in
+            "[\(n(f.severity.rawValue)),\(n(f.id)),\(n(f.rule)),\(n(f.target)),\(n(f.message)),\(n(f.detail)),\(n(f.fix))]"
+        }.joined(separator: ",") + "]"
+        return "[\(f),\(v),\(x)]"
+    }
+
+    /// A JSON string literal.
+    public static func jsonString(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 || u.value == 0x2028 || u.value == 0x2029 {
+                    out += String(format: "\\u%04x", u.value)
+                } else {
+                    out.unicodeScalars.append(u)
+                }
             }
         }
-        if !a.findings.isEmpty {
-            s += "<ul class=\"findings\">\n"
-            for f in a.findings.sorted(by: { $0.severity != $1.severity ? $0.severity > $1.severity : $0.id < $1.id }) {
-                s += "<li class=\"sev-\(f.severity.rawValue)\"><b>\(idLink(f.id))</b> <span class=\"rule\">\(e(f.rule))</span>"
-                    + (f.target.map { " <span class=\"tgt\">[\(e($0))]</span>" } ?? "") + "<br><code>\(e(f.message))</code>"
-                if let d = f.detail { s += "<br><span class=\"detailtext\">\(e(d))</span>" }
-                s += "<br><span class=\"fix\">fix: \(e(f.fix))</span></li>\n"
-            }
-            s += "</ul>\n"
-        }
-        return s + "</div></details>"
+        return out + "\""
     }
 
     func probes(_ images: [ImageProbeReport]) -> String {
@@ -227,14 +297,33 @@ public struct HTMLRenderer {
             s += "<div class=\"image\" data-image=\"\(e(r.image))\">\n<h3>\(head)</h3>\n"
             if let err = r.error { s += "<p class=\"sev-error\">\(e(err))</p>\n</div>\n"; continue }
             if !r.probes.isEmpty {
-                s += "<table class=\"probes\"><thead><tr><th>probe</th><th>status</th><th>result</th></tr></thead><tbody>\n"
+                // "ran" is not "same as glibc": each probe says whether the image differs from
+                // glibc (the baseline's run, or glibc's known values), the differences first.
+                let against = r.baseline ?? "glibc"
+                s += "<table class=\"probes\"><thead><tr><th>probe</th><th>compared with \(e(against))</th><th>result</th></tr></thead><tbody>\n"
                 for p in r.probes {
-                    let cell = p.status != .ok
-                        ? e(p.error ?? "")
-                        : r.lines(for: p, catalog: catalog).map { line in
-                            line.differs.map { "<div class=\"\($0 ? "differs" : "same")\">\(e(line.text))</div>" } ?? "<div>\(e(line.text))</div>"
-                        }.joined()
-                    s += "<tr class=\"probe-row status-\(p.status.rawValue)\" data-probe=\"\(e(p.id))\"><td title=\"\(e(p.title))\">\(e(p.id))</td><td>\(p.status.rawValue)</td><td>\(cell)</td></tr>\n"
+                    let differences = p.status == .ok ? r.differences(for: p, catalog: catalog) : []
+                    let status: String
+                    let cls: String
+                    if p.status != .ok {
+                        status = p.status.rawValue
+                        cls = "status-\(p.status.rawValue)"
+                    } else if differences.isEmpty {
+                        status = "same as \(e(against))"
+                        cls = "status-same"
+                    } else {
+                        status = "differs from \(e(against))"
+                        cls = "status-differs"
+                    }
+                    var cell = ""
+                    if p.status != .ok {
+                        cell = e(p.error ?? "")
+                    } else {
+                        cell = differences.map { "<div class=\"differs\">\(e($0.text))</div>" }.joined()
+                        let others = r.lines(for: p, catalog: catalog).filter { line in line.differs != true && !differences.contains { $0.text.hasPrefix(line.text.split(separator: ":").first.map(String.init) ?? "") } }
+                        cell += others.map { "<div class=\"same\">\(e($0.text))</div>" }.joined()
+                    }
+                    s += "<tr class=\"probe-row \(cls)\" data-probe=\"\(e(p.id))\" data-differs=\"\(differences.count)\"><td title=\"\(e(p.title))\">\(e(p.id))</td><td class=\"pstatus\">\(status)</td><td>\(cell)</td></tr>\n"
                 }
                 s += "</tbody></table>\n"
             }
@@ -278,7 +367,7 @@ public struct HTMLRenderer {
     h3 { font-size: 15px; margin: 16px 0 6px; }
     h4 { margin: 10px 0 4px; font-size: 13px; }
     code, pre { font: 12px/1.4 ui-monospace, "DejaVu Sans Mono", monospace; }
-    pre.loader { background: #fff3f3; border-left: 3px solid var(--red); padding: 6px 8px; white-space: pre-wrap; word-break: break-all; margin: 4px 0; }
+    pre.loader { background: #fff3f3; border-left: 3px solid var(--red); padding: 6px 8px; white-space: pre-wrap; overflow-wrap: anywhere; margin: 4px 0; }
     .result { display: inline-block; font-weight: 600; padding: 4px 10px; border-radius: 4px; margin: 6px 0; }
     .result.fail { background: #ffebee; color: var(--red); }
     .result.pass { background: #e8f5e9; color: var(--green); }
@@ -302,11 +391,18 @@ public struct HTMLRenderer {
     table { border-collapse: collapse; width: 100%; }
     th, td { text-align: left; vertical-align: top; padding: 4px 8px; border-bottom: 1px solid #eeeeee; }
     th { background: var(--bg); position: sticky; top: 0; }
-    td.path { max-width: 640px; word-break: break-all; }
+    td.path { max-width: 640px; overflow-wrap: anywhere; }
+    button.toggle { all: unset; cursor: pointer; }
+    button.toggle::before { content: "▸ "; color: var(--gray); }
+    button.toggle[aria-expanded="true"]::before { content: "▾ "; }
+    button.toggle:focus-visible { outline: 2px solid #1565c0; }
+    tr.group th { background: #f0f0f0; font-weight: 600; text-align: left; position: static; }
+    tr.detail > td { background: #fcfcfc; padding: 4px 12px 10px; }
+    .detail code, .detail dd { overflow-wrap: anywhere; }
     td.v { white-space: nowrap; font-weight: 600; }
     tr[data-failing="1"] td.path code { font-weight: 600; }
     details summary { cursor: pointer; }
-    .detail { padding: 6px 0 6px 14px; border-left: 2px solid #e0e0e0; margin: 4px 0; font-weight: normal; }
+    .detail { padding: 6px 0 6px 14px; border-left: 2px solid #e0e0e0; margin: 4px 0; font-weight: normal; overflow-wrap: anywhere; }
     .detail dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 0 0 6px; }
     .detail dt { color: var(--gray); }
     .detail dd { margin: 0; }
@@ -321,6 +417,8 @@ public struct HTMLRenderer {
     .probe-contradicted { background: #ffebee; color: var(--red); }
     .probe-not-run, .excused { background: #eeeeee; color: #424242; }
     .differs { font-weight: 600; color: var(--yellow); }
+    .status-differs .pstatus { color: var(--yellow); font-weight: 600; }
+    .status-same .pstatus { color: var(--green); }
     .same { color: var(--gray); }
     .user-probes .pass { color: var(--green); }
     footer { margin-top: 32px; color: var(--gray); font-size: 12px; }
@@ -336,6 +434,78 @@ public struct HTMLRenderer {
       var failingOnly = document.getElementById("filter-failing");
       var shown = document.getElementById("shown-count");
       var rows = Array.prototype.slice.call(document.querySelectorAll("#artifact-table tbody tr.artifact"));
+      var groups = Array.prototype.slice.call(document.querySelectorAll("#artifact-table tbody tr.group"));
+      var dataNode = document.getElementById("report-data");
+      var data = dataNode ? JSON.parse(dataNode.textContent) : { strings: [], details: [] };
+      var current = "";
+      // A string of the table, with the artifact's own path put back where it stands as U+0001.
+      function str(i) { return i < 0 ? null : data.strings[i].split("\\u0001").join(current); }
+      function el(tag, cls, content) {
+        var node = document.createElement(tag);
+        if (cls) node.className = cls;
+        if (content !== undefined && content !== null) node.textContent = content;
+        return node;
+      }
+      // An artifact's details, drawn the first time they are opened.
+      function drawDetail(index, box, path) {
+        var d = data.details[index];
+        if (!d) return;
+        current = path;
+        var dl = el("dl");
+        dl.appendChild(el("dt", null, "path"));
+        dl.appendChild(el("dd", null, path));
+        d[0].forEach(function (f) { dl.appendChild(el("dt", null, str(f[0]))); dl.appendChild(el("dd", null, str(f[1]))); });
+        box.appendChild(dl);
+        d[1].forEach(function (v) {
+          var verdictName = str(v[1]);
+          var head = el("h4", "v-" + verdictName, str(v[0]) + ": " + verdictName);
+          if (v[2] >= 0) head.appendChild(document.createTextNode(" — " + str(v[2]) + " in the image"));
+          if (v[3] >= 0) head.appendChild(document.createTextNode(" — excused (" + str(v[3]) + ")"));
+          box.appendChild(head);
+          if (v[4].length) box.appendChild(el("pre", "loader", v[4].map(str).join("\\n")));
+          if (v[5].length) {
+            var p = el("p", "loaded", "loads: ");
+            v[5].forEach(function (l, i) {
+              if (i) p.appendChild(document.createTextNode(" · "));
+              var span = el("span", null, str(l[0]));
+              span.title = str(l[1]) + " (" + str(l[2]) + (l[3] >= 0 ? ", apk " + str(l[3]) : "") + ")";
+              p.appendChild(span);
+            });
+            box.appendChild(p);
+          }
+        });
+        if (d[2].length) {
+          var ul = el("ul", "findings");
+          d[2].forEach(function (f) {
+            var li = el("li", "sev-" + str(f[0]));
+            var id = str(f[1]);
+            var b = el("b");
+            if (data.readme) { var a = el("a", null, id); a.href = data.readme + "#" + id.toLowerCase(); b.appendChild(a); } else { b.textContent = id; }
+            li.appendChild(b);
+            li.appendChild(document.createTextNode(" "));
+            li.appendChild(el("span", "rule", str(f[2])));
+            if (f[3] >= 0) { li.appendChild(document.createTextNode(" ")); li.appendChild(el("span", "tgt", "[" + str(f[3]) + "]")); }
+            li.appendChild(el("br"));
+            li.appendChild(el("code", null, str(f[4])));
+            if (f[5] >= 0) { li.appendChild(el("br")); li.appendChild(el("span", "detailtext", str(f[5]))); }
+            li.appendChild(el("br"));
+            li.appendChild(el("span", "fix", "fix: " + str(f[6])));
+            ul.appendChild(li);
+          });
+          box.appendChild(ul);
+        }
+      }
+      function setOpen(button, open) {
+        var row = document.getElementById(button.getAttribute("aria-controls"));
+        if (!row) return;
+        var box = row.querySelector("div.detail");
+        if (open && !box.hasChildNodes()) drawDetail(Number(button.getAttribute("data-detail")), box, button.closest("tr").getAttribute("data-path"));
+        button.setAttribute("aria-expanded", open ? "true" : "false");
+        row.hidden = !open || button.closest("tr").hidden;
+      }
+      Array.prototype.forEach.call(document.querySelectorAll("button.toggle"), function (button) {
+        button.addEventListener("click", function () { setOpen(button, button.getAttribute("aria-expanded") !== "true"); });
+      });
       function targetIndex(name) {
         var options = target.options;
         for (var i = 0; i < options.length; i++) {
@@ -345,6 +515,7 @@ public struct HTMLRenderer {
       }
       function apply(updateHash) {
         var v = verdict.value, t = target.value, q = text.value.toLowerCase(), f = failingOnly.checked, n = 0;
+        var visibleGroups = {};
         rows.forEach(function (row) {
           var ok = true;
           if (t !== "") {
@@ -356,8 +527,12 @@ public struct HTMLRenderer {
           if (ok && q) ok = row.getAttribute("data-path").toLowerCase().indexOf(q) >= 0;
           if (ok && f) ok = row.getAttribute("data-failing") === "1";
           row.hidden = !ok;
-          if (ok) n++;
+          var button = row.querySelector("button.toggle");
+          var detail = button && document.getElementById(button.getAttribute("aria-controls"));
+          if (detail) detail.hidden = !ok || button.getAttribute("aria-expanded") !== "true";
+          if (ok) { n++; visibleGroups[row.getAttribute("data-group")] = true; }
         });
+        groups.forEach(function (g) { g.hidden = !visibleGroups[g.getAttribute("data-group")]; });
         shown.textContent = String(n);
         if (updateHash) {
           var parts = [];
@@ -381,6 +556,12 @@ public struct HTMLRenderer {
         text.value = params.q || "";
         failingOnly.checked = params.failing === "1";
         apply(false);
+        // #open=PATH opens that artifact's details (a link to one artifact).
+        if (params.open) {
+          rows.forEach(function (row) {
+            if (row.getAttribute("data-path") === params.open) setOpen(row.querySelector("button.toggle"), true);
+          });
+        }
       }
       [verdict, target, failingOnly].forEach(function (el) { el.addEventListener("change", function () { apply(true); }); });
       text.addEventListener("input", function () { apply(true); });

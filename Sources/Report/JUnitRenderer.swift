@@ -154,7 +154,8 @@ public struct JUnitRenderer {
     static func text(_ s: String) -> String { Markup.escape(s) }
 
     static func attr(_ s: String) -> String {
-        text(s).replacingOccurrences(of: "\"", with: "&quot;").replacingOccurrences(of: "\n", with: "&#10;")
+        guard Markup.needsWork(s, special: "&<>\"\n\r\t") else { return s }
+        return text(s).replacingOccurrences(of: "\"", with: "&quot;").replacingOccurrences(of: "\n", with: "&#10;")
             .replacingOccurrences(of: "\r", with: "&#13;").replacingOccurrences(of: "\t", with: "&#9;")
     }
 }

@@ -192,6 +192,7 @@ public struct MarkdownRenderer {
 
     /// Text for a table cell: no pipes or line breaks.
     static func cell(_ s: String, keepBreaks: Bool = false) -> String {
+        guard s.utf8.contains(where: { $0 == UInt8(ascii: "|") || $0 == 0x0A || $0 == UInt8(ascii: "<") }) else { return s }
         var out = s.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: keepBreaks ? "<br>" : " ")
         if !keepBreaks { out = out.replacingOccurrences(of: "<", with: "&lt;") }
         return out
@@ -199,6 +200,7 @@ public struct MarkdownRenderer {
 
     /// Text inline in a paragraph: Markdown and HTML characters neutralised.
     static func inline(_ s: String) -> String {
+        guard s.utf8.contains(where: { "<>&\n|*_`[]\\".utf8.contains($0) }) else { return s }
         var out = ""
         for ch in s {
             switch ch {
@@ -216,7 +218,8 @@ public struct MarkdownRenderer {
 
     /// Inline code that holds any text.
     static func code(_ s: String) -> String {
-        let flat = s.replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "|", with: "\\|")
+        let flat = s.utf8.contains(where: { $0 == 0x0A || $0 == UInt8(ascii: "|") })
+            ? s.replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "|", with: "\\|") : s
         return flat.contains("`") ? "`` \(flat) ``" : "`\(flat)`"
     }
 

@@ -12,8 +12,25 @@ enum Markup {
         return String(out)
     }
 
+    /// Whether some UTF-8 byte of `s` is one of `special`, a control character other than tab,
+    /// newline and carriage return, or not ASCII: text without any is returned as it is by the
+    /// escapers below (almost every path, symbol and message), one pass over its bytes.
+    static func needsWork(_ s: String, special: StaticString) -> Bool {
+        var s = s
+        return s.withUTF8 { bytes in
+            special.withUTF8Buffer { specials in
+                for b in bytes {
+                    if b >= 0x80 || (b < 0x20 && b != 0x09 && b != 0x0A && b != 0x0D) { return true }
+                    if specials.contains(b) { return true }
+                }
+                return false
+            }
+        }
+    }
+
     /// Cleaned, with &, < and > escaped; with `quotes`, " and ' too.
     static func escape(_ s: String, quotes: Bool = false) -> String {
+        guard needsWork(s, special: quotes ? "&<>\"'" : "&<>") else { return s }
         var out = ""
         out.reserveCapacity(s.utf8.count)
         for ch in clean(s) {

@@ -8,11 +8,20 @@ extension CompatibilityReport {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ReportError("\(path): cannot read the file")
         }
-        if let probe = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let v = probe["schemaVersion"] as? Int,
-           v != currentSchemaVersion {
-            throw ReportError("\(path): report schema \(v); this muslcheck reads schema \(currentSchemaVersion)")
-        }
-        do { return try decode(data) } catch {
+        // One parse in the usual case; the schema version is looked at only to explain a failure.
+        do {
+            let report = try decode(data)
+            guard report.schemaVersion == currentSchemaVersion else {
+                throw ReportError("\(path): report schema \(report.schemaVersion); this muslcheck reads schema \(currentSchemaVersion)")
+            }
+            return report
+        } catch let e as ReportError {
+            throw e
+        } catch {
+            struct Version: Decodable { var schemaVersion: Int? }
+            if let v = (try? JSONDecoder().decode(Version.self, from: data))?.schemaVersion, v != currentSchemaVersion {
+                throw ReportError("\(path): report schema \(v); this muslcheck reads schema \(currentSchemaVersion)")
+            }
             throw ReportError("\(path): not a muslcheck report (\(describe(error)))")
         }
     }

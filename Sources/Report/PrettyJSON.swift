@@ -169,6 +169,11 @@ struct PrettyJSON: ~Copyable {
         string(value)
     }
 
+    mutating func field(_ scope: inout Scope, _ key: StaticString, integer value: Int) {
+        member(&scope, key: key)
+        for b in String(value).utf8 { put(b) }
+    }
+
     mutating func field(_ scope: inout Scope, _ key: StaticString, _ value: String?) {
         guard let value else { return }
         field(&scope, key, value)

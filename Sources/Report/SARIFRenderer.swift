@@ -18,12 +18,7 @@ public struct SARIFRenderer {
         self.workingDirectory = workingDirectory
     }
 
-    struct Log: Encodable {
-        var schema = "https://json.schemastore.org/sarif-2.1.0.json"
-        var version = "2.1.0"
-        var runs: [Run]
-        enum CodingKeys: String, CodingKey { case schema = "$schema", version, runs }
-    }
+    /// The log's one run (`write` puts it in the log: $schema, runs, version).
     struct Run: Encodable {
         var tool: Tool
         var automationDetails: AutomationDetails
@@ -141,6 +136,14 @@ public struct SARIFRenderer {
         }
         let locator = Locator(report: report, workingDirectory: workingDirectory)
         var results: [Result] = []
+        // An artifact's findings share its file: located once.
+        var located: [String: ArtifactLocation] = [:]
+        func locate(_ file: String) -> ArtifactLocation {
+            if let hit = located[file] { return hit }
+            let l = locator.locate(file, cwd: workingDirectory)
+            located[file] = l
+            return l
+        }
 
         func add(_ findings: [Finding]) {
             // One result per finding; the same on several targets once.
@@ -167,10 +170,11 @@ public struct SARIFRenderer {
                 if f.id == FindingID.userProbeFailed {
                     location = Location(physicalLocation: nil, logicalLocations: [LogicalLocation(name: f.artifact, kind: "module")])
                 } else {
-                    location = Location(physicalLocation: PhysicalLocation(artifactLocation: locator.locate(file, cwd: workingDirectory),
+                    location = Location(physicalLocation: PhysicalLocation(artifactLocation: locate(file),
                                                                           region: Region(startLine: 1)), logicalLocations: nil)
                 }
-                let fingerprint = String(format: "%016llx", stableHash([f.id, f.artifact, f.subject ?? f.message].joined(separator: "\u{0}")))
+                let hex = String(stableHash([f.id, f.artifact, f.subject ?? f.message].joined(separator: "\u{0}")), radix: 16)
+                let fingerprint = String(repeating: "0", count: max(0, 16 - hex.count)) + hex
                 results.append(Result(ruleId: f.id, ruleIndex: index[f.id] ?? -1, level: Self.level(f.severity),
                                       message: Text(text: text), locations: [location],
                                       partialFingerprints: ["muslcheckFinding/v1": fingerprint],
@@ -190,8 +194,86 @@ public struct SARIFRenderer {
                       originalUriBaseIds: locator.originalUriBaseIds, results: results,
                       invocations: [Invocation(executionSuccessful: report.probes.allSatisfy { $0.error == nil },
                                                toolExecutionNotifications: notifications)])
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(Log(runs: [run])) + Data("\n".utf8)
+        return try Self.write(run)
+    }
+
+    /// The log with the bytes JSONEncoder (pretty-printed, sorted keys) gives it: the results,
+    /// one per finding, written directly; the rest through the encoder.
+    static func write(_ run: Run) throws -> Data {
+        var out = Data()
+        func text(_ s: String) { out.append(contentsOf: s.utf8) }
+        text("{\n  \"$schema\" : \"https://json.schemastore.org/sarif-2.1.0.json\",\n  \"runs\" : [\n    {\n")
+        text("      \"automationDetails\" : ")
+        out.append(try JSONRenderer.encoded(run.automationDetails, depth: 3))
+        text(",\n      \"columnKind\" : ")
+        out.append(try JSONRenderer.encoded(run.columnKind, depth: 3))
+        text(",\n      \"invocations\" : ")
+        out.append(try JSONRenderer.encoded(run.invocations, depth: 3))
+        text(",\n      \"originalUriBaseIds\" : ")
+        out.append(try JSONRenderer.encoded(run.originalUriBaseIds, depth: 3))
+        text(",\n      \"results\" : ")
+        var json = PrettyJSON(reservingCapacity: 1 << 16)
+        var results = json.open(UInt8(ascii: "["), depth: 3)
+        for r in run.results {
+            json.member(&results)
+            json.sarifResult(r, depth: 4)
+        }
+        json.close(results, UInt8(ascii: "]"))
+        json.withBytes { out.append(contentsOf: $0) }
+        text(",\n      \"tool\" : ")
+        out.append(try JSONRenderer.encoded(run.tool, depth: 3))
+        text("\n    }\n  ],\n  \"version\" : \"2.1.0\"\n}\n")
+        return out
+    }
+}
+
+extension PrettyJSON {
+    /// One SARIF result, its keys in the encoder's order.
+    mutating func sarifResult(_ r: SARIFRenderer.Result, depth: Int) {
+        var o = open(UInt8(ascii: "{"), depth: depth)
+        field(&o, "level", r.level)
+        field(&o, "locations", array: r.locations) { json, l, d in
+            var lo = json.open(UInt8(ascii: "{"), depth: d)
+            if let logical = l.logicalLocations {
+                json.field(&lo, "logicalLocations", array: logical) { json, x, d in
+                    var e = json.open(UInt8(ascii: "{"), depth: d)
+                    json.field(&e, "kind", x.kind)
+                    json.field(&e, "name", x.name)
+                    json.close(e, UInt8(ascii: "}"))
+                }
+            }
+            if let p = l.physicalLocation {
+                json.member(&lo, key: "physicalLocation")
+                var po = json.open(UInt8(ascii: "{"), depth: d + 1)
+                json.member(&po, key: "artifactLocation")
+                var a = json.open(UInt8(ascii: "{"), depth: d + 2)
+                json.field(&a, "uri", p.artifactLocation.uri)
+                json.field(&a, "uriBaseId", p.artifactLocation.uriBaseId)
+                json.close(a, UInt8(ascii: "}"))
+                json.member(&po, key: "region")
+                var rg = json.open(UInt8(ascii: "{"), depth: d + 2)
+                json.field(&rg, "startLine", integer: p.region.startLine)
+                json.close(rg, UInt8(ascii: "}"))
+                json.close(po, UInt8(ascii: "}"))
+            }
+            json.close(lo, UInt8(ascii: "}"))
+        }
+        member(&o, key: "message")
+        var m = open(UInt8(ascii: "{"), depth: depth + 1)
+        field(&m, "markdown", r.message.markdown)
+        field(&m, "text", r.message.text)
+        close(m, UInt8(ascii: "}"))
+        field(&o, "partialFingerprints", dictionary: r.partialFingerprints)
+        member(&o, key: "properties")
+        var p = open(UInt8(ascii: "{"), depth: depth + 1)
+        field(&p, "artifact", r.properties.artifact)
+        field(&p, "fix", r.properties.fix)
+        field(&p, "member", r.properties.member)
+        field(&p, "subject", r.properties.subject)
+        field(&p, "targets", strings: r.properties.targets)
+        close(p, UInt8(ascii: "}"))
+        field(&o, "ruleId", r.ruleId)
+        field(&o, "ruleIndex", integer: r.ruleIndex)
+        close(o, UInt8(ascii: "}"))
     }
 }

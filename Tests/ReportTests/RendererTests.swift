@@ -276,6 +276,7 @@ import TestSupport
         let html = try HTMLRenderer(catalog: try? ProbeCatalog.bundled(), readme: "https://example.invalid/README.md").render(r)
         #expect(!html.contains("<link"), "no external stylesheet")
         #expect(html.range(of: "src=\"http", options: .caseInsensitive) == nil, "no external script or image")
+        #expect(!html.contains("break-all"), "words are not cut anywhere")
         let path = try Self.write(html, "report.html")
 
         let dom = try HeadlessBrowser.dumpDOM("file://" + path)
@@ -289,29 +290,79 @@ import TestSupport
         for v in Verdict.allCases { #expect(text(ofID: "count-\(v.rawValue)") == "\(worst[v] ?? 0)", "\(v)") }
         #expect(text(ofID: "count-errors") == "\(r.counts.findings["error"] ?? 0)")
         #expect(text(ofID: "shown-count") == "\(r.artifacts.count)", "the script ran and shows every row")
-        #expect(dom.components(separatedBy: "<tr class=\"artifact\"").count - 1 == r.artifacts.count)
+        /// The opening tags of the artifact rows.
+        func artifactRows(_ dom: String) -> [Substring] {
+            dom.components(separatedBy: "<tr class=\"artifact\"").dropFirst().map { $0.prefix { $0 != ">" } }
+        }
+        #expect(artifactRows(dom).count == r.artifacts.count)
         #expect(dom.contains("data-status=\"fail\""))
         // The chart has a bar per target and verdict with its count.
         for t in r.targets {
             for (v, n) in r.counts.verdicts[t.name] ?? [:] { #expect(dom.contains("data-verdict=\"\(v)\" data-count=\"\(n)\""), "bar \(t.name) \(v)") }
         }
+        // Grouped by folder: the folder once, each row its file's name.
+        #expect(dom.contains("■ fixtures/build/ <span class=\"hint\">"))
+        #expect(dom.contains("<code>libifunc.so</code>"))
+        #expect(!dom.contains("<code>fixtures/build/libifunc.so</code>"), "the folder is not repeated on every row")
+        // A needs-gcompat row does not show its errors as failures.
+        let glibc = try #require(dom.components(separatedBy: "<tr class=\"artifact\"").first { $0.contains("data-path=\"fixtures/build/hello-glibc\"") })
+        let glibcRow = glibc.components(separatedBy: "</tr>")[0]
+        #expect(glibcRow.contains("gcompat fixes") && !glibcRow.contains("sev-error"), "\(glibcRow)")
+        // Every string of the details is stored once: a fix that many artifacts share, once.
+        var fixes: [String: Int] = [:]
+        for a in r.artifacts { for f in a.findings { fixes[f.fix, default: 0] += 1 } }
+        let shared = try #require(fixes.filter { $0.value > 1 }.max { $0.value < $1.value })
+        #expect(html.components(separatedBy: HTMLRenderer.jsonString(shared.key)).count - 1 == 1, "\(shared.key) stored once, used \(shared.value) times")
+        // The probes say whether the image differs from glibc, not just that they ran.
+        if r.probes.first?.probes.contains(where: { $0.id == "thread-stack" }) == true {
+            #expect(dom.contains("data-probe=\"thread-stack\" data-differs=\""))
+            #expect(dom.contains("differs from glibc"))
+            #expect(dom.contains("default thread stack: 128 KiB (glibc: 8 MiB)"))
+        }
         // The filter, from the address: only the incompatible rows are shown.
         let incompatible = r.artifacts.filter { $0.verdicts.contains { $0.verdict == .incompatible } }.count
         let filtered = try HeadlessBrowser.dumpDOM("file://" + path + "#verdict=incompatible")
         #expect(filtered.contains("id=\"shown-count\">\(incompatible)<"))
-        #expect(filtered.components(separatedBy: "hidden=\"\"").count - 1 == r.artifacts.count - incompatible)
+        #expect(artifactRows(filtered).filter { $0.contains("hidden=\"\"") }.count == r.artifacts.count - incompatible)
         let byPath = try HeadlessBrowser.dumpDOM("file://" + path + "#q=libifunc")
         #expect(byPath.contains("id=\"shown-count\">1<"))
-        // Details carry the loader messages and fixes.
+        // Details carry the loader messages and fixes, drawn when opened (#open=PATH opens one).
         let ifunc = try #require(r.artifacts.first { $0.path == "fixtures/build/libifunc.so" })
         // (The browser serialises text with only &, < and > escaped.)
         func serialized(_ s: String) -> String {
             s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
         }
-        for f in ifunc.findings { #expect(dom.contains("fix: " + serialized(f.fix)), "fix of \(f.id)") }
+        let opened = try HeadlessBrowser.dumpDOM("file://" + path + "#open=fixtures/build/libifunc.so")
+        for f in ifunc.findings { #expect(opened.contains("fix: " + serialized(f.fix)), "fix of \(f.id)") }
+        for m in ifunc.verdicts.flatMap(\.loaderMessages) { #expect(opened.contains(serialized(m)), "\(m)") }
+        #expect(!dom.contains("fix: " + serialized(ifunc.findings[0].fix)), "closed details are not drawn")
+
+        // An opened detail spans the table's width (measured in the page, at the screenshot's size).
+        let measuring = html.replacingOccurrences(of: "</body>", with: """
+        <script>
+        (function () {
+          var button = document.querySelector('tr.artifact[data-path="fixtures/build/libifunc.so"] button.toggle');
+          button.click();
+          var cell = document.getElementById(button.getAttribute("aria-controls")).firstElementChild;
+          var table = document.getElementById("artifact-table");
+          var m = document.createElement("pre");
+          m.id = "measure";
+          m.textContent = Math.round(cell.getBoundingClientRect().width) + " " + Math.round(table.getBoundingClientRect().width)
+            + " " + Math.round(button.closest("td").getBoundingClientRect().width);
+          document.body.appendChild(m);
+        })();
+        </script>
+        </body>
+        """)
+        let measured = try HeadlessBrowser.dumpDOM("file://" + (try Self.write(measuring, "measure.html")), size: "1280,1600")
+        let numbers = try #require(measured.range(of: "<pre id=\"measure\">").map { measured[$0.upperBound...].prefix { $0 != "<" } })
+            .split(separator: " ").compactMap { Double($0) }
+        try #require(numbers.count == 3, "\(numbers)")
+        #expect(numbers[0] >= numbers[1] * 0.98, "the detail spans the table: \(numbers[0]) of \(numbers[1]) px")
+        #expect(numbers[2] < numbers[1] * 0.8, "the first column alone is narrower: \(numbers[2]) px")
 
         let png = try CheckedFixtures.scratch("shot") + "/report.png"
-        try HeadlessBrowser.screenshot("file://" + path, to: png)
+        try HeadlessBrowser.screenshot("file://" + path + "#open=fixtures/build/libifunc.so", to: png)
         let image = try #require(FileManager.default.contents(atPath: png))
         #expect(image.starts(with: [0x89, 0x50, 0x4E, 0x47]), "a PNG")
         #expect(image.count > 20_000, "a screenshot with content, not a blank page (\(image.count) bytes)")

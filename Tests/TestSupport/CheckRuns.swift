@@ -96,9 +96,9 @@ public enum HeadlessBrowser {
     }
 
     /// The DOM after the page's scripts ran.
-    public static func dumpDOM(_ url: String) throws -> String {
+    public static func dumpDOM(_ url: String, size: String? = nil) throws -> String {
         guard let exe = executable else { throw TestSupportError("chromium is not installed: run ci/setup (apt-get install chromium)") }
-        let r = try TestCommand.run(exe, base(["--virtual-time-budget=2000", "--dump-dom", url]))
+        let r = try TestCommand.run(exe, base(["--virtual-time-budget=2000"] + (size.map { ["--window-size=\($0)"] } ?? []) + ["--dump-dom", url]))
         guard r.status == 0, !r.stdout.isEmpty else { throw TestSupportError("chromium --dump-dom failed (\(r.status)): \(r.stderr.suffix(500))") }
         return r.stdout
     }

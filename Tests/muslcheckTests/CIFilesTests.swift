@@ -86,4 +86,40 @@ import Yams
         #expect((artifacts["paths"] as? [String])?.contains("muslcheck-$ALPINE.html") == true)
         try Self.verify(Self.commands(ci))
     }
+    /// ci/setup's apt-get waits for another apt-get or dpkg that holds dpkg's lock, instead of
+    /// failing at once (a plain apt-get fails with "Could not get lock").
+    @Test func setupWaitsForTheDpkgLock() throws {
+        guard getuid() == 0 else {
+            print("skipped: taking dpkg's lock needs root")
+            return
+        }
+        guard TestCommand.exists("apt-get"), FileManager.default.fileExists(atPath: "/var/lib/dpkg/lock-frontend") else {
+            print("skipped: not a Debian machine (no apt-get, no dpkg lock)")
+            return
+        }
+        // Another process holds the lock for 8 seconds.
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: try TestCommand.which("python3"))
+        holder.arguments = ["-c", """
+        import fcntl, sys, time
+        f = open("/var/lib/dpkg/lock-frontend", "w")
+        fcntl.lockf(f, fcntl.LOCK_EX)
+        print("locked", flush=True)
+        time.sleep(8)
+        """]
+        let out = Pipe()
+        holder.standardOutput = out
+        try holder.run()
+        defer { if holder.isRunning { holder.terminate() } }
+        _ = out.fileHandleForReading.readData(ofLength: 7)
+        let plain = try TestCommand.run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", "hostname"])
+        #expect(plain.status != 0 && plain.stderr.contains("Could not get lock"), "apt-get alone fails: \(plain.stderr)")
+        let started = Date()
+        let lib = TestPaths.packageRoot.appendingPathComponent("ci/lib.sh").path
+        let waited = try TestCommand.run("bash", ["-c", ". \"$0\"; SUDO=; apt_get install -y -qq --no-install-recommends hostname", lib])
+        #expect(waited.status == 0, "\(waited.stderr)")
+        #expect(Date().timeIntervalSince(started) > 3, "it waited for the lock")
+        holder.waitUntilExit()
+    }
 }
+
