@@ -4,8 +4,15 @@
 # in ci/github and ci/gitlab build it so), in its own scratch path; sets $mc to the binary.
 build_muslcheck() {
     echo "bench: building muslcheck (release, --static-swift-stdlib)" >&2
-    local flags=(-c release --static-swift-stdlib --scratch-path .build-static)
-    swift build "${flags[@]}" >/dev/null
+    local flags=(-c release --static-swift-stdlib --scratch-path .build-static) log
+    log=$(mktemp)
+    if ! swift build "${flags[@]}" >"$log" 2>&1; then
+        tail -n 30 "$log" >&2
+        rm -f "$log"
+        echo "bench: the build failed" >&2
+        exit 1
+    fi
+    rm -f "$log"
     mc=$(swift build "${flags[@]}" --show-bin-path)/muslcheck
 }
 

@@ -10,7 +10,8 @@ die() { printf '%s: error: %s\n' "${log_name:-ci/setup}" "$*" >&2; exit 1; }
 apt_get() {
     local deadline=$((SECONDS + 600)) out waited=""
     while :; do
-        if out=$(DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 "$@" 2>&1); then
+        # env inside sudo: sudo's env_reset would drop a variable set before it.
+        if out=$($SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 "$@" 2>&1 </dev/null); then
             return 0
         fi
         if [[ "$out" == *"Could not get lock"* || "$out" == *"Unable to lock"* ]] && [ $SECONDS -lt $deadline ]; then

@@ -96,14 +96,15 @@ struct Parser {
             let (sum, overflow) = ph.p_offset.addingReportingOverflow(ph.p_filesz)
             return overflow ? nil : sum
         }
-        for (i, ph) in loads.enumerated() {
+        // A segment with no file bytes (all bss) maps nothing of the file, wherever its offset.
+        for (i, ph) in loads.enumerated() where ph.p_filesz > 0 {
             guard let e = end(ph), e <= fileSize else {
                 let needs = end(ph).map { "up to byte \($0)" } ?? "past 2^64"
                 return "PT_LOAD segment \(i + 1) of \(loads.count) (offset \(ph.p_offset), \(ph.p_filesz) bytes) needs the file's bytes "
                     + "\(needs), but the file has \(fileSize): it is cut short, and touching the missing part raises SIGBUS"
             }
         }
-        if let dyn = dynamicSegment, (end(dyn).map { $0 > fileSize } ?? true) {
+        if let dyn = dynamicSegment, dyn.p_filesz > 0, (end(dyn).map { $0 > fileSize } ?? true) {
             return "PT_DYNAMIC (offset \(dyn.p_offset), \(dyn.p_filesz) bytes) lies outside the file (\(fileSize) bytes): "
                 + "the loader reads the dynamic section from there and gets SIGBUS"
         }

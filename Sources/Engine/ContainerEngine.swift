@@ -259,6 +259,8 @@ public final class CleanupRegistry: @unchecked Sendable {
     private var containers: [String: ContainerEngine] = [:]
     private var runs: [(String, ContainerEngine)] = []
     private var temporaries: Set<String> = []
+    /// The lock file held open in each temporary folder this process made (folder → descriptor).
+    private var folderLocks: [String: Int32] = [:]
     private var children: [ObjectIdentifier: (process: Process, createsContainers: Bool)] = [:]
     private var sources: [DispatchSourceSignal] = []
     private var installed = false
@@ -364,6 +366,13 @@ public final class CleanupRegistry: @unchecked Sendable {
                 // mkdir applies the umask; containers running as another user must read the folder.
                 chmod(path, 0o755)
                 temporaries.insert(path)
+                // Held while the process lives: another run (in another PID namespace, where this
+                // process looks gone) sees the folder in use and leaves it.
+                let fd = open(path + "/" + Self.lockName, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+                if fd >= 0 {
+                    flock(fd, LOCK_EX)
+                    folderLocks[path] = fd
+                }
                 return URL(fileURLWithPath: path)
             }
             if errno != EEXIST { throw EngineError(.commandFailed, "cannot create a temporary folder in \(base): \(String(cString: strerror(errno)))") }
@@ -390,10 +399,22 @@ public final class CleanupRegistry: @unchecked Sendable {
         lock.unlock()
     }
 
+    /// The lock file in each temporary folder (see `makeTemporaryDirectory`).
+    public static let lockName = ".muslcheck-lock"
+
     /// Removes a temporary file or folder (recursively) and forgets it.
     public func remove(temporary path: String) {
         Self.removeTree(path)
         forget(temporary: path)
+        releaseLock(path)
+    }
+
+    /// Closes a folder's lock file (when the folder is removed, or renamed into place).
+    public func releaseLock(_ path: String) {
+        lock.lock()
+        let fd = folderLocks.removeValue(forKey: path)
+        lock.unlock()
+        if let fd { close(fd) }
     }
 
     /// Removes every registered temporary path (the end of a run).
@@ -412,7 +433,9 @@ public final class CleanupRegistry: @unchecked Sendable {
     }
 
     /// Removes what runs killed with SIGKILL left in `base`: entries named `<prefix><pid>-...`
-    /// that belong to this user and whose process no longer exists. Returns the removed paths.
+    /// that belong to this user, whose process no longer exists, and whose lock file no process
+    /// holds (a run in another PID namespace sharing the folder looks gone but holds its lock).
+    /// Returns the removed paths.
     @discardableResult
     public static func removeStaleTemporaries(prefix: String, in base: String = temporaryBase) -> [String] {
         guard let dir = opendir(base) else { return [] }
@@ -433,6 +456,17 @@ public final class CleanupRegistry: @unchecked Sendable {
             guard lstat(path, &st) == 0, st.st_uid == geteuid() else { continue }
             // Alive (or not ours to signal): leave it.
             if kill(pid, 0) == 0 || errno != ESRCH { continue }
+            if (st.st_mode & S_IFMT) == S_IFDIR {
+                let fd = open(path + "/" + lockName, O_RDWR | O_CLOEXEC)
+                if fd >= 0 {
+                    defer { close(fd) }
+                    guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { continue }
+                } else if errno == ENOENT, time(nil) - st.st_mtim.tv_sec < 600 {
+                    // No lock file yet: a folder being made this moment, or one from a run that
+                    // died before making it. Only an old one is removed.
+                    continue
+                }
+            }
             removeTree(path)
             removed.append(path)
         }
@@ -512,7 +546,10 @@ public final class CleanupRegistry: @unchecked Sendable {
                 if first { interruption = code }
                 lock.unlock()
                 guard first else { return }
-                FileHandle.standardError.write(Data("\nmuslcheck: \(word); removing containers and temporary files\n".utf8))
+                // write(2), not FileHandle: after a hangup the terminal answers EIO, and the
+                // cleanup must run all the same.
+                let message = Array("\nmuslcheck: \(word); removing containers and temporary files\n".utf8)
+                _ = message.withUnsafeBytes { Foundation.write(STDERR_FILENO, $0.baseAddress, $0.count) }
                 cleanUp()
                 exit(code)
             }

@@ -145,8 +145,10 @@ public enum ProbeBuilder {
             return try build(catalog: catalog, toolchain: toolchain, host: host, driverToolchain: driverToolchain, cacheRoot: cacheRoot)
         }
         try? FileManager.default.removeItem(at: dir)
+        unlink(staging.path + "/" + CleanupRegistry.lockName)
         try FileManager.default.moveItem(at: staging, to: dir)
         CleanupRegistry.shared.forget(temporary: staging.path)
+        CleanupRegistry.shared.releaseLock(staging.path)
         let available = Set(catalog.probes.map(\.id).filter { record[$0] == "ok" })
         var failures: [String: String] = [:]
         for (id, r) in record where r != "ok" && id != "driver" { failures[id] = r }

@@ -404,14 +404,18 @@ public struct ProbeRunner: Sendable {
             out.note = "started with --version, still running after \(Int(Self.startTimeout)) s: not confirmed"
         case .execFailed:
             out.note = "the kernel \(result.summary)"
-            if expected == "starts" {
+            // Permissions (the sandbox's user may not run a file only its owner can) say
+            // nothing about whether the program can run: not checked.
+            let denied = [Int(EACCES), Int(EPERM)].contains(result.errno ?? 0)
+            if expected == "starts" && !denied {
                 out.agreement = .contradicted
                 out.differences = ["the kernel could not start it: \(String(cString: strerror(Int32(result.errno ?? 0))))"]
             }
         case .signaled:
             let signal = JobResult.signalName(result.signal ?? 0)
             out.note = "started with --version, it was killed by \(signal)"
-            if expected == "starts" {
+            // SIGKILL is the sandbox's memory limit or the time limit, not the program's start.
+            if expected == "starts" && result.signal != 9 {
                 out.agreement = .contradicted
                 out.differences = ["it was killed by \(signal) as it started"]
             }

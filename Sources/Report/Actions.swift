@@ -64,14 +64,14 @@ public struct ActionPlan: Sendable {
     }
 
     mutating func note(_ key: String, _ text: String, subject: String?, verdict: Verdict, artifact: String, kind: String) {
-        var action = byKey[key] ?? Action(key: key, text: text, worst: verdict)
-        if verdict > action.worst { action.worst = verdict }
-        if let subject, subjectSets[key, default: []].insert(subject).inserted { action.subjects.append(subject) }
+        // Changed where it is stored: a copy taken out and put back would copy its lists each time.
+        if byKey[key] == nil { byKey[key] = Action(key: key, text: text, worst: verdict) }
+        if verdict > byKey[key]!.worst { byKey[key]!.worst = verdict }
+        if let subject, subjectSets[key, default: []].insert(subject).inserted { byKey[key]!.subjects.append(subject) }
         if seen[key, default: []].insert(artifact).inserted {
-            action.artifacts.append(artifact)
-            action.kinds[kind, default: 0] += 1
+            byKey[key]!.artifacts.append(artifact)
+            byKey[key]!.kinds[kind, default: 0] += 1
         }
-        byKey[key] = action
     }
 
     /// "program", "library", "module" for the coverage count.
@@ -170,6 +170,8 @@ public struct ActionPlan: Sendable {
                 note("contradiction", "trust the image over the static verdicts it contradicts, and please report them to muslcheck",
                      verdict: .incompatible)
             case FindingID.loaderProbeFailed:
+                // A damaged file the loader failed on, as expected: the damage is the action.
+                guard f.fix != Fixes.damagedAsFound else { continue }
                 note("not-checked", "check by hand in the image what the loader probe could not", verdict: .compatible)
             default:
                 continue

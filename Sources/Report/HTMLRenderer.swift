@@ -209,7 +209,9 @@ public struct HTMLRenderer {
         var data = "{\"readme\":" + (readme.map(Self.jsonString) ?? "null") + ",\n\"strings\":["
             + strings.strings.map(Self.jsonString).joined(separator: ",") + "],\n\"details\":[\n"
         data += details.joined(separator: ",\n") + "]}"
-        s += "<script type=\"application/json\" id=\"report-data\">\n\(data.replacingOccurrences(of: "</", with: "<\\/"))\n</script>\n"
+        // jsonString writes <, > and & as \u003c, \u003e and \u0026: no text can end or
+        // change the script element it stands in.
+        s += "<script type=\"application/json\" id=\"report-data\">\n\(data)\n</script>\n"
         return s
     }
 
@@ -240,7 +242,7 @@ public struct HTMLRenderer {
         // one string for every artifact that lacks __printf_chk.
         func n(_ s: String?) -> String {
             guard let s else { return "-1" }
-            return String(strings.id(a.path.isEmpty || !s.contains(a.path) ? s : s.replacingOccurrences(of: a.path, with: "\u{1}")))
+            return String(strings.id(Self.replacing(a.path, in: s) ?? s))
         }
         var facts: [(String, String)] = [("kind", a.kind.rawValue), ("machine", a.machine), ("linkage", a.linkage), ("built for", a.libc.rawValue)]
         if let i = a.interpreter { facts.append(("interpreter", i)) }
@@ -264,8 +266,40 @@ public struct HTMLRenderer {
         return "[\(f),\(v),\(x)]"
     }
 
+    /// `s` with every `path` in it written as U+0001, or nil when `path` is not in it (a byte
+    /// search: UTF-8 is self-synchronising, so a match is always a whole path).
+    static func replacing(_ path: String, in s: String) -> String? {
+        let needle = Array(path.utf8)
+        guard !needle.isEmpty, s.utf8.count >= needle.count else { return nil }
+        var hay = s
+        return hay.withUTF8 { bytes -> String? in
+            var out: [UInt8] = []
+            var i = 0, from = 0
+            let first = needle[0], n = needle.count
+            while i + n <= bytes.count {
+                if bytes[i] == first && bytes[i..<(i + n)].elementsEqual(needle) {
+                    out.append(contentsOf: bytes[from..<i])
+                    out.append(1)
+                    i += n
+                    from = i
+                } else {
+                    i += 1
+                }
+            }
+            guard from > 0 else { return nil }
+            out.append(contentsOf: bytes[from...])
+            return String(decoding: out, as: UTF8.self)
+        }
+    }
+
     /// A JSON string literal.
     public static func jsonString(_ s: String) -> String {
+        // Most strings (paths, messages, fixes) have nothing to escape: one pass over the bytes.
+        let plain = s.utf8.allSatisfy { b in
+            b >= 0x20 && b < 0x80 && b != UInt8(ascii: "\"") && b != UInt8(ascii: "\\") && b != UInt8(ascii: "<")
+                && b != UInt8(ascii: ">") && b != UInt8(ascii: "&")
+        }
+        if plain { return "\"" + s + "\"" }
         var out = "\""
         for u in s.unicodeScalars {
             switch u {
@@ -275,7 +309,7 @@ public struct HTMLRenderer {
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             default:
-                if u.value < 0x20 || u.value == 0x2028 || u.value == 0x2029 {
+                if u.value < 0x20 || u.value == 0x2028 || u.value == 0x2029 || u == "<" || u == ">" || u == "&" {
                     out += String(format: "\\u%04x", u.value)
                 } else {
                     out.unicodeScalars.append(u)
@@ -548,7 +582,9 @@ public struct HTMLRenderer {
         location.hash.replace(/^#/, "").split("&").forEach(function (kv) {
           if (!kv) return;
           var i = kv.indexOf("=");
-          params[decodeURIComponent(i < 0 ? kv : kv.slice(0, i))] = decodeURIComponent(i < 0 ? "" : kv.slice(i + 1));
+          try {
+            params[decodeURIComponent(i < 0 ? kv : kv.slice(0, i))] = decodeURIComponent(i < 0 ? "" : kv.slice(i + 1));
+          } catch (e) { /* a malformed part of the address is left out */ }
         });
         verdict.value = params.verdict || "";
         if (verdict.value !== (params.verdict || "")) verdict.value = "";

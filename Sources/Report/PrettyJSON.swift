@@ -8,7 +8,7 @@ struct PrettyJSON: ~Copyable {
     /// The bytes so far, in a buffer grown by doubling: written a few bytes at a time, so each
     /// write is a bounds check and a copy, without an array's uniqueness and capacity checks.
     private var start: UnsafeMutablePointer<UInt8>
-    private var count = 0
+    private(set) var count = 0
     private var capacity: Int
 
     init(reservingCapacity n: Int = 4096) {
@@ -20,6 +20,9 @@ struct PrettyJSON: ~Copyable {
 
     /// The bytes written.
     var bytes: [UInt8] { Array(UnsafeBufferPointer(start: start, count: count)) }
+
+    /// Forgets the bytes written (they were handed on), keeping the buffer.
+    mutating func removeAll() { count = 0 }
 
     /// The bytes written, without a copy (valid inside `body` only).
     func withBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {

@@ -43,17 +43,14 @@ public struct ProbeTextRenderer {
                 out.append("  loader probe: \(r.loader.count) artifacts, \(n.confirmed) confirmed, "
                            + (n.contradicted > 0 ? paint("\(n.contradicted) contradicted", "31") : "0 contradicted")
                            + ", \(n.notChecked) not checked")
-                // Static programs: the loader has nothing to list; counted, not listed.
-                let isStatic = { (l: LoaderProbeOutcome) in l.agreement == .notRun && (l.note ?? "").hasSuffix("Not a valid dynamic program") }
-                let statics = r.loader.filter(isStatic).count
-                if statics > 0 { out.append("    \(statics) static program\(statics == 1 ? "" : "s"): musl's loader has nothing to list") }
-                for l in r.loader where l.agreement != .confirmed && !isStatic(l) {
+                for l in r.loader where l.agreement != .confirmed {
                     out.append("    " + (l.agreement == .contradicted ? paint("✗", "31") : paint("-", "90")) + " \(l.artifact)")
                     for d in l.differences { out.append("        \(d)") }
                     if let n = l.note { out.append("        \(n)") }
                 }
                 for l in r.loader where l.agreement == .confirmed {
-                    if let e = l.execSmoke { out.append("    ✓ \(l.artifact): \(e.expected) (\(e.firstLine.prefix(60)))") }
+                    // Static programs (started) and --exec-smoke: what the start printed.
+                    if let e = l.execSmoke { out.append("    ✓ \(l.artifact): \(e.expected == "starts" ? "started" : e.expected) (\(e.firstLine.prefix(60)))") }
                 }
             }
             if !r.userProbes.isEmpty {

@@ -125,7 +125,15 @@ public struct SARIFRenderer {
         }
     }
 
+    /// The whole log in memory (for small reports and tests).
     public func render(_ report: any ReportView) throws -> Data {
+        var all = Data()
+        try write(report) { all.append($0) }
+        return all
+    }
+
+    /// Writes the log piece by piece: results go out as they are written, never all at once.
+    public func write(_ report: any ReportView, to emit: (Data) throws -> Void) throws {
         let index = Dictionary(uniqueKeysWithValues: rules.enumerated().map { ($1.id, $0) })
         let anchor = { (id: String) in "\(readme)#\(id.lowercased())" }
         let sarifRules = rules.map { r in
@@ -194,12 +202,12 @@ public struct SARIFRenderer {
                       originalUriBaseIds: locator.originalUriBaseIds, results: results,
                       invocations: [Invocation(executionSuccessful: report.probes.allSatisfy { $0.error == nil },
                                                toolExecutionNotifications: notifications)])
-        return try Self.write(run)
+        try Self.write(run, to: emit)
     }
 
     /// The log with the bytes JSONEncoder (pretty-printed, sorted keys) gives it: the results,
     /// one per finding, written directly; the rest through the encoder.
-    static func write(_ run: Run) throws -> Data {
+    static func write(_ run: Run, to emit: (Data) throws -> Void) throws {
         var out = Data()
         func text(_ s: String) { out.append(contentsOf: s.utf8) }
         text("{\n  \"$schema\" : \"https://json.schemastore.org/sarif-2.1.0.json\",\n  \"runs\" : [\n    {\n")
@@ -212,18 +220,25 @@ public struct SARIFRenderer {
         text(",\n      \"originalUriBaseIds\" : ")
         out.append(try JSONRenderer.encoded(run.originalUriBaseIds, depth: 3))
         text(",\n      \"results\" : ")
-        var json = PrettyJSON(reservingCapacity: 1 << 16)
+        try emit(out)
+        out.removeAll(keepingCapacity: true)
+        // The results, in pieces of about 1 MiB.
+        var json = PrettyJSON(reservingCapacity: 1 << 20)
         var results = json.open(UInt8(ascii: "["), depth: 3)
         for r in run.results {
             json.member(&results)
             json.sarifResult(r, depth: 4)
+            if json.count >= 1 << 20 {
+                try json.withBytes { try emit(Data($0)) }
+                json.removeAll()
+            }
         }
         json.close(results, UInt8(ascii: "]"))
-        json.withBytes { out.append(contentsOf: $0) }
+        try json.withBytes { try emit(Data($0)) }
         text(",\n      \"tool\" : ")
         out.append(try JSONRenderer.encoded(run.tool, depth: 3))
         text("\n    }\n  ],\n  \"version\" : \"2.1.0\"\n}\n")
-        return out
+        try emit(out)
     }
 }
 

@@ -144,10 +144,9 @@ public struct TextRenderer {
         out.append(Self.scanned(c))
 
         // One pass over the artifacts: the actions, and a line for each that does not run as given.
-        let gate = Gate(failOn: report.inputs.failOn) ?? Gate(level: Gate.defaultLevel)
         let summaries = report.summaries
-        var short: Set<String> = Set(Gate(level: .notRunnable).failures(report).map(\.artifact))
-        short.formUnion(gate.failures(report).map(\.artifact))
+        // What does not run as given (the default gate's failures), whatever level gates the run.
+        let short: Set<String> = Set(Gate(level: .notRunnable).failures(report).map(\.artifact))
         var plan = ActionPlan()
         var lines: [(group: String, worst: Verdict, path: String, name: String, label: String, reasons: String)] = []
         for (i, s) in summaries.enumerated() {
@@ -251,7 +250,7 @@ public struct TextRenderer {
                 out.append(ProbeTextRenderer(color: color).render(report.probes, catalog: catalog)
                     .split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "  " + $0 }.joined(separator: "\n"))
             } else {
-                out.append(contentsOf: probeDifferences(report.probes))
+                out.append(contentsOf: probeDifferences(report.probes, summaries: summaries))
             }
         }
         if !report.suppressed.isEmpty {
@@ -286,7 +285,7 @@ public struct TextRenderer {
 
     /// Per image: where its probes differ from glibc (the baseline's run, or glibc's known
     /// values), one line per probe, and the loader probe's counts.
-    func probeDifferences(_ images: [ImageProbeReport]) -> [String] {
+    func probeDifferences(_ images: [ImageProbeReport], summaries: [ArtifactSummary]) -> [String] {
         var out: [String] = []
         for r in images {
             var facts: [String] = []
@@ -312,9 +311,12 @@ public struct TextRenderer {
             if !same.isEmpty { out.append("  " + "same as glibc".padding(toLength: 14, withPad: " ", startingAt: 0) + same.joined(separator: ", ")) }
             if !r.loader.isEmpty {
                 let n = r.loaderCounts
+                // Object files and other machines' files: nothing loads them, the probe leaves them out.
+                let left = summaries.filter { $0.verdicts[r.image] == .notApplicable }.count
                 out.append("  musl's loader: \(Self.count(r.loader.count, "artifact")), \(n.confirmed) confirmed, "
                            + (n.contradicted > 0 ? paint("\(n.contradicted) contradicted", .red) : "0 contradicted")
-                           + ", \(n.notChecked) not checked" + (n.notChecked + n.contradicted > 0 ? " (--verbose says why)" : ""))
+                           + ", \(n.notChecked) not checked" + (n.notChecked + n.contradicted > 0 ? " (--verbose says why)" : "")
+                           + (left > 0 ? "; \(Self.count(left, "not-applicable file")) left out (object files, other machines' files)" : ""))
             }
             if !r.userProbes.isEmpty {
                 let failed = r.userProbes.filter { !$0.passed }

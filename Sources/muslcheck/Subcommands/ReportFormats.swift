@@ -69,6 +69,8 @@ func resolveOutputs(_ specs: [FormatSpec], output: String?, textToFreeStdout: Bo
 /// every format was written.
 @discardableResult
 func writeReport(_ report: any ReportView, formats: [FormatSpec], verbose: Bool) -> Bool {
+    // A run cut short by a signal writes no report: it ends as the signal says.
+    Muslcheck.finishInterruption()
     let catalog = try? ProbeCatalog.bundled()
     let data = try? CompatData.shared()
     var ok = true
@@ -85,8 +87,8 @@ func writeReport(_ report: any ReportView, formats: [FormatSpec], verbose: Bool)
             case .junit:
                 try sink.write(try JUnitRenderer().render(report))
             case .sarif:
-                try sink.write(try SARIFRenderer(rules: data?.ruleList ?? [], readme: MuslcheckVersion.readmeURL,
-                                                 workingDirectory: FileManager.default.currentDirectoryPath).render(report))
+                try SARIFRenderer(rules: data?.ruleList ?? [], readme: MuslcheckVersion.readmeURL,
+                                  workingDirectory: FileManager.default.currentDirectoryPath).write(report) { try sink.write($0) }
             case .github:
                 try sink.write(try GitHubRenderer().render(report))
             case .html:

@@ -86,15 +86,29 @@ func useColor(forFile path: String?) -> Bool {
 
 /// Where a report goes, in pieces: stdout, or a file. A regular file (or a new one) is written
 /// under a temporary name beside it and renamed over it when complete, keeping the permissions
-/// of the file it replaces; anything else (a device such as /dev/null, a FIFO, a symbolic link
-/// such as /dev/stdout) is written in place and never replaced.
+/// of the file it replaces; a symbolic link is followed, and stays. Anything else (a device such
+/// as /dev/null, a FIFO) is written in place and never replaced; /dev/stdout, /dev/stderr and
+/// /dev/fd/N are the process's own descriptors, written as a shell's redirection set them up.
 final class OutputSink {
     let path: String?
     private let fd: Int32
-    /// The temporary file renamed over `path` on close (nil: written in place).
+    /// The temporary file renamed over `destination` on close (nil: written in place).
     private var temporary: String?
+    /// The regular file a temporary file replaces (the path, or where its links lead).
+    private var destination: String?
     private var buffer: [UInt8] = []
     private var closed = false
+
+    /// The descriptor a path names: /dev/stdout → 1, /dev/stderr → 2, /dev/fd/N and /proc/self/fd/N → N.
+    static func descriptor(_ path: String) -> Int32? {
+        switch path {
+        case "/dev/stdout": return STDOUT_FILENO
+        case "/dev/stderr": return STDERR_FILENO
+        default:
+            for prefix in ["/dev/fd/", "/proc/self/fd/"] where path.hasPrefix(prefix) { return Int32(path.dropFirst(prefix.count)) }
+            return nil
+        }
+    }
 
     init(path: String?) throws {
         self.path = path
@@ -103,26 +117,42 @@ final class OutputSink {
             return
         }
         func failure(_ why: String) -> RunError { RunError(code: .usage, description: "cannot write \(path): \(why)") }
+        if let n = Self.descriptor(path) {
+            let copy = fcntl(n, F_DUPFD_CLOEXEC, 0)
+            guard copy >= 0 else { throw failure(String(cString: strerror(errno))) }
+            fd = copy
+            return
+        }
+        // Where the path leads: a symbolic link is followed to its file (a dangling link to the
+        // file it names, created).
+        var target = path
         var st = stat()
-        let exists = lstat(path, &st) == 0
+        var exists = lstat(path, &st) == 0
+        if exists && (st.st_mode & S_IFMT) == S_IFLNK {
+            if let real = realpath(path, nil) {
+                target = String(cString: real)
+                free(real)
+                exists = stat(target, &st) == 0
+            } else {
+                // A link to nothing yet: the file is made where it points.
+                let opened = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
+                guard opened >= 0 else { throw failure(String(cString: strerror(errno))) }
+                fd = opened
+                return
+            }
+        }
         if exists && (st.st_mode & S_IFMT) == S_IFDIR { throw failure("it is a directory") }
         if exists && (st.st_mode & S_IFMT) != S_IFREG {
-            // A device, FIFO, socket or symbolic link: write to it, never replace it. A FIFO
-            // waits here for its reader, as a shell redirection does.
-            let flags = O_WRONLY | O_CLOEXEC | ((st.st_mode & S_IFMT) == S_IFLNK ? O_TRUNC | O_CREAT : 0)
-            let opened = open(path, flags, 0o666)
+            // A device, FIFO or socket: write to it, never replace it. A FIFO waits here for its
+            // reader, as a shell's redirection does.
+            let opened = open(target, O_WRONLY | O_CLOEXEC)
             guard opened >= 0 else { throw failure(String(cString: strerror(errno))) }
-            var target = stat()
-            if fstat(opened, &target) == 0 && (target.st_mode & S_IFMT) == S_IFDIR {
-                Foundation.close(opened)
-                throw failure("it is a directory")
-            }
             fd = opened
             return
         }
         // A regular file or a new one: a temporary file in the same folder, renamed over it.
-        let folder = (path as NSString).deletingLastPathComponent
-        let base = (path as NSString).lastPathComponent
+        let folder = (target as NSString).deletingLastPathComponent
+        let base = (target as NSString).lastPathComponent
         var made: Int32 = -1
         var name = ""
         for _ in 0..<16 {
@@ -143,11 +173,28 @@ final class OutputSink {
         }
         fd = made
         temporary = name
+        destination = target
     }
 
     func write(_ data: Data) throws {
+        // A large piece goes out as it is, without a copy into the buffer.
+        if data.count >= 1 << 16 {
+            try flush()
+            try data.withUnsafeBytes { try writeAll($0) }
+            return
+        }
         buffer.append(contentsOf: data)
         if buffer.count >= 1 << 16 { try flush() }
+    }
+
+    private func writeAll(_ raw: UnsafeRawBufferPointer) throws {
+        var done = 0
+        while done < raw.count {
+            let n = Foundation.write(fd, raw.baseAddress! + done, raw.count - done)
+            if n > 0 { done += n; continue }
+            if n < 0 && errno == EINTR { continue }
+            throw RunError(code: .usage, description: "cannot write \(path ?? "to stdout"): \(n < 0 ? String(cString: strerror(errno)) : "nothing written")")
+        }
     }
 
     func write(_ text: String) throws {
@@ -156,15 +203,8 @@ final class OutputSink {
     }
 
     func flush() throws {
-        var done = 0
-        try buffer.withUnsafeBytes { raw in
-            while done < raw.count {
-                let n = Foundation.write(fd, raw.baseAddress! + done, raw.count - done)
-                if n > 0 { done += n; continue }
-                if n < 0 && errno == EINTR { continue }
-                throw RunError(code: .usage, description: "cannot write \(path ?? "to stdout"): \(n < 0 ? String(cString: strerror(errno)) : "nothing written")")
-            }
-        }
+        guard !buffer.isEmpty else { return }
+        try buffer.withUnsafeBytes { try writeAll($0) }
         buffer.removeAll(keepingCapacity: true)
     }
 
@@ -176,9 +216,9 @@ final class OutputSink {
             throw error
         }
         guard let path else { return }
-        if let temporary {
+        if let temporary, let destination {
             let closedOK = Foundation.close(fd) == 0
-            guard closedOK, rename(temporary, path) == 0 else {
+            guard closedOK, rename(temporary, destination) == 0 else {
                 let why = String(cString: strerror(errno))
                 unlink(temporary)
                 CleanupRegistry.shared.forget(temporary: temporary)
@@ -192,8 +232,7 @@ final class OutputSink {
 
     /// Gives up: the temporary file is removed, and the target left as it was.
     func discard() {
-        guard let path else { return }
-        _ = path
+        guard path != nil else { return }
         if let temporary {
             Foundation.close(fd)
             unlink(temporary)
