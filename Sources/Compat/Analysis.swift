@@ -39,6 +39,22 @@ public struct TargetVerdict: Sendable, Hashable, Codable {
         public var path: String
         public var source: String
         public var package: String?
+        public init(name: String, path: String, source: String, package: String?) {
+            self.name = name
+            self.path = path
+            self.source = source
+            self.package = package
+        }
+    }
+
+    public init(target: String, verdict: Verdict, loaded: [LoadedEntry], loaderMessages: [String], loaderProbe: String? = nil,
+                excused: String? = nil) {
+        self.target = target
+        self.verdict = verdict
+        self.loaded = loaded
+        self.loaderMessages = loaderMessages
+        self.loaderProbe = loaderProbe
+        self.excused = excused
     }
 }
 
@@ -65,6 +81,25 @@ public struct ArtifactAnalysis: Sendable, Hashable, Codable {
 
     /// The worst verdict over all targets.
     public var worstVerdict: Verdict { verdicts.map(\.verdict).max() ?? .notApplicable }
+
+    public init(path: String, archive: String?, kind: ArtifactKind, machine: String, linkage: String, interpreter: String?,
+                needed: [String], soname: String?, libc: BuiltFor, highestVersions: [String: String], manylinux: String?,
+                verdicts: [TargetVerdict], findings: [Finding], loadedBy: String?) {
+        self.path = path
+        self.archive = archive
+        self.kind = kind
+        self.machine = machine
+        self.linkage = linkage
+        self.interpreter = interpreter
+        self.needed = needed
+        self.soname = soname
+        self.libc = libc
+        self.highestVersions = highestVersions
+        self.manylinux = manylinux
+        self.verdicts = verdicts
+        self.findings = findings
+        self.loadedBy = loadedBy
+    }
 }
 
 /// Options of the analysis.

@@ -45,7 +45,8 @@ public enum Fixes {
 
     /// Whether a missing symbol's fix says the symbol is glibc-internal (its version need names
     /// one of glibc's libraries, GLIBC_PRIVATE), as `missingSymbol` words it.
-    public static func isGlibcInternal(fix: String) -> Bool { fix.contains(" is internal to glibc's ") }
+    public static func isGlibcInternal(fix: String) -> Bool { fix.hasSuffix(glibcInternalEnding) }
+    static let glibcInternalEnding = " (outside its public ABI), and neither musl nor gcompat provides it: rebuild against musl"
 
     /// glibc's own libraries, by soname (libc.so.6, libm.so.6, ld-linux-x86-64.so.2, ...).
     public static func isGlibcLibrary(_ soname: String) -> Bool {
@@ -69,7 +70,7 @@ public enum Fixes {
                 return "apk add gcompat, which provides \(symbol); no library loaded on the target defines it"
             }
             if let lib = expectedFrom, isGlibcLibrary(lib) {
-                return "\(symbol) is internal to glibc's \(lib) (outside its public ABI), and neither musl nor gcompat provides it: rebuild against musl"
+                return "\(symbol) is internal to glibc's \(lib)" + glibcInternalEnding
             }
             return "\(symbol) is not a glibc symbol: the library that should define it is missing, or older than the one the artifact was built against"
         }

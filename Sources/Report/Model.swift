@@ -167,7 +167,7 @@ public struct CompatibilityReport: Codable, Sendable, Hashable {
     }
 
     public static func decode(_ data: Data) throws -> CompatibilityReport {
-        try JSONDecoder().decode(CompatibilityReport.self, from: data)
+        try read(data)
     }
 }
 

@@ -239,7 +239,7 @@ public struct StoredReport: ReportView {
     }
 
     public func artifact(at index: Int) throws -> ArtifactAnalysis {
-        try JSONDecoder().decode(ArtifactAnalysis.self, from: try store.data(entries[index]))
+        try ArtifactAnalysis.read(try store.data(entries[index]))
     }
 
     /// The artifact's JSON as stored (pretty, sorted keys, indented for its place in the report).
