@@ -5,7 +5,11 @@ import Probes
 extension CompatibilityReport {
     /// Reads a saved report, with a sentence naming the file when it is not one.
     public static func load(_ path: String) throws -> CompatibilityReport {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        // A regular file is mapped, not copied (a report can be tens of megabytes).
+        var st = stat()
+        let regular = stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
+        guard let data = regular ? try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+                                 : FileManager.default.contents(atPath: path) else {
             throw ReportError("\(path): cannot read the file")
         }
         // One parse in the usual case; the schema version is looked at only to explain a failure.

@@ -54,16 +54,21 @@ struct JSONReader {
     mutating func string() throws -> String {
         try expect(UInt8(ascii: "\""))
         let start = i
+        var ascii = true
         // The common case: no escape before the closing quote.
         while i < bytes.count {
             let b = bytes[i]
             if b == UInt8(ascii: "\"") {
-                // Invalid UTF-8 fails, as it does in JSONDecoder (which does not repair it).
-                guard let s = String(validating: UnsafeRawBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self) else { throw Failure() }
+                let text = UnsafeRawBufferPointer(rebasing: bytes[start..<i])
                 i += 1
+                // ASCII is valid UTF-8 as it is; anything else is checked: invalid UTF-8 fails,
+                // as it does in JSONDecoder (which does not repair it).
+                if ascii { return String(decoding: text, as: UTF8.self) }
+                guard let s = String(validating: text, as: UTF8.self) else { throw Failure() }
                 return s
             }
             if b == UInt8(ascii: "\\") || b < 0x20 { break }
+            ascii = ascii && b < 0x80
             i += 1
         }
         guard i < bytes.count, bytes[i] == UInt8(ascii: "\\") else { throw Failure() }

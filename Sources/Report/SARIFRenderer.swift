@@ -104,7 +104,15 @@ public struct SARIFRenderer {
             }
             self.bases = bases
         }
-        static func normalize(_ p: String) -> String { URL(fileURLWithPath: p).standardizedFileURL.path }
+        static func normalize(_ p: String) -> String {
+            // An absolute path with no "." or ".." part, no doubled or trailing slash, is already
+            // what standardizing gives; only others go through URL.
+            if p.hasPrefix("/"), p.count > 1, !p.hasSuffix("/"), !p.contains("//"),
+               !p.split(separator: "/").contains(where: { $0 == "." || $0 == ".." }) {
+                return p
+            }
+            return URL(fileURLWithPath: p).standardizedFileURL.path
+        }
         static func absolute(_ p: String, cwd: String) -> String { normalize(p.hasPrefix("/") ? p : cwd + "/" + p) }
 
         func locate(_ path: String, cwd: String) -> ArtifactLocation {
@@ -115,7 +123,14 @@ public struct SARIFRenderer {
             }
             return ArtifactLocation(uri: "file://" + Self.encode(abs))
         }
+        /// Bytes a URI path keeps as they are (RFC 3986's pchar and "/", without ";").
+        static let plain: [Bool] = (0..<256).map { b in
+            let c = UInt8(b)
+            return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || "-._~!$&'()*+,=:@/".utf8.contains(c)
+        }
+
         static func encode(_ p: String) -> String {
+            if p.utf8.allSatisfy({ plain[Int($0)] }) { return p }
             var allowed = CharacterSet.urlPathAllowed
             allowed.remove(charactersIn: ";")
             return p.addingPercentEncoding(withAllowedCharacters: allowed) ?? p
