@@ -343,7 +343,15 @@ public final class RemappedTree: ArtifactTree, @unchecked Sendable {
 /// Writes the ELF members of an archive on disk into a folder, keeping their paths (so that
 /// $ORIGIN works), for the loader probe to run them. Only ELF members are written.
 public enum ArchiveStager {
-    public static func stageELFMembers(of archive: String, into dir: URL, limits: ScanLimits = ScanLimits()) throws(ArtifactError) -> Int {
+    /// `dir` is made here, in a folder that must exist; folders are made below `dir` only, so a
+    /// staging folder removed meanwhile (an interrupt's cleanup) is never made again. `stop` is
+    /// asked before each member: true ends the staging.
+    public static func stageELFMembers(of archive: String, into dir: URL, limits: ScanLimits = ScanLimits(),
+                                       stop: () -> Bool = { false }) throws(ArtifactError) -> Int {
+        guard mkdir(dir.path, 0o755) == 0 || errno == EEXIST else {
+            throw ArtifactError(path: archive, kind: .io, message: "cannot make \(dir.path): \(String(cString: strerror(errno)))")
+        }
+        chmod(dir.path, 0o755)
         let source = try FileDescriptorSource(path: archive)
         var head = [UInt8](repeating: 0, count: 512)
         let n = try head.withMutableBytesTyped { (b: UnsafeMutableRawBufferPointer) throws(ArtifactError) -> Int in try source.readFully(into: b) }
@@ -354,11 +362,17 @@ public enum ArchiveStager {
         let budget = ExpansionBudget(limit: limits.maxArchiveExpansion)
         var written = 0
         func write(_ bytes: [UInt8], _ path: String) {
+            guard !stop() else { return }
             let clean = normalize(path)
-            guard !clean.isEmpty, !clean.split(separator: "/").contains("..") else { return }
+            let parts = clean.split(separator: "/")
+            guard !clean.isEmpty, !parts.contains("..") else { return }
+            // The member's folders, one at a time below `dir` (which is not made again).
+            var folder = dir.path
+            for part in parts.dropLast() {
+                folder += "/" + part
+                guard mkdir(folder, 0o755) == 0 || errno == EEXIST else { return }
+            }
             let url = dir.appendingPathComponent(clean)
-            try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true,
-                                                     attributes: [.posixPermissions: 0o755])
             if FileManager.default.createFile(atPath: url.path, contents: Data(bytes), attributes: [.posixPermissions: 0o755]) { written += 1 }
         }
         switch kind {

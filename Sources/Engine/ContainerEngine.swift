@@ -424,6 +424,12 @@ public final class CleanupRegistry: @unchecked Sendable {
         temporaries = []
         lock.unlock()
         for p in paths { Self.removeTree(p) }
+        // On an interrupt, another thread may have been writing a file into a folder as it went:
+        // a second pass, a moment later, takes what that write left.
+        if interruptedStatus != nil && !paths.isEmpty {
+            usleep(100_000)
+            for p in paths { Self.removeTree(p) }
+        }
     }
 
     /// $TMPDIR, or /tmp.

@@ -138,7 +138,7 @@ struct ProbeRun {
                         let k = staged.count
                         let dir = staging.appendingPathComponent("\(k)")
                         do {
-                            _ = try ArchiveStager.stageELFMembers(of: archive, into: dir)
+                            _ = try ArchiveStager.stageELFMembers(of: archive, into: dir) { CleanupRegistry.shared.interruptedStatus != nil }
                             staged[archive] = "/muslcheck/s/\(k)"
                             map.append(("/muslcheck/s/\(k)", dir.path))
                         } catch {
