@@ -304,7 +304,8 @@ public struct TextRenderer {
                     out.append("  " + id + paint(p.status.rawValue, p.status == .skipped ? .gray : .yellow) + (p.error.map { "  " + String($0.prefix(80)) } ?? ""))
                     continue
                 }
-                let differences = r.differences(for: p, catalog: catalog).map(\.text)
+                // A long value (a list of names) is cut: --verbose and the HTML report show it whole.
+                let differences = r.differences(for: p, catalog: catalog).map { $0.text.count > 72 ? String($0.text.prefix(71)) + "…" : $0.text }
                 if differences.isEmpty { same.append(p.id); continue }
                 out.append("  " + id + paint(list(differences, room: width - 16, separator: "; "), .yellow))
             }
