@@ -51,6 +51,13 @@ import TestSupport
         func remove() { try? FileManager.default.removeItem(atPath: root) }
     }
 
+    /// Whether the container tests can run: a skip on purpose says so, a missing daemon fails.
+    static func dockerReady() -> Bool {
+        guard let reason = DockerTest.unavailableReason else { return true }
+        if DockerTest.skipped { print("skipped: \(reason)") } else { Issue.record(Comment(rawValue: reason)) }
+        return false
+    }
+
     static func containers(_ runID: String) throws -> String {
         try DockerTest.docker(["ps", "-aq", "--filter", "label=org.muslcheck.run=\(runID)"]).stdout
             .trimmingCharacters(in: .whitespacesAndNewlines)
@@ -74,10 +81,7 @@ import TestSupport
     }
 
     @Test func interruptedRunsLeaveNoFolderAndNoContainer() throws {
-        guard DockerTest.unavailableReason == nil else {
-            if DockerTest.skipped { print("skipped: \(DockerTest.unavailableReason!)") } else { Issue.record(Comment(rawValue: DockerTest.unavailableReason!)) }
-            return
-        }
+        guard Self.dockerReady() else { return }
         let w = try Workspace()
         defer { w.remove() }
         // Moments: building the probes (fresh cache), staging and starting the container, the
@@ -108,10 +112,7 @@ import TestSupport
     }
 
     @Test func aRunRemovesWhatARunKilledWithSIGKILLLeft() throws {
-        guard DockerTest.unavailableReason == nil else {
-            if DockerTest.skipped { print("skipped: \(DockerTest.unavailableReason!)") } else { Issue.record(Comment(rawValue: DockerTest.unavailableReason!)) }
-            return
-        }
+        guard Self.dockerReady() else { return }
         let w = try Workspace()
         defer { w.remove() }
         let runID = "killed-\(UUID().uuidString.prefix(6).lowercased())"
