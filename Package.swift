@@ -27,13 +27,18 @@ let package = Package(
         .target(name: "Artifacts", dependencies: ["ELF", "CZlib", "CLZMA", "CSystem"]),
         .target(name: "Compat", dependencies: ["ELF", "Artifacts"], resources: [.copy("Resources")]),
         .target(name: "Engine"),
-        .target(name: "Probes", dependencies: ["Engine", "Compat", "Artifacts", "ELF"], resources: [.copy("Resources/probes")]),
-        .target(name: "Report", dependencies: ["ELF", "Compat", "Probes", "Config"], resources: [.copy("Resources")]),
-        .target(name: "Config", dependencies: ["Probes", .product(name: "Yams", package: "Yams")]),
+        // What the user decides about a run: fail level, ignores, baseline, user probes.
+        .target(name: "Policy", dependencies: ["Compat"]),
+        .target(name: "Probes", dependencies: ["Engine", "Compat", "Artifacts", "ELF", "Policy"], resources: [.copy("Resources/probes")]),
+        .target(name: "Report", dependencies: ["ELF", "Compat", "Probes", "Policy"], resources: [.copy("Resources")]),
+        // muslcheck.yml and container-structure-test files.
+        .target(name: "Config", dependencies: ["Policy", .product(name: "Yams", package: "Yams")]),
+        // The runs: scan, check, probe. Everything a test wants to reach is here or below.
+        .target(name: "Pipeline", dependencies: ["ELF", "Artifacts", "Compat", "Engine", "Probes", "Report", "Policy", "Config"]),
         .executableTarget(
             name: "muslcheck",
             dependencies: [
-                "ELF", "Artifacts", "Compat", "Engine", "Probes", "Report", "Config", "CSystem",
+                "Pipeline", "ELF", "Compat", "Engine", "Probes", "Report", "Policy", "Config", "CSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -42,7 +47,7 @@ let package = Package(
         .testTarget(name: "ArtifactsTests", dependencies: ["Artifacts", "ELF", "TestSupport"]),
         .testTarget(name: "CompatTests", dependencies: ["Compat", "Artifacts", "ELF", "Engine", "TestSupport"]),
         .testTarget(name: "ProbesTests", dependencies: ["Probes", "Config", "Compat", "Artifacts", "ELF", "TestSupport"]),
-        .testTarget(name: "ReportTests", dependencies: ["Report", "Compat", "Probes", "Artifacts", "ELF", "TestSupport"], resources: [.copy("Resources")]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Policy", "Compat", "Probes", "Artifacts", "ELF", "TestSupport"], resources: [.copy("Resources")]),
         .testTarget(name: "muslcheckTests", dependencies: ["muslcheck", "ELF", "TestSupport", .product(name: "Yams", package: "Yams")]),
     ]
 )

@@ -1,5 +1,5 @@
 import Foundation
-import Probes
+import Policy
 import Yams
 
 /// A problem in a configuration file, with its line.
@@ -8,24 +8,6 @@ public struct ConfigError: Error, CustomStringConvertible, Sendable {
     public var line: Int?
     public var message: String
     public var description: String { "\(file)\(line.map { ":\($0)" } ?? ""): \(message)" }
-}
-
-/// A finding to ignore: its id, where (a path glob), and why.
-public struct IgnoreRule: Codable, Sendable, Hashable {
-    public var id: String
-    /// Glob over the artifact path (`*` within a path component, `**` across components).
-    public var path: String
-    public var reason: String
-
-    public init(id: String, path: String, reason: String) {
-        self.id = id
-        self.path = path
-        self.reason = reason
-    }
-
-    public func matches(id findingID: String, artifact: String) -> Bool {
-        (id == "*" || id == findingID) && Glob(path).matches(artifact)
-    }
 }
 
 /// muslcheck.yml. Every key is optional; command-line flags override them.
@@ -38,7 +20,7 @@ public struct MuslcheckConfig: Sendable, Hashable {
     public var probes: [String]?
     public var userProbes: [UserProbe] = []
     public var ignores: [IgnoreRule] = []
-    public var failOn: String?
+    public var failOn: FailLevel?
     public var baselineImage: String?
     public var execSmoke: Bool?
     public var libraryPath: [String]?
@@ -77,10 +59,10 @@ public struct MuslcheckConfig: Sendable, Hashable {
             case "libraryPath": config.libraryPath = try reader.strings(value, what: key)
             case "failOn":
                 let v = try reader.string(value, what: key)
-                guard ["not-runnable", "incompatible", "needs-gcompat", "compatible", "never"].contains(v) else {
-                    throw reader.error(value, "failOn must be not-runnable, incompatible, needs-gcompat, compatible or never, not '\(v)'")
+                guard let level = FailLevel(rawValue: v) else {
+                    throw reader.error(value, "failOn must be \(FailLevel.spelled), not '\(v)'")
                 }
-                config.failOn = v
+                config.failOn = level
             case "baselineImage": config.baselineImage = try reader.string(value, what: key)
             case "execSmoke": config.execSmoke = try reader.bool(value, what: key)
             case "userProbes":
@@ -226,39 +208,5 @@ struct NodeReader {
         var out: [String: String] = [:]
         for (k, v) in try pairs(node, what: what, allowed: nil) { out[k] = try string(v, what: "\(what).\(k)") }
         return out
-    }
-}
-
-/// Shell-style globs over paths: `*` and `?` stay within a path component, `**` spans them.
-public struct Glob: Sendable {
-    let regex: NSRegularExpression?
-    public init(_ pattern: String) {
-        var re = "^"
-        var chars = Array(pattern)
-        var i = 0
-        while i < chars.count {
-            let c = chars[i]
-            if c == "*" {
-                if i + 1 < chars.count && chars[i + 1] == "*" {
-                    re += ".*"
-                    i += 1
-                    if i + 1 < chars.count && chars[i + 1] == "/" { i += 1; re += "(?:/)?" }
-                } else {
-                    re += "[^/]*"
-                }
-            } else if c == "?" {
-                re += "[^/]"
-            } else {
-                re += NSRegularExpression.escapedPattern(for: String(c))
-            }
-            i += 1
-        }
-        chars = []
-        regex = try? NSRegularExpression(pattern: re + "$")
-    }
-
-    public func matches(_ path: String) -> Bool {
-        guard let regex else { return false }
-        return regex.firstMatch(in: path, range: NSRange(path.startIndex..., in: path)) != nil
     }
 }

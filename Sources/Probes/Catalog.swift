@@ -86,6 +86,12 @@ public struct ProbeCatalog: Sendable {
     public let root: URL
     public let probes: [ProbeManifest]
 
+    /// `muslcheck probe --list`: each probe's id and what it detects, the loader probe first.
+    public func listing() -> String {
+        (["loader".padding(toLength: 14, withPad: " ", startingAt: 0) + "musl's loader in list mode on each artifact (ld-musl-ARCH.so.1 --list FILE)"]
+            + probes.map { $0.id.padding(toLength: 14, withPad: " ", startingAt: 0) + $0.detects }).joined(separator: "\n")
+    }
+
     /// The catalog bundled with muslcheck (probes/ in the source tree), or MUSLCHECK_PROBES_DIR.
     public static func bundled() throws -> ProbeCatalog {
         if let dir = ProcessInfo.processInfo.environment["MUSLCHECK_PROBES_DIR"] {

@@ -3,6 +3,7 @@ import Compat
 import ELF
 import Engine
 import Foundation
+import Policy
 
 /// Where the same probes run to compare: the host, or another image (debian:12-slim).
 public enum Baseline: Sendable, Hashable {

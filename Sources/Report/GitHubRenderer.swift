@@ -12,7 +12,7 @@ public struct GitHubRenderer {
         var out = ""
         // An error annotation for what fails the run; what does not (an error on an artifact
         // below --fail-on) is a warning.
-        let gate = Gate(failOn: report.inputs.failOn) ?? Gate(level: Gate.defaultLevel)
+        let gate = Gate(level: report.inputs.failOn)
         let failing = Set(gate.failures(report).map(\.artifact))
         func emit(_ findings: [Finding]) {
             var groups: [String: (Finding, [String])] = [:]

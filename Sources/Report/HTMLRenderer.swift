@@ -1,5 +1,6 @@
 import Compat
 import Foundation
+import Policy
 import Probes
 
 /// One self-contained HTML page (no network: styles and script inline): the result, a chart of
@@ -22,7 +23,7 @@ public struct HTMLRenderer {
 
     public func render(_ report: any ReportView) throws -> String {
         var h = ""
-        let gate = Gate(failOn: report.inputs.failOn) ?? Gate(level: Gate.defaultLevel)
+        let gate = Gate(level: report.inputs.failOn)
         let outcome = gate.outcome(report)
         let failures = gate.failures(report)
         let failing = outcome.failing

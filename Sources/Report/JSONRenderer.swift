@@ -4,11 +4,7 @@ import Foundation
 /// Writes a report as JSON, piece by piece: the bytes are those JSONEncoder (pretty-printed,
 /// sorted keys) gives for the whole report, but no more than one artifact is in memory at a time.
 public enum JSONRenderer {
-    static let encoder: JSONEncoder = {
-        let e = JSONEncoder()
-        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return e
-    }()
+    static let encoder = JSONFormat.encoder()
 
     /// Re-indents a pretty-printed value for embedding `depth` levels deep.
     static func indented(_ data: Data, depth: Int) -> Data {

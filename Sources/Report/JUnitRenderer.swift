@@ -18,7 +18,7 @@ public struct JUnitRenderer {
     }
 
     public func render(_ report: any ReportView) throws -> String {
-        let gate = Gate(failOn: report.inputs.failOn) ?? Gate(level: Gate.defaultLevel)
+        let gate = Gate(level: report.inputs.failOn)
         var suites: [(name: String, properties: [(String, String)], cases: [Case])] = []
 
         let summaries = report.summaries

@@ -34,7 +34,7 @@ public struct MarkdownRenderer {
     public func render(_ report: any ReportView) throws -> String {
         // Room for the cut note.
         var b = Builder(budget: limit - 1024)
-        let gate = Gate(failOn: report.inputs.failOn) ?? Gate(level: Gate.defaultLevel)
+        let gate = Gate(level: report.inputs.failOn)
         let outcome = gate.outcome(report)
         let failing = outcome.failing
         let status: String

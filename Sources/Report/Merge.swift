@@ -1,5 +1,6 @@
 import Compat
 import Foundation
+import Policy
 import Probes
 
 extension CompatibilityReport {

@@ -1,5 +1,6 @@
 import Compat
 import Foundation
+import Policy
 import Probes
 
 /// One compatibility report: everything a run found, in a deterministic order. Its JSON form
@@ -21,10 +22,10 @@ public struct CompatibilityReport: Codable, Sendable, Hashable {
         public var images: [String]
         public var targets: [String]
         public var sysroots: [String]
-        public var failOn: String
+        public var failOn: FailLevel
         /// "i/n" for one shard of a split run.
         public var shard: String?
-        public init(paths: [String], images: [String], targets: [String], sysroots: [String], failOn: String, shard: String? = nil) {
+        public init(paths: [String], images: [String], targets: [String], sysroots: [String], failOn: FailLevel, shard: String? = nil) {
             self.paths = paths
             self.images = images
             self.targets = targets
@@ -73,21 +74,7 @@ public struct CompatibilityReport: Codable, Sendable, Hashable {
     }
 
     /// A finding left out by an ignore rule or the baseline, for the record.
-    public struct Suppressed: Codable, Sendable, Hashable {
-        public var id: String
-        public var artifact: String
-        public var target: String?
-        public var subject: String?
-        /// The ignore's reason, or "baseline".
-        public var reason: String
-        public init(id: String, artifact: String, target: String?, subject: String?, reason: String) {
-            self.id = id
-            self.artifact = artifact
-            self.target = target
-            self.subject = subject
-            self.reason = reason
-        }
-    }
+    public typealias Suppressed = SuppressedFinding
 
     public struct Timings: Codable, Sendable, Hashable {
         public var scanSeconds: Double
@@ -159,11 +146,7 @@ public struct CompatibilityReport: Codable, Sendable, Hashable {
 
     /// JSON: sorted keys, so the same inputs give the same bytes.
     public func jsonData() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        var data = try encoder.encode(self)
-        data.append(0x0a)
-        return data
+        try JSONFormat.data(self)
     }
 
     public static func decode(_ data: Data) throws -> CompatibilityReport {

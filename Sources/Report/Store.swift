@@ -1,6 +1,7 @@
 import Compat
 import ELF
 import Foundation
+import Policy
 import Probes
 
 /// What a renderer needs to find one artifact, kept in memory while the artifact itself is not.

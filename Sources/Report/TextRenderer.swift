@@ -353,7 +353,7 @@ public struct TextRenderer {
 
     /// The gate's answer on the run, one line, with its reasons.
     public func result(_ report: any ReportView) -> String {
-        let gate = Gate(failOn: report.inputs.failOn) ?? Gate(level: Gate.defaultLevel)
+        let gate = Gate(level: report.inputs.failOn)
         let o = gate.outcome(report)
         let head = paint("Result:", .bold) + " "
         switch o.status {

@@ -2,6 +2,7 @@ import ArgumentParser
 import CSystem
 import Engine
 import Foundation
+import Pipeline
 
 @main
 struct Muslcheck: ParsableCommand {
@@ -22,13 +23,13 @@ struct Muslcheck: ParsableCommand {
         // still only touched as used) instead of a page or so at a time: a scan otherwise spends
         // thousands of mprotect calls and page faults growing and trimming them.
         muslcheck_malloc_top_pad(64 << 20)
-        defer { finishInterruption() }
+        defer { Interruption.finish() }
         do {
             var command = try parseAsRoot()
             try command.run()
             CleanupRegistry.shared.removeTemporaries()
         } catch {
-            finishInterruption()
+            Interruption.finish()
             CleanupRegistry.shared.removeTemporaries()
             if let e = error as? RunError {
                 Diagnostics.error(e.description)
@@ -42,30 +43,4 @@ struct Muslcheck: ParsableCommand {
             exit(withError: error)
         }
     }
-
-    /// When a signal is being handled, its cleanup and exit status win over the command's.
-    static func finishInterruption() {
-        guard let status = CleanupRegistry.shared.interruptedStatus else { return }
-        CleanupRegistry.shared.cleanUp()
-        Foundation.exit(status)
-    }
-}
-
-/// muslcheck's exit codes (README, "Exit codes").
-enum MuslcheckExit: Int32 {
-    case ok = 0
-    /// Findings at or above --fail-on; for inspect, an input that could not be read.
-    case findings = 1
-    /// Usage or configuration error.
-    case usage = 2
-    /// Container engine or environment error.
-    case environment = 3
-
-    var exitCode: ExitCode { ExitCode(rawValue) }
-}
-
-enum MuslcheckVersion {
-    static let current = "0.1.0"
-    /// The README, whose "Findings" table has an anchor per finding id (SARIF rules' helpUri).
-    static let readmeURL = "https://github.com/muslcheck/muslcheck/blob/main/README.md"
 }

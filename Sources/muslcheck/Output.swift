@@ -1,33 +1,11 @@
+import ArgumentParser
 import Config
-import Engine
 import Foundation
+import Pipeline
 import Report
 
-enum Diagnostics {
-    /// One line on stderr, prefixed with the tool's name.
-    static func error(_ message: String) {
-        // Work cut short by an interrupt fails in many ways; the interrupt is the one message.
-        if CleanupRegistry.shared.interruptedStatus != nil { return }
-        FileHandle.standardError.write(Data("muslcheck: error: \(message)\n".utf8))
-    }
-
-    static func note(_ message: String) {
-        FileHandle.standardError.write(Data("muslcheck: \(message)\n".utf8))
-    }
-}
-
-enum JSONOutput {
-    static func encoder() -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }
-
-    static func write<T: Encodable>(_ value: T) throws {
-        var data = try encoder().encode(value)
-        data.append(0x0a)
-        FileHandle.standardOutput.write(data)
-    }
+extension MuslcheckExit {
+    var exitCode: ExitCode { ExitCode(rawValue) }
 }
 
 /// Runs `body`; muslcheck's own errors become their sentence on stderr and their exit code
@@ -43,4 +21,14 @@ func exitingOnError<T>(_ body: () throws -> T) throws -> T {
         Diagnostics.error(e.description)
         throw MuslcheckExit.usage.exitCode
     }
+}
+
+/// The exit status of a run that wrote its report: 3 on engine errors (each named on stderr),
+/// 2 when a report could not be written, 1 when the gate fails, else 0.
+func finish(environmentErrors: [String], written: Bool, failed: Bool) throws {
+    for e in environmentErrors { Diagnostics.error(e) }
+    if !environmentErrors.isEmpty { throw MuslcheckExit.environment.exitCode }
+    // A report that was not written is not the gate's answer (1): the run's output is incomplete.
+    if !written { throw MuslcheckExit.usage.exitCode }
+    if failed { throw MuslcheckExit.findings.exitCode }
 }

@@ -2,6 +2,7 @@ import Artifacts
 @testable import Compat
 import ELF
 import Foundation
+import Policy
 import Report
 import Testing
 import TestSupport
@@ -25,7 +26,7 @@ enum FixtureReport {
 
     static func report(_ artifacts: [ArtifactAnalysis], problems: [Finding] = []) -> CompatibilityReport {
         CompatibilityReport(tool: .init(version: "test"),
-                            inputs: .init(paths: ["fixtures/build"], images: [], targets: ["alpine:3.22", "alpine:3.18+gcompat"], sysroots: [], failOn: "incompatible"),
+                            inputs: .init(paths: ["fixtures/build"], images: [], targets: ["alpine:3.22", "alpine:3.18+gcompat"], sysroots: [], failOn: .incompatible),
                             targets: [.init(name: "alpine:3.22", kind: "profile", musl: "1.2.5", gcompat: false),
                                       .init(name: "alpine:3.18+gcompat", kind: "profile", musl: "1.2.4", gcompat: true)],
                             artifacts: artifacts, problems: problems, counts: .init())

@@ -3,6 +3,7 @@ import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
+import Policy
 import Probes
 import Report
 import Testing
@@ -24,7 +25,7 @@ import TestSupport
 
     /// The error and warning findings of the artifacts that fail the gate.
     static func failing(_ r: CompatibilityReport) -> Set<String> {
-        Set((Gate(failOn: r.inputs.failOn)!).failures(r).map(\.artifact))
+        Set(Gate(level: r.inputs.failOn).failures(r).map(\.artifact))
     }
 
     /// The default gate's reasons, counted from the verdicts themselves: artifacts incompatible
@@ -99,7 +100,7 @@ import TestSupport
         #expect(verbose.contains("MC105 Error relocating fixtures/build/libifunc.so: unsupported relocation type 37"))
         #expect(verbose.contains("fix: rebuild without IFUNC: no __attribute__((ifunc))"))
         // It ends with the summary and the gate's result.
-        #expect(r.inputs.failOn == "not-runnable", "the default gate")
+        #expect(r.inputs.failOn == .notRunnable, "the default gate")
         let nonEmpty = lines.filter { !$0.isEmpty }
         #expect(nonEmpty.last == "Result: fail: " + Self.expectedReasons(r))
         let counts = r.counts.findings
@@ -157,7 +158,7 @@ import TestSupport
         #expect(root.name == "testsuites")
         let suites = root.elements(forName: "testsuite")
         #expect(suites.count == r.targets.count + r.probes.count + (r.problems.isEmpty ? 0 : 1))
-        let failing = Gate(failOn: r.inputs.failOn)!.failures(r)
+        let failing = Gate(level: r.inputs.failOn).failures(r)
         var totalTests = 0, totalFailures = 0
         for t in r.targets {
             let suite = try #require(suites.first { $0.attribute(forName: "name")?.stringValue == t.name })

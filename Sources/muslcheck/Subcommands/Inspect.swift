@@ -1,6 +1,7 @@
 import ArgumentParser
 import ELF
 import Foundation
+import Pipeline
 
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -11,15 +12,10 @@ struct Inspect: ParsableCommand {
         """
     )
 
-    enum Format: String, ExpressibleByArgument, CaseIterable {
-        case text, json
-    }
-
     @Argument(help: "ELF files to read.")
     var files: [String]
 
-    @Option(help: "Output format: \(Format.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var format: Format = .text
+    @OptionGroup var output: PlainOutputOptions
 
     @Flag(help: "In text output, list every dynamic symbol.")
     var symbols = false
@@ -34,19 +30,14 @@ struct Inspect: ParsableCommand {
                 Diagnostics.error(error.description)
             }
         }
-        switch format {
-        case .text:
-            let blocks = results.compactMap { try? $0.get().textSummary(listSymbols: symbols) }
-            if !blocks.isEmpty { print(blocks.joined(separator: "\n\n")) }
-        case .json:
-            let items = results.map { result -> InspectItem in
-                switch result {
-                case .success(let file): .file(file)
-                case .failure(let error): .error(path: error.path, message: error.reason.text)
-                }
+        let blocks = results.compactMap { try? $0.get().textSummary(listSymbols: symbols) }
+        let items = results.map { result -> InspectItem in
+            switch result {
+            case .success(let file): .file(file)
+            case .failure(let error): .error(path: error.path, message: error.reason.text)
             }
-            try JSONOutput.write(items)
         }
+        try output.write(text: blocks.isEmpty ? "" : blocks.joined(separator: "\n\n") + "\n", json: items)
         if results.contains(where: { if case .failure = $0 { true } else { false } }) {
             throw MuslcheckExit.findings.exitCode
         }

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Compat
+import Pipeline
+import Policy
 import Foundation
 import Report
 
@@ -21,6 +23,12 @@ struct ReportCommand: ParsableCommand {
         try exitingOnError { try CompatibilityReport.load(path) }
     }
 
+    /// Writes the report in every format, then judges it at its --fail-on.
+    static func write(_ report: MemoryReport, outputs: [FormatSpec], verbose: Bool) throws {
+        let written = writeReport(report, formats: outputs, verbose: verbose)
+        try finish(environmentErrors: [], written: written, failed: !Gate(level: report.inputs.failOn).failures(report).isEmpty)
+    }
+
     struct Render: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Render a saved report in other formats.",
@@ -30,28 +38,17 @@ struct ReportCommand: ParsableCommand {
         @Argument(help: "A report written with --format json.")
         var file: String
 
-        @Option(name: .customLong("format"), help: ArgumentHelp("Format, optionally with its file, repeatable: \(FormatSpec.allValueStrings.joined(separator: ", ")).", valueName: "format[=file]"))
-        var formats: [FormatSpec] = []
-
-        @Option(name: .shortAndLong, help: ArgumentHelp("The file of the one --format given without a file.", valueName: "file"))
-        var output: String?
+        @OptionGroup var outputOptions: OutputOptions
 
         @Option(name: .customLong("fail-on"), help: "Judge the report at this level instead of its own.")
-        var failOn: FailOn?
+        var failOn: FailLevel?
 
-        @Flag(help: "Show note-level findings in text output.")
-        var verbose = false
-
-        func validate() throws { _ = try resolveOutputs(formats, output: output) }
+        func validate() throws { _ = try outputOptions.resolved() }
 
         func run() throws {
             var report = try ReportCommand.load(file)
-            if let failOn { report.inputs.failOn = failOn.rawValue }
-            guard writeReport(MemoryReport(report), formats: try resolveOutputs(formats, output: output, textToFreeStdout: true), verbose: verbose) else {
-                throw MuslcheckExit.usage.exitCode
-            }
-            let gate = Gate(failOn: report.inputs.failOn) ?? Gate(level: Gate.defaultLevel)
-            if !gate.failures(report).isEmpty { throw MuslcheckExit.findings.exitCode }
+            if let failOn { report.inputs.failOn = failOn }
+            try ReportCommand.write(MemoryReport(report), outputs: try outputOptions.resolved(textToFreeStdout: true), verbose: outputOptions.verbose)
         }
     }
 
@@ -64,25 +61,17 @@ struct ReportCommand: ParsableCommand {
         @Argument(help: "Reports written with --format json.")
         var files: [String]
 
-        @Option(name: .customLong("format"), help: ArgumentHelp("Format of the merged report (default json), optionally with its file, repeatable.", valueName: "format[=file]"))
-        var formats: [FormatSpec] = []
-
-        @Option(name: .shortAndLong, help: ArgumentHelp("The file of the one --format given without a file (default: stdout).", valueName: "file"))
-        var output: String?
+        @OptionGroup var outputOptions: OutputOptions
 
         func validate() throws {
             if files.isEmpty { throw ValidationError("give the reports to merge") }
-            _ = try resolveOutputs(formats.isEmpty ? [FormatSpec(.json)] : formats, output: output)
+            _ = try outputOptions.resolved(fallback: .json)
         }
 
         func run() throws {
             let reports = try files.map { try ReportCommand.load($0) }
             let merged = MemoryReport(try exitingOnError { try CompatibilityReport.merge(reports, names: files) })
-            guard writeReport(merged, formats: try resolveOutputs(formats.isEmpty ? [FormatSpec(.json)] : formats, output: output), verbose: false) else {
-                throw MuslcheckExit.usage.exitCode
-            }
-            let gate = Gate(failOn: merged.inputs.failOn) ?? Gate(level: Gate.defaultLevel)
-            if !gate.failures(merged).isEmpty { throw MuslcheckExit.findings.exitCode }
+            try ReportCommand.write(merged, outputs: try outputOptions.resolved(fallback: .json), verbose: outputOptions.verbose)
         }
     }
 
@@ -104,20 +93,11 @@ struct ReportCommand: ParsableCommand {
         @Argument(help: "The later report.")
         var new: String
 
-        @Option(help: "Output format: text or json.")
-        var format: Scan.ScanFormat = .text
-
-        @Option(name: .shortAndLong, help: ArgumentHelp("Write to a file instead of stdout.", valueName: "file"))
-        var output: String?
+        @OptionGroup var output: PlainOutputOptions
 
         func run() throws {
             let diff = ReportDiff(old: try ReportCommand.load(old), new: try ReportCommand.load(new))
-            let sink = try OutputSink(path: output)
-            switch format {
-            case .text: try sink.write(diff.text())
-            case .json: try sink.write(try JSONOutput.encoder().encode(diff) + Data("\n".utf8))
-            }
-            try sink.close()
+            try output.write(text: diff.text(), json: diff)
             if diff.isWorse { throw MuslcheckExit.findings.exitCode }
         }
     }

@@ -3,11 +3,12 @@ import Compat
 import ELF
 import Engine
 import Foundation
+import Policy
 import Probes
 
 /// Builds the probes, prepares the artifacts for the loader probe, and runs everything in each
 /// image (images in parallel), with an optional baseline.
-struct ProbeRun {
+public struct ProbeRun: Sendable {
     var images: [String] = []
     var paths: [String] = []
     var probeIDs: [String]?
@@ -30,16 +31,43 @@ struct ProbeRun {
     var preparedTargets: [String: ImageExport.Result] = [:]
     var log: @Sendable (String) -> Void = { _ in }
 
-    struct Output: Codable {
+    init() {}
+
+    /// The probes of `settings.images`, with the loader probe on `settings.paths`.
+    public init(settings: Settings, log: @escaping @Sendable (String) -> Void = { _ in }) {
+        images = settings.images
+        paths = settings.paths
+        probeIDs = settings.probes.ids
+        baseline = settings.probes.baseline
+        engineKind = settings.engine.kind
+        context = settings.engine.context
+        pull = settings.engine.pull
+        jobs = settings.jobs
+        sandbox = settings.probes.sandbox
+        probeTimeout = settings.probes.timeout
+        runTimeout = settings.probes.runTimeout
+        execSmoke = settings.probes.execSmoke
+        userProbes = settings.probes.userProbes
+        muslCompiler = settings.probes.muslCompiler
+        cacheDir = settings.probes.cacheDir
+        if let id = settings.runID { runID = id }
+        self.log = log
+    }
+
+    public struct Output: Codable {
         var schemaVersion = 1
         var runID: String
         var compilers: [String: String]
-        var images: [ImageProbeReport]
+        public var images: [ImageProbeReport]
     }
 
-    struct Result {
-        var output: Output
-        var environmentErrors: [String]
+    public struct Result {
+        public var output: Output
+        public var environmentErrors: [String]
+        /// The loader contradicted a static verdict, or a user probe failed.
+        public var failed: Bool {
+            output.images.contains { $0.loader.contains { $0.agreement == .contradicted } || $0.userProbes.contains { !$0.passed } }
+        }
         /// Artifacts the loader probe could not run on: why, and what the user can do.
         var skipped: [String: Skip] = [:]
     }
@@ -226,7 +254,7 @@ struct ProbeRun {
         return String(cString: p)
     }
 
-    func run() throws -> Result {
+    public func run() throws -> Result {
         let data: CompatData
         let catalog: ProbeCatalog
         do {

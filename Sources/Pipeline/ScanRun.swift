@@ -3,18 +3,13 @@ import Compat
 import ELF
 import Engine
 import Foundation
+import Policy
 import Probes
 import Report
 
-/// An error that ends the run with a given exit code and a sentence for the user.
-struct RunError: Error, CustomStringConvertible {
-    var code: MuslcheckExit
-    var description: String
-}
-
 /// Scans paths and images, builds the targets, analyses every artifact against every target,
 /// and assembles the report. Engine failures do not stop static results: they are collected.
-struct ScanRun {
+public struct ScanRun: Sendable {
     var paths: [String] = []
     var images: [String] = []
     var targetNames: [String] = []
@@ -24,8 +19,8 @@ struct ScanRun {
     var context: String?
     var pull: PullPolicy = .missing
     var jobs = ProcessInfo.processInfo.activeProcessorCount
-    var failOn = Gate.defaultLevel.rawValue
-    var progress: Progress?
+    var failOn = FailLevel.default
+    var progress: ScanProgress?
     /// The images' own files are artifacts too (scan); false: the images are targets only (check).
     var imageArtifacts = true
     /// An image that cannot be read is replaced by the bundled profile of the same name, or the
@@ -36,10 +31,26 @@ struct ScanRun {
     /// The run label on the containers (default: the prefix and a random part).
     var runID: String?
 
-    struct Result {
-        var report: StoredReport
+    /// A scan of `settings.paths` and `settings.images` (its files are artifacts, and a target).
+    public init(settings: Settings, progress: ScanProgress? = nil) {
+        paths = settings.paths
+        images = settings.images
+        targetNames = settings.targets
+        sysroots = settings.sysroots
+        libraryPath = settings.libraryPath
+        engineKind = settings.engine.kind
+        context = settings.engine.context
+        pull = settings.engine.pull
+        jobs = settings.jobs
+        failOn = settings.failOn
+        runID = settings.runID
+        self.progress = progress
+    }
+
+    public struct Result {
+        public var report: StoredReport
         /// Engine or environment errors (exit 3), static results still in the report.
-        var environmentErrors: [String]
+        public var environmentErrors: [String]
         var scanSeconds: Double
         /// The images read as targets (for the probes' expectations).
         var imageTargets: [String: ImageExport.Result] = [:]
@@ -73,7 +84,7 @@ struct ScanRun {
         func hold(_ b: ArtifactBatch) { lock.lock(); pendingBatches.append(b); lock.unlock() }
     }
 
-    func run() throws -> Result {
+    public func run() throws -> Result {
         let started = Date()
         let data: CompatData
         do { data = try CompatData.shared() } catch { throw RunError(code: .environment, description: "\(error)") }
@@ -292,50 +303,5 @@ struct ScanRun {
         case .symlink: id = "MC005"; fix = Fixes.brokenLink
         }
         return data.finding(id, message: "\(p.path): \(p.message)", fix: fix, artifact: p.path, target: nil)
-    }
-}
-
-/// Objects kept until the process exits. A scan's files, caches and tables are millions of
-/// small allocations: freeing them one by one just before exiting took tens of milliseconds.
-enum UntilExit {
-    nonisolated(unsafe) private static var kept: [AnyObject] = []
-    private static let lock = NSLock()
-
-    static func keep(_ objects: AnyObject...) {
-        lock.lock()
-        kept += objects
-        lock.unlock()
-    }
-}
-
-/// Scan progress on stderr, on a terminal only: one line rewritten in place.
-final class Progress: @unchecked Sendable {
-    private var timer: DispatchSourceTimer?
-    private let lock = NSLock()
-    private var extra = ""
-
-    static func forTerminal() -> Progress? {
-        isatty(STDERR_FILENO) == 1 ? Progress() : nil
-    }
-
-    func start(_ counts: @escaping @Sendable () -> ScanCounts) {
-        let t = DispatchSource.makeTimerSource(queue: DispatchQueue.global())
-        t.schedule(deadline: .now() + 0.3, repeating: 0.25)
-        t.setEventHandler { [self] in
-            let c = counts()
-            lock.lock(); let e = extra; lock.unlock()
-            let line = "scanning: \(c.files) files, \(c.elfFiles) ELF, \(c.archives) archives\(e)"
-            FileHandle.standardError.write(Data("\r\u{1b}[K\(line)".utf8))
-        }
-        t.resume()
-        timer = t
-    }
-
-    func note(_ text: String) { lock.lock(); extra = text.isEmpty ? "" : "; " + text; lock.unlock() }
-
-    func stop() {
-        timer?.cancel()
-        timer = nil
-        FileHandle.standardError.write(Data("\r\u{1b}[K".utf8))
     }
 }

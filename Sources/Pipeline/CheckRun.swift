@@ -1,5 +1,5 @@
 import Compat
-import Config
+import Policy
 import Engine
 import Foundation
 import Probes
@@ -8,8 +8,8 @@ import Report
 /// The main job: scan, analyse against every target, run the probes in every image when an
 /// engine answers, fold the probes' results into the verdicts, apply ignores and the baseline,
 /// and judge the run against --fail-on.
-struct CheckRun {
-    var scan = ScanRun()
+public struct CheckRun: Sendable {
+    var scan: ScanRun
     /// Run the probes in the images (false: --static-only).
     var runProbes = true
     var probeIDs: [String]?
@@ -20,23 +20,53 @@ struct CheckRun {
     var probeTimeout: TimeInterval?
     var muslCompiler: String?
     var cacheDir: String?
-    /// 1-based shard index and shard count.
-    var shard: (index: Int, count: Int)?
-    var suppression = Suppression(ignores: [], baseline: nil)
-    var gate = Gate(level: Gate.defaultLevel)
+    var shard: Shard?
+    var ignores: [IgnoreRule] = []
+    var baselineFile: String?
+    var gate = Gate(level: FailLevel.default)
     /// Keep durations in the report (they change from run to run).
     var timings = false
     /// Progress lines (on a terminal).
     var log: @Sendable (String) -> Void = { _ in }
 
-    struct Result {
-        var report: StoredReport
-        /// Engine or environment errors (exit 3); the static results are in the report.
-        var environmentErrors: [String]
-        var failures: [Gate.Failure]
+    public init(settings: Settings, progress: ScanProgress? = nil, log: @escaping @Sendable (String) -> Void = { _ in }) {
+        scan = ScanRun(settings: settings, progress: progress)
+        runProbes = settings.probes.run
+        probeIDs = settings.probes.ids
+        baselineImage = settings.probes.baseline
+        execSmoke = settings.probes.execSmoke
+        userProbes = settings.probes.userProbes
+        sandbox = settings.probes.sandbox
+        probeTimeout = settings.probes.timeout
+        muslCompiler = settings.probes.muslCompiler
+        cacheDir = settings.probes.cacheDir
+        shard = settings.shard
+        ignores = settings.ignores
+        baselineFile = settings.baseline?.path
+        gate = Gate(level: settings.failOn)
+        timings = settings.timings
+        self.log = log
     }
 
-    func run() throws -> Result {
+    public struct Result {
+        public var report: StoredReport
+        /// Engine or environment errors (exit 3); the static results are in the report.
+        public var environmentErrors: [String]
+        public var failures: [Gate.Failure]
+    }
+
+    /// Reads the baseline and checks the probe ids: a problem with either is a usage error,
+    /// found before the scan (also when no probe will run, as with --static-only).
+    func loadSuppression() throws -> Suppression {
+        let known = try baselineFile.map { try ReportBaseline.load($0) }
+        if let ids = probeIDs, let problem = (try? ProbeCatalog.bundled())?.unknownProbes(ids) {
+            throw RunError(code: .usage, description: problem)
+        }
+        return Suppression(ignores: ignores, baseline: known)
+    }
+
+    public func run() throws -> Result {
+        let suppression = try loadSuppression()
         let started = Date()
         let data: CompatData
         do { data = try CompatData.shared() } catch { throw RunError(code: .environment, description: "\(error)") }
@@ -74,10 +104,7 @@ struct CheckRun {
         // A shard keeps every artifact of its share of top-level files and archives.
         var inShard: @Sendable (String) -> Bool = { _ in true }
         if let shard {
-            let keys = Set(report.summaries.map { Self.shardKey($0.path) } + report.problems.map { Self.shardKey($0.artifact) }).sorted()
-            var mine: Set<String> = []
-            for (i, k) in keys.enumerated() where i % shard.count == shard.index - 1 { mine.insert(k) }
-            let chosen = mine
+            let chosen = Self.share(of: report.summaries.map(\.path) + report.problems.map(\.artifact), shard: shard)
             inShard = { chosen.contains(Self.shardKey($0)) }
             report = report.filtered { inShard($0.path) }
             report.problems = report.problems.filter { inShard($0.artifact) }
@@ -157,6 +184,15 @@ struct CheckRun {
     }
 
     func rounded(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }
+
+    /// The split keys (top-level files and archives) that fall to a shard: every n-th of them,
+    /// in sorted order, so that the shards of one run share them out exactly once.
+    static func share(of paths: [String], shard: Shard) -> Set<String> {
+        let keys = Set(paths.map(shardKey)).sorted()
+        var mine: Set<String> = []
+        for (i, k) in keys.enumerated() where i % shard.count == shard.index - 1 { mine.insert(k) }
+        return mine
+    }
 
     /// What a shard splits by: the outermost archive of a member, or the file itself.
     static func shardKey(_ path: String) -> String {

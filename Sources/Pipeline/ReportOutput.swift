@@ -1,14 +1,14 @@
-import ArgumentParser
 import Compat
 import Foundation
 import Probes
+import Engine
 import Report
 
 /// A report format.
-enum ReportFormat: String, CaseIterable, Sendable {
+public enum ReportFormat: String, CaseIterable, Sendable {
     case text, json, markdown, junit, sarif, github, html
 
-    var help: String {
+    public var help: String {
         switch self {
         case .text: "for a person, worst first (colored on a terminal unless NO_COLOR is set)"
         case .json: "the whole report (report.schema.json describes it)"
@@ -22,44 +22,44 @@ enum ReportFormat: String, CaseIterable, Sendable {
 }
 
 /// `--format F[=FILE]`: a format and where it goes (stdout without a file).
-struct FormatSpec: ExpressibleByArgument, Sendable, Hashable {
-    var format: ReportFormat
-    var file: String?
+public struct FormatSpec: Sendable, Hashable {
+    public var format: ReportFormat
+    public var file: String?
 
-    init?(argument: String) {
+    public init?(argument: String) {
         let parts = argument.split(separator: "=", maxSplits: 1).map(String.init)
         guard let f = ReportFormat(rawValue: parts[0].lowercased()) else { return nil }
         format = f
         file = parts.count == 2 && !parts[1].isEmpty ? parts[1] : nil
     }
 
-    init(_ format: ReportFormat, file: String? = nil) {
+    public init(_ format: ReportFormat, file: String? = nil) {
         self.format = format
         self.file = file
     }
 
-    static var allValueStrings: [String] { ReportFormat.allCases.map(\.rawValue) }
-    static var formatsHelp: String {
+    public static var allValueStrings: [String] { ReportFormat.allCases.map(\.rawValue) }
+    public static var formatsHelp: String {
         ReportFormat.allCases.map { "\($0.rawValue): \($0.help)" }.joined(separator: "; ")
     }
 }
 
 /// Resolves --format and --output into where each format goes; two formats on stdout are an
 /// error. With `textToFreeStdout`, the text report goes to stdout when no format does.
-func resolveOutputs(_ specs: [FormatSpec], output: String?, textToFreeStdout: Bool = false) throws -> [FormatSpec] {
+public func resolveOutputs(_ specs: [FormatSpec], output: String?, textToFreeStdout: Bool = false) throws -> [FormatSpec] {
     var resolved = specs.isEmpty ? [FormatSpec(.text)] : specs
     let toStdout = resolved.indices.filter { resolved[$0].file == nil }
     if let output {
         guard toStdout.count <= 1 else {
-            throw ValidationError("--output names one file, but \(toStdout.count) formats have none: write them as --format F=FILE")
+            throw RunError(code: .usage, description: "--output names one file, but \(toStdout.count) formats have none: write them as --format F=FILE")
         }
         if let i = toStdout.first { resolved[i].file = output }
-        else if !specs.isEmpty { throw ValidationError("--output: every --format already names its file") }
+        else if !specs.isEmpty { throw RunError(code: .usage, description: "--output: every --format already names its file") }
     } else if toStdout.count > 1 {
-        throw ValidationError("only one format can go to stdout: give the others a file, as --format html=report.html")
+        throw RunError(code: .usage, description: "only one format can go to stdout: give the others a file, as --format html=report.html")
     }
     let files = resolved.compactMap(\.file)
-    if Set(files).count != files.count { throw ValidationError("two formats are written to the same file") }
+    if Set(files).count != files.count { throw RunError(code: .usage, description: "two formats are written to the same file") }
     if textToFreeStdout && output == nil && resolved.allSatisfy({ $0.file != nil }) { resolved.append(FormatSpec(.text)) }
     return resolved
 }
@@ -68,9 +68,9 @@ func resolveOutputs(_ specs: [FormatSpec], output: String?, textToFreeStdout: Bo
 /// (its file, if any, is left as it was) and the others are still written; returns whether
 /// every format was written.
 @discardableResult
-func writeReport(_ report: any ReportView, formats: [FormatSpec], verbose: Bool) -> Bool {
+public func writeReport(_ report: any ReportView, formats: [FormatSpec], verbose: Bool) -> Bool {
     // A run cut short by a signal writes no report: it ends as the signal says.
-    Muslcheck.finishInterruption()
+    Interruption.finish()
     let catalog = try? ProbeCatalog.bundled()
     let data = try? CompatData.shared()
     var ok = true
@@ -105,3 +105,9 @@ func writeReport(_ report: any ReportView, formats: [FormatSpec], verbose: Bool)
     }
     return ok
 }
+
+/// Color on a terminal unless NO_COLOR is set.
+public func useColor(forFile path: String?) -> Bool {
+    path == nil && isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+}
+
