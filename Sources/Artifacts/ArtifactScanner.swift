@@ -101,6 +101,9 @@ public final class ArtifactScanner: @unchecked Sendable {
     public let limits: ScanLimits
     public let jobs: Int
     private let counters = Counters()
+    /// Given the bytes of every ELF member of a top-level archive as it is read (archive, member
+    /// path, bytes): the loader probe stages them from here, so that an archive is read once.
+    public var elfMemberBytes: (@Sendable (_ archive: String, _ member: String, _ bytes: [UInt8]) -> Void)?
 
     /// The counts, updated from every thread without a lock (a lock here was contended per file).
     final class Counters: Sendable {
@@ -278,14 +281,18 @@ public final class ArtifactScanner: @unchecked Sendable {
                 guard UInt64(st.st_size) <= limits.maxZipSize else {
                     throw ArtifactError(path: item.display, kind: .limit, message: "zip archive of \(formatBytes(UInt64(st.st_size))) exceeds the \(formatBytes(limits.maxZipSize)) limit")
                 }
-                let data: Data
-                do { data = try Data(contentsOf: URL(fileURLWithPath: item.path), options: .alwaysMapped) } catch {
-                    throw ArtifactError(path: item.display, kind: .io, message: "cannot read: \(error.localizedDescription)")
+                // Mapped through the descriptor the walk opened: the file is opened once.
+                let size = Int(st.st_size)
+                var base: UnsafeMutableRawPointer? = nil
+                if size > 0 {
+                    guard let mapped = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), mapped != MAP_FAILED else {
+                        throw ArtifactError(path: item.display, kind: .io, message: "cannot read: \(String(cString: strerror(errno)))")
+                    }
+                    base = mapped
                 }
-                countBytes(UInt64(data.count))
-                try data.withBytesTyped { (raw: UnsafeRawBufferPointer) throws(ArtifactError) -> Void in
-                    try processZip(raw, display: item.display, depth: 1, budget: budget, handler: handler)
-                }
+                defer { if let base { munmap(base, size) } }
+                countBytes(UInt64(size))
+                try processZip(UnsafeRawBufferPointer(start: base, count: size), display: item.display, depth: 1, budget: budget, handler: handler)
             case .tar, .gzip, .xz:
                 // The stream goes on after the bytes already read (pread left the offset at 0).
                 guard lseek(fd, off_t(n), SEEK_SET) == off_t(n) else {
@@ -353,6 +360,7 @@ public final class ArtifactScanner: @unchecked Sendable {
                     throw ArtifactError(path: member, kind: .limit, message: "member of \(formatBytes(entry.uncompressedSize)) exceeds the \(formatBytes(limits.maxMemberSize)) limit; skipped")
                 }
                 let bytes = try zip.read(entry, limit: Int(entry.uncompressedSize), budget: budget)
+                if isELF, depth == 1, let keep = elfMemberBytes { keep(display, path, bytes) }
                 if isELF {
                     if let item = readELF(bytes, display: member, treePath: path, handler: handler) {
                         tree.addELF(item.file, at: path)
@@ -422,6 +430,7 @@ public final class ArtifactScanner: @unchecked Sendable {
                     throw ArtifactError(path: member, kind: .limit, message: "member of \(formatBytes(entry.size)) exceeds the \(formatBytes(limits.maxMemberSize)) limit; skipped")
                 }
                 let bytes = try tar.readContent(prefix: head)
+                if isELF, depth == 1, !rooted, let keep = elfMemberBytes { keep(display, path, bytes) }
                 if isELF {
                     if let item = readELF(bytes, display: member, treePath: rooted ? "/" + path : path, handler: handler) {
                         tree.addELF(item.file, at: path)

@@ -309,12 +309,14 @@ public final class SysrootTree: ArtifactTree, @unchecked Sendable {
 /// them: the simulation of a loader run in the container resolves $ORIGIN on the host's files.
 public final class RemappedTree: ArtifactTree, @unchecked Sendable {
     public let name: String
-    let disk = DiskTree(name: "remapped")
+    /// The host's files: the scan's own tree, so that a file it read is not read again.
+    let disk: DiskTree
     /// container prefix → host path, longest prefix first.
     let map: [(container: String, host: String)]
 
-    public init(name: String, map: [(container: String, host: String)]) {
+    public init(name: String, map: [(container: String, host: String)], disk: DiskTree = DiskTree(name: "remapped")) {
         self.name = name
+        self.disk = disk
         self.map = map.sorted { $0.container.count > $1.container.count }
     }
 
@@ -340,65 +342,75 @@ public final class RemappedTree: ArtifactTree, @unchecked Sendable {
     public func exists(_ path: String) -> Bool { hostPath(path).map { disk.exists($0) } ?? false }
 }
 
-/// Writes the ELF members of an archive on disk into a folder, keeping their paths (so that
-/// $ORIGIN works), for the loader probe to run them. Only ELF members are written.
-public enum ArchiveStager {
-    /// `dir` is made here, in a folder that must exist; folders are made below `dir` only, so a
-    /// staging folder removed meanwhile (an interrupt's cleanup) is never made again. `stop` is
-    /// asked before each member: true ends the staging.
-    public static func stageELFMembers(of archive: String, into dir: URL, limits: ScanLimits = ScanLimits(),
-                                       stop: () -> Bool = { false }) throws(ArtifactError) -> Int {
-        guard mkdir(dir.path, 0o755) == 0 || errno == EEXIST else {
-            throw ArtifactError(path: archive, kind: .io, message: "cannot make \(dir.path): \(String(cString: strerror(errno)))")
-        }
-        chmod(dir.path, 0o755)
-        let source = try FileDescriptorSource(path: archive)
-        var head = [UInt8](repeating: 0, count: 512)
-        let n = try head.withMutableBytesTyped { (b: UnsafeMutableRawBufferPointer) throws(ArtifactError) -> Int in try source.readFully(into: b) }
-        head.removeLast(512 - n)
-        guard let kind = ArchiveKind.detect(name: archive, head: head, nested: false) else {
-            throw ArtifactError(path: archive, kind: .unsupported, message: "not an archive muslcheck reads")
-        }
-        let budget = ExpansionBudget(limit: limits.maxArchiveExpansion)
-        var written = 0
-        func write(_ bytes: [UInt8], _ path: String) {
-            guard !stop() else { return }
-            let clean = normalize(path)
-            let parts = clean.split(separator: "/")
-            guard !clean.isEmpty, !parts.contains("..") else { return }
-            // The member's folders, one at a time below `dir` (which is not made again).
-            var folder = dir.path
-            for part in parts.dropLast() {
-                folder += "/" + part
-                guard mkdir(folder, 0o755) == 0 || errno == EEXIST else { return }
-            }
-            let url = dir.appendingPathComponent(clean)
-            if FileManager.default.createFile(atPath: url.path, contents: Data(bytes), attributes: [.posixPermissions: 0o755]) { written += 1 }
-        }
-        switch kind {
-        case .zip:
-            let data: Data
-            do { data = try Data(contentsOf: URL(fileURLWithPath: archive), options: .alwaysMapped) } catch {
-                throw ArtifactError(path: archive, kind: .io, message: "cannot read: \(error.localizedDescription)")
-            }
-            try data.withBytesTyped { (raw: UnsafeRawBufferPointer) throws(ArtifactError) -> Void in
-                let zip = try ZipReader(bytes: raw, name: archive, maxEntries: limits.maxArchiveEntries)
-                for entry in zip.entries where !entry.isDirectory && !entry.isSymlink && entry.uncompressedSize <= limits.maxMemberSize {
-                    guard let head = try? zip.read(entry, limit: 4, budget: budget), head.starts(with: ELFReader.magic),
-                          let bytes = try? zip.read(entry, limit: Int(entry.uncompressedSize), budget: budget) else { continue }
-                    write(bytes, entry.path)
-                }
-            }
-        case .tar, .gzip, .xz:
-            let tar = TarReader(source: try kind.decompressing(PrefixedSource(head, then: source), name: archive, budget: budget), name: archive)
-            while let entry = try tar.next() {
-                guard case .file = entry.kind, entry.size <= limits.maxMemberSize else { continue }
-                let prefix = try tar.readPrefix(4)
-                guard prefix.starts(with: ELFReader.magic) else { continue }
-                write(try tar.readContent(prefix: prefix), entry.path)
+/// The ELF members of top-level archives, written to a private folder as the scan reads them,
+/// for the loader probe to run on in a container. Each archive's members go to a folder of their
+/// own, named in `finish` by the order the caller gives. Thread-safe: archives are read on many
+/// threads. `stop` is asked before each write: true (an interrupt) writes nothing more, and a
+/// staging folder removed meanwhile is never made again (folders are made below it only).
+public final class ArchiveStaging: @unchecked Sendable {
+    public let root: URL
+    private let stop: @Sendable () -> Bool
+    private let lock = NSLock()
+    /// Archive → its folder's name below `root` while the scan runs ("t0", "t1", …).
+    private var folders: [String: String] = [:]
+    /// Archives whose folder could not be made, with the reason.
+    public private(set) var failures: [String: String] = [:]
+
+    public init(root: URL, stop: @escaping @Sendable () -> Bool) {
+        self.root = root
+        self.stop = stop
+    }
+
+    /// Writes one member (path inside the archive) under the archive's folder.
+    public func keep(archive: String, member: String, bytes: [UInt8]) {
+        guard !stop() else { return }
+        let clean = normalize(member)
+        let parts = clean.split(separator: "/")
+        guard !clean.isEmpty, !parts.contains("..") else { return }
+        lock.lock()
+        var folder = folders[archive]
+        if folder == nil && failures[archive] == nil {
+            let name = "t\(folders.count)"
+            let path = root.path + "/" + name
+            if mkdir(path, 0o755) == 0 || errno == EEXIST {
+                chmod(path, 0o755)
+                folders[archive] = name
+                folder = name
+            } else {
+                failures[archive] = "cannot make \(path): \(String(cString: strerror(errno)))"
             }
         }
-        return written
+        lock.unlock()
+        guard let folder else { return }
+        // The member's folders, one at a time below the archive's folder (which is not made again).
+        var dir = root.path + "/" + folder
+        for part in parts.dropLast() {
+            dir += "/" + part
+            guard mkdir(dir, 0o755) == 0 || errno == EEXIST else { return }
+        }
+        _ = FileManager.default.createFile(atPath: root.path + "/" + folder + "/" + clean, contents: Data(bytes),
+                                           attributes: [.posixPermissions: 0o755])
+    }
+
+    /// Gives the staged archives their final folder names: `order` lists the archives that are
+    /// used, in order, and each gets its place there ("0", "1", …); the others' folders are removed.
+    /// Returns archive → folder name.
+    public func finish(order: [String]) -> [String: String] {
+        lock.lock()
+        defer { lock.unlock() }
+        var named: [String: String] = [:]
+        var index = 0
+        for archive in order {
+            // An archive that could not be staged keeps its place in the numbering.
+            if failures[archive] != nil { index += 1; continue }
+            guard let temporary = folders.removeValue(forKey: archive) else { continue }
+            let name = "\(index)"
+            index += 1
+            if rename(root.path + "/" + temporary, root.path + "/" + name) == 0 { named[archive] = name }
+        }
+        for (_, temporary) in folders { try? FileManager.default.removeItem(atPath: root.path + "/" + temporary) }
+        folders = [:]
+        return named
     }
 }
 

@@ -95,6 +95,13 @@ public struct CheckRun: Sendable {
             notes.append("no image given: only static analysis ran; give --image (for example --image alpine:3.22) to run the probes and musl's own loader in the image")
         }
 
+        // The probes will run: the scan keeps what the loader probe needs, archives staged as read.
+        var staging: URL? = nil
+        if runProbes, engine != nil, !scan.images.isEmpty, !scan.paths.isEmpty {
+            staging = try ProbeRun.stagingDirectory()
+            scan.probeCandidates = ProbeCandidates(staging: staging!)
+        }
+        defer { if let staging { ProbeRunner.removeStagingDirectory(staging) } }
         let scanned = try scan.run()
         environmentErrors += scanned.environmentErrors
         notes += scanned.notes
@@ -121,6 +128,7 @@ public struct CheckRun: Sendable {
             probe.paths = scan.paths
             probe.include = inShard
             probe.preparedTargets = scanned.imageTargets
+            probe.found = scan.probeCandidates
             probe.engineKind = engine.kind
             probe.context = scan.context
             probe.pull = scan.pull

@@ -27,6 +27,8 @@ public struct ProbeRun: Sendable {
     var runID = "p" + UUID().uuidString.prefix(8).lowercased()
     /// Only the artifacts whose display path this accepts go to the loader probe (a shard).
     var include: (@Sendable (String) -> Bool)?
+    /// What check's scan kept for the loader probe (nil: the probe scans the paths itself).
+    var found: ProbeCandidates?
     /// Images already read as targets (check reads them for the static analysis).
     var preparedTargets: [String: ImageExport.Result] = [:]
     var log: @Sendable (String) -> Void = { _ in }
@@ -115,23 +117,9 @@ public struct ProbeRun: Sendable {
     }
 
     /// The scanned artifacts, each mounted (a file or folder on disk) or staged (an archive's ELF
-    /// members, written to a private folder that is removed afterwards) in the container.
-    func prepareArtifacts(data: CompatData, staging: URL) -> Prepared {
-        final class Box: @unchecked Sendable {
-            var batches: [ArtifactBatch] = []
-            var problems: [ScanProblem] = []
-            let lock = NSLock()
-        }
-        let box = Box()
-        ArtifactScanner(jobs: jobs).scan(paths: paths) { event in
-            box.lock.lock()
-            switch event {
-            case .batch(let b): box.batches.append(b)
-            case .problem(let p): box.problems.append(p)
-            }
-            box.lock.unlock()
-        }
-        var notes = box.problems.map { "\($0.path): \($0.message)" }
+    /// members, written by the scan to a private folder that is removed afterwards) in the container.
+    func prepareArtifacts(_ found: ProbeCandidates) -> Prepared {
+        var notes = found.problems(inOrderOf: paths).map { "\($0.path): \($0.message)" }
         var skipped: [String: Skip] = [:]
         var mounts: [(host: String, container: String)] = []
         var map: [(container: String, host: String)] = []
@@ -146,50 +134,44 @@ public struct ProbeRun: Sendable {
         }
         let realMounts = mounts.map { (host: Self.realPath($0.host) ?? $0.host, container: $0.container) }
         var extra: [String: String] = [:]  // real folder outside the inputs → container folder
-        let analyzer = Analyzer(targets: [], data: data)
         var artifacts: [LoaderProbeArtifact] = []
-        var staged: [String: String] = [:]  // archive → container folder
-        for batch in box.batches {
-            for item in batch.items where include?(item.displayPath) ?? true {
-                // Object files, core dumps and other machines' files: no loader ever loads them.
-                let itemKind = analyzer.kind(of: item.file, host: nil)
-                guard itemKind != .object, itemKind != .core, item.file.header.machine == .EM_X86_64, !item.file.header.isX32 else { continue }
+        let groups = found.groups(inOrderOf: paths)
+        // The archives the probe runs on, numbered in the order of the walk.
+        let used = groups.compactMap { g in
+            g.archive.flatMap { a in !a.contains("!") && g.items.contains { include?($0.item.displayPath) ?? true } ? a : nil }
+        }
+        let staged = found.staging.finish(order: used)
+        var mapped: Set<String> = []
+        for group in groups {
+            for candidate in group.items where include?(candidate.item.displayPath) ?? true {
+                let item = candidate.item
                 var containerPath: String
-                if let archive = batch.archive {
+                if let archive = group.archive {
                     guard !archive.contains("!") else {
                         notes.append("\(item.displayPath): a member of a nested archive; the loader probe skips it")
                         skipped[item.displayPath] = Skip(why: "a member of a nested archive, which the loader probe does not stage",
                                                          fix: Fixes.nestedArchive)
                         continue
                     }
-                    if staged[archive] == nil {
-                        let k = staged.count
-                        let dir = staging.appendingPathComponent("\(k)")
-                        do {
-                            _ = try ArchiveStager.stageELFMembers(of: archive, into: dir) { CleanupRegistry.shared.interruptedStatus != nil }
-                            staged[archive] = "/muslcheck/s/\(k)"
-                            map.append(("/muslcheck/s/\(k)", dir.path))
-                        } catch {
-                            notes.append("\(archive): cannot stage its members for the loader probe: \(error.message)")
-                            staged[archive] = ""
+                    guard let folder = staged[archive] else {
+                        if mapped.insert(archive).inserted {
+                            notes.append("\(archive): cannot stage its members for the loader probe: \(found.staging.failures[archive] ?? "the run is being interrupted")")
                         }
-                    }
-                    guard let folder = staged[archive], !folder.isEmpty else {
                         skipped[item.displayPath] = Skip(why: "its archive could not be staged for the loader probe",
                                                          fix: Fixes.archiveNotStaged)
                         continue
                     }
-                    containerPath = folder + "/" + item.treePath
+                    if mapped.insert(archive).inserted { map.append(("/muslcheck/s/\(folder)", found.staging.root.path + "/" + folder)) }
+                    containerPath = "/muslcheck/s/\(folder)/" + item.treePath
                 } else {
                     // The file as the container reaches it: symbolic links resolved on the host
                     // (an absolute link would point into the image); a file whose real folder is
                     // outside every mount gets that folder mounted.
                     let abs = URL(fileURLWithPath: item.treePath).standardizedFileURL.path
                     let real = Self.realPath(abs) ?? abs
-                    let isProgram = [.executable, .staticExecutable].contains(analyzer.kind(of: item.file, host: nil))
                     if let m = realMounts.first(where: { real == $0.host || real.hasPrefix($0.host + "/") }) {
                         containerPath = m.container + real.dropFirst(m.host.count)
-                    } else if !isProgram {
+                    } else if !candidate.isProgram {
                         // A library is loaded under the path it was found at: its $ORIGIN is the
                         // link's folder, which the container cannot show with the link's target.
                         skipped[item.displayPath] = Skip(
@@ -219,19 +201,38 @@ public struct ProbeRun: Sendable {
                         containerPath = extra[folder]! + "/" + below
                     }
                 }
-                let host = analyzer.host(for: item.file, name: item.displayPath)
-                let kind = analyzer.kind(of: item.file, host: host)
                 artifacts.append(LoaderProbeArtifact(display: item.displayPath, containerPath: containerPath, file: item.file,
-                                                     tree: RemappedTree(name: "container", map: map), host: host,
-                                                     isExecutable: kind == .executable || kind == .staticExecutable,
-                                                     isStatic: kind == .staticExecutable))
+                                                     tree: RemappedTree(name: "container", map: map, disk: found.disk), host: candidate.host,
+                                                     isExecutable: candidate.kind == .executable || candidate.kind == .staticExecutable,
+                                                     isStatic: candidate.kind == .staticExecutable))
             }
         }
-        if !staged.isEmpty { mounts.append((staging.path, "/muslcheck/s")) }
+        if !staged.isEmpty { mounts.append((found.staging.root.path, "/muslcheck/s")) }
         // Every artifact's tree knows every mount (a dependency may be in another one).
-        let tree = RemappedTree(name: "container", map: map)
+        let tree = RemappedTree(name: "container", map: map, disk: found.disk)
         for i in artifacts.indices { artifacts[i].tree = tree }
         return Prepared(artifacts: artifacts.sorted { $0.display < $1.display }, mounts: mounts, notes: notes, skipped: skipped)
+    }
+
+    /// The probe's own pass over the paths (`muslcheck probe`): no analysis, only what the loader
+    /// probe needs, archives staged as they are read.
+    func scanForProbe(data: CompatData, staging: URL) -> ProbeCandidates {
+        let found = ProbeCandidates(staging: staging)
+        let analyzer = Analyzer(targets: [], data: data)
+        let scanner = ArtifactScanner(jobs: jobs)
+        found.attach(to: scanner)
+        scanner.scan(paths: paths) { event in
+            switch event {
+            case .batch(let b): found.add(b, analyzer: analyzer)
+            case .problem(let p): found.add(p)
+            }
+        }
+        return found
+    }
+
+    /// A private folder for staged archive members, removed on every way out.
+    static func stagingDirectory() throws -> URL {
+        do { return try ProbeRunner.stagingDirectory() } catch { throw RunError(code: .environment, description: "\(error)") }
     }
 
     /// How many folders above $ORIGIN a search path entry climbs: "$ORIGIN/../lib" → 1.
@@ -274,10 +275,10 @@ public struct ProbeRun: Sendable {
         let built = try Self.build(catalog: catalog, muslCompiler: muslCompiler, needGlibc: baseline != nil, cacheDir: cacheDir, log: log)
         log("probe run \(runID): \(images.count) image\(images.count == 1 ? "" : "s")")
 
-        let staging: URL
-        do { staging = try ProbeRunner.stagingDirectory() } catch { throw RunError(code: .environment, description: "\(error)") }
-        defer { ProbeRunner.removeStagingDirectory(staging) }
-        let prepared = paths.isEmpty ? Prepared() : prepareArtifacts(data: data, staging: staging)
+        // What check's scan found, or the probe's own pass over the paths.
+        let ownStaging = found == nil && !paths.isEmpty ? try Self.stagingDirectory() : nil
+        defer { if let ownStaging { ProbeRunner.removeStagingDirectory(ownStaging) } }
+        let prepared = found.map(prepareArtifacts) ?? ownStaging.map { prepareArtifacts(scanForProbe(data: data, staging: $0)) } ?? Prepared()
 
         var runner = ProbeRunner(catalog: catalog, musl: built.musl, glibc: built.glibc, engine: engine, runID: runID)
         runner.sandbox = sandbox

@@ -30,6 +30,8 @@ public struct ScanRun: Sendable {
     var runPrefix = "scan-"
     /// The run label on the containers (default: the prefix and a random part).
     var runID: String?
+    /// Keeps what the loader probe needs from the same pass (check), so that no file is read twice.
+    var probeCandidates: ProbeCandidates?
 
     /// A scan of `settings.paths` and `settings.images` (its files are artifacts, and a target).
     public init(settings: Settings, progress: ScanProgress? = nil) {
@@ -176,9 +178,13 @@ public struct ScanRun: Sendable {
         if !paths.isEmpty {
             let diskTree = DiskTree(name: "disk")
             UntilExit.keep(diskTree)
+            let candidates = probeCandidates
+            candidates?.attach(to: scanner)
+            candidates?.disk = diskTree
             scanner.scan(paths: paths, tree: diskTree) { event in
                 switch event {
                 case .batch(let batch):
+                    candidates?.add(batch, analyzer: analyzer)
                     if batch.archive == nil {
                         for item in batch.items {
                             let a = analyzer.analyze(Self.asExecuted(item, analyzer: analyzer), tree: batch.tree, archive: nil)
@@ -188,7 +194,9 @@ public struct ScanRun: Sendable {
                     } else {
                         for a in Self.analyze(batch, analyzer: analyzer, jobs: 1) { sink.add(a) }
                     }
-                case .problem(let p): sink.add(p)
+                case .problem(let p):
+                    sink.add(p)
+                    candidates?.add(p)
                 }
             }
             // Libraries on disk that another scanned artifact loads: judged again in its context.

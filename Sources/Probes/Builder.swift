@@ -81,20 +81,28 @@ public enum ProbeBuilder {
         return String(h, radix: 16)
     }
 
+    /// The build in `dir`, when it is whole: its record, the driver and every probe the record
+    /// says built (a build cut short by an interrupt may have lost files to the cleanup).
+    static func cached(_ dir: URL, catalog: ProbeCatalog, toolchain: Toolchain) -> BuiltProbes? {
+        let files = FileManager.default
+        guard let data = files.contents(atPath: dir.appendingPathComponent(".complete").path),
+              let record = try? JSONDecoder().decode([String: String].self, from: data),
+              files.isExecutableFile(atPath: dir.appendingPathComponent("driver").path),
+              record.allSatisfy({ id, r in id == "driver" || r != "ok" || files.isExecutableFile(atPath: dir.appendingPathComponent(id).appendingPathComponent(id).path) })
+        else { return nil }
+        let available = Set(catalog.probes.map(\.id).filter { record[$0] == "ok" })
+        var failures: [String: String] = [:]
+        for (id, r) in record where r != "ok" && id != "driver" { failures[id] = r }
+        return BuiltProbes(toolchain: toolchain, directory: dir, available: available, failures: failures, cached: true)
+    }
+
     /// Builds (or reuses) the catalog with `toolchain`; "host" libraries use `host`. The driver is
     /// built static with `driverToolchain` so that it runs in any image.
     public static func build(catalog: ProbeCatalog, toolchain: Toolchain, host: Toolchain?, driverToolchain: Toolchain,
                              cacheRoot: URL = defaultCacheRoot()) throws -> BuiltProbes {
         let key = try cacheKey(catalog: catalog, toolchains: [toolchain, driverToolchain] + (host.map { [$0] } ?? []))
         let dir = cacheRoot.appendingPathComponent("probes-\(toolchain.flavor.rawValue)-\(key)")
-        let marker = dir.appendingPathComponent(".complete")
-        if let data = FileManager.default.contents(atPath: marker.path),
-           let record = try? JSONDecoder().decode([String: String].self, from: data) {
-            let available = Set(catalog.probes.map(\.id).filter { record[$0] == "ok" })
-            var failures: [String: String] = [:]
-            for (id, r) in record where r != "ok" && id != "driver" { failures[id] = r }
-            return BuiltProbes(toolchain: toolchain, directory: dir, available: available, failures: failures, cached: true)
-        }
+        if let whole = cached(dir, catalog: catalog, toolchain: toolchain) { return whole }
         try FileManager.default.createDirectory(at: cacheRoot, withIntermediateDirectories: true)
         // A build that was killed part-way left its folder: removed when its process is gone.
         CleanupRegistry.removeStaleTemporaries(prefix: "staging-", in: cacheRoot.path)
@@ -139,11 +147,11 @@ public enum ProbeBuilder {
             record[probe.id] = failure ?? "ok"
         }
         try? FileManager.default.removeItem(at: compilerTemp)
+        // An interrupt's cleanup is removing the staging folder: nothing of it goes to the cache.
+        if CleanupRegistry.shared.interruptedStatus != nil { throw ProbeError("the build was interrupted") }
         try JSONEncoder().encode(record).write(to: staging.appendingPathComponent(".complete"))
         // Another muslcheck may have finished the same build meanwhile: either copy is complete.
-        if FileManager.default.fileExists(atPath: marker.path) {
-            return try build(catalog: catalog, toolchain: toolchain, host: host, driverToolchain: driverToolchain, cacheRoot: cacheRoot)
-        }
+        if let whole = cached(dir, catalog: catalog, toolchain: toolchain) { return whole }
         try? FileManager.default.removeItem(at: dir)
         unlink(staging.path + "/" + CleanupRegistry.lockName)
         try FileManager.default.moveItem(at: staging, to: dir)
