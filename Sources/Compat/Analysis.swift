@@ -274,31 +274,31 @@ public final class Analyzer: Sendable {
         let display = item.displayPath
 
         if file.isPartial {
-            analysis.findings.append(data.finding("MC002", message: "\(display): " + file.problems.joined(separator: "; "),
+            analysis.findings.append(data.finding(.malformedELF, message: "\(display): " + file.problems.joined(separator: "; "),
                                                   fix: Fixes.damagedELF,
                                                   artifact: display, target: nil))
         }
         if kind == .staticExecutable && libc == .glibc {
-            analysis.findings.append(data.finding("MC121", message: "\(display) is a static glibc program",
+            analysis.findings.append(data.finding(.staticGlibc, message: "\(display) is a static glibc program",
                                                   fix: Fixes.staticGlibc,
                                                   artifact: display, target: nil))
         }
         if libc == .glibc, let archive, archive.lowercased().hasSuffix(".whl"), archive.contains("manylinux") || archive.contains("linux_") {
-            analysis.findings.append(data.finding("MC120", message: "\(archive) is a glibc (manylinux) wheel",
+            analysis.findings.append(data.finding(.manylinuxWheel, message: "\(archive) is a glibc (manylinux) wheel",
                                                   subject: archive, fix: Fixes.musllinuxWheel,
                                                   artifact: display, target: nil))
         }
         if libc == .glibc || libc == .unknown,
            file.symbols.contains(where: { $0.isUndefined && $0.hasName("pthread_create") }),
            (file.gnuStack?.size ?? 0) == 0, kind == .executable {
-            analysis.findings.append(data.finding("MC130", message: "\(display) creates threads with the default stack size: 8 MiB on glibc, 128 KiB on musl",
+            analysis.findings.append(data.finding(.threadStackSize, message: "\(display) creates threads with the default stack size: 8 MiB on glibc, 128 KiB on musl",
                                                   subject: "pthread_create",
                                                   fix: Fixes.threadStack,
                                                   artifact: display, target: nil))
         }
 
         if kind == .sharedLibrary, file.dynamic?.flags.contains(.DF_STATIC_TLS) == true || file.relocations.count(of: .tlsInitialExec, machine: file.header.machine) > 0 {
-            analysis.findings.append(data.finding("MC106", message: "\(display) uses initial-exec TLS (DF_STATIC_TLS): it loads as a dependency of a program, but dlopen() of it fails on musl with \"initial-exec TLS resolves to dynamic definition\"",
+            analysis.findings.append(data.finding(.initialExecTLS, message: "\(display) uses initial-exec TLS (DF_STATIC_TLS): it loads as a dependency of a program, but dlopen() of it fails on musl with \"initial-exec TLS resolves to dynamic definition\"",
                                                   subject: "DF_STATIC_TLS",
                                                   fix: Fixes.initialExecTLSInLibrary,
                                                   artifact: display, target: nil, severity: .note))
@@ -350,14 +350,14 @@ public final class Analyzer: Sendable {
                  host: CompatData.HostSpec?, target: Target, loadedBy: ScannedELF?, findings: inout [Finding]) -> TargetVerdict {
         let display = item.displayPath
         if let reason = notApplicableReason(file, target: target) {
-            findings.append(data.finding("MC107", message: "\(display): \(reason)", fix: Fixes.notApplicable,
+            findings.append(data.finding(.notApplicable, message: "\(display): \(reason)", fix: Fixes.notApplicable,
                                          artifact: display, target: target.name))
             return TargetVerdict(target: target.name, verdict: .notApplicable, loaded: [], loaderMessages: [])
         }
         if let damage = file.loadDamage {
             // The kernel (for a program) or musl's map_library (for a library) maps what the
             // program headers say; a file cut short dies with SIGBUS, printing nothing of musl's.
-            findings.append(data.finding("MC115", message: "\(display) cannot be loaded: \(damage)", subject: "load",
+            findings.append(data.finding(.damagedFile, message: "\(display) cannot be loaded: \(damage)", subject: "load",
                                          fix: Fixes.unloadableFile,
                                          artifact: display, target: target.name))
             return TargetVerdict(target: target.name, verdict: .incompatible, loaded: [], loaderMessages: [])
@@ -433,28 +433,28 @@ public final class Analyzer: Sendable {
             if afterGcompat { f.detail = "once gcompat's loader stub starts the program" + (f.detail.map { "; " + $0 } ?? "") }
             ownFindings.append(f)
         }
-        for i in ownFindings.indices where ownFindings[i].id == "MC101" || ownFindings[i].id == "MC114" {
+        for i in ownFindings.indices where ownFindings[i].findingID == .missingLibrary || ownFindings[i].findingID == .libraryNotLoadable {
             let needer = ownFindings[i].object ?? display
             guard let symbols = consequences[needer + "\0" + (ownFindings[i].subject ?? "")], !symbols.isEmpty else { continue }
             ownFindings[i].detail = (ownFindings[i].detail.map { $0 + "; " } ?? "") + "then \(symbols.count) symbol\(symbols.count == 1 ? "" : "s") it provides \(symbols.count == 1 ? "is" : "are") not found either (\(symbols.prefix(4).joined(separator: ", "))\(symbols.count > 4 ? ", ..." : ""))"
         }
         findings.append(contentsOf: ownFindings)
         for (soname, package) in outcome.packagesNeeded.sorted(by: { $0.key < $1.key }) {
-            findings.append(data.finding("MC110", message: "\(soname) is not in the \(target.name) base image; the \(package) package provides it",
+            findings.append(data.finding(.libraryFromPackage, message: "\(soname) is not in the \(target.name) base image; the \(package) package provides it",
                                          subject: soname, fix: Fixes.package(package), artifact: display, target: target.name))
         }
         if !outcome.unverified.isEmpty {
             let libs = Set(outcome.unverified.map(\.library)).sorted().joined(separator: ", ")
-            findings.append(data.finding("MC111", message: "\(outcome.unverified.count) symbols expected from \(libs) were not checked (exports not known for \(target.name))",
+            findings.append(data.finding(.unverifiedSymbols, message: "\(outcome.unverified.count) symbols expected from \(libs) were not checked (exports not known for \(target.name))",
                                          subject: libs, fix: Fixes.unverifiedSymbols,
                                          artifact: display, target: target.name))
         }
         if !outcome.hostProvided.isEmpty, let host {
-            findings.append(data.finding("MC140", message: "\(outcome.hostProvided.count) symbols come from the \(host.name) host program (\(outcome.hostProvided.prefix(3).joined(separator: ", "))\(outcome.hostProvided.count > 3 ? ", ..." : ""))",
+            findings.append(data.finding(.hostProvidedSymbols, message: "\(outcome.hostProvided.count) symbols come from the \(host.name) host program (\(outcome.hostProvided.prefix(3).joined(separator: ", "))\(outcome.hostProvided.count > 3 ? ", ..." : ""))",
                                          subject: host.id, fix: Fixes.hostProvided, artifact: display, target: target.name))
         }
         if verdict == .needsGcompat {
-            let id = preloadNeeded ? "MC113" : "MC112"
+            let id: FindingID = preloadNeeded ? .needsGcompatPreload : .needsGcompat
             let installed = target.hasGcompat && outcome.ok
             let fix = preloadNeeded ? Fixes.needsGcompatPreloaded(library: data.targets.gcompat.library, installed: target.hasGcompat)
                 : (installed ? Fixes.loadsThroughGcompat : Fixes.needsGcompat)
@@ -473,47 +473,47 @@ public final class Analyzer: Sendable {
         switch error.kind {
         case .missingInterpreter:
             let glibcInterp = target.machineFacts.glibcInterpreters.contains(error.subject)
-            return data.finding("MC100", message: error.message, subject: error.subject,
+            return data.finding(.missingInterpreter, message: error.message, subject: error.subject,
                                 fix: Fixes.missingInterpreter(error.subject, target: target.name, glibc: glibcInterp, gcompatFixes: gcompatFixes),
                                 artifact: display, target: target.name,
                                 detail: "the interpreter \(error.subject) does not exist on \(target.name); docker run prints: exec \(display): no such file or directory")
         case .missingLibrary:
-            return data.finding("MC101", message: error.message, subject: error.subject,
+            return data.finding(.missingLibrary, message: error.message, subject: error.subject,
                                 fix: libraryFix(error.subject, item: item, archive: archive),
                                 artifact: display, target: target.name, object: object)
         case .libraryNotLoadable:
-            return data.finding("MC114", message: error.message, subject: error.subject,
+            return data.finding(.libraryNotLoadable, message: error.message, subject: error.subject,
                                 fix: Fixes.notLoadable(error.subject, machine: target.machine),
                                 artifact: display, target: target.name, object: object)
         case .missingSymbol:
             let symbol = error.subject
             switch error.symbolReason {
             case .lfs64Bug:
-                return data.finding("MC103", message: error.message, subject: symbol, fix: data.missingSymbolFix(symbol, expectedFrom: error.library, target: target),
+                return data.finding(.lfs64LoaderBug, message: error.message, subject: symbol, fix: data.missingSymbolFix(symbol, expectedFrom: error.library, target: target),
                                     artifact: display, target: target.name, object: object)
             case .ifuncOnly:
-                return data.finding("MC104", message: error.message + " (defined only as an IFUNC in \(error.definedIn ?? "?"))", subject: symbol,
+                return data.finding(.ifuncDefinition, message: error.message + " (defined only as an IFUNC in \(error.definedIn ?? "?"))", subject: symbol,
                                     fix: Fixes.ifuncOnly(definedIn: error.definedIn),
                                     artifact: display, target: target.name, object: object)
             case .hiddenOnly:
-                return data.finding("MC109", message: error.message + " (only a non-default version in \(error.definedIn ?? "?"))", subject: symbol,
+                return data.finding(.hiddenDefinitionOnly, message: error.message + " (only a non-default version in \(error.definedIn ?? "?"))", subject: symbol,
                                     fix: Fixes.hiddenOnly(symbol), artifact: display, target: target.name, object: object)
             default:
-                return data.finding("MC102", message: error.message, subject: symbol, fix: data.missingSymbolFix(symbol, expectedFrom: error.library, target: target),
+                return data.finding(.missingSymbol, message: error.message, subject: symbol, fix: data.missingSymbolFix(symbol, expectedFrom: error.library, target: target),
                                     artifact: display, target: target.name, object: object)
             }
         case .unsupportedRelocation:
             let type = UInt32(error.subject) ?? 0
             let machine = ELFMachine(rawValue: target.machine == "x86_64" ? 62 : (target.machine == "aarch64" ? 183 : 3))
             let name = RelocationType(machine: machine, rawValue: type).name
-            return data.finding("MC105", message: error.message + (error.count > 1 ? " (\(error.count) relocations; musl prints each)" : ""),
+            return data.finding(.unsupportedRelocation, message: error.message + (error.count > 1 ? " (\(error.count) relocations; musl prints each)" : ""),
                                 subject: "\(name) (\(type))", fix: Fixes.unsupportedRelocation(irelative: name.hasSuffix("IRELATIVE")),
                                 artifact: display, target: target.name, object: object)
         case .initialExecTLS:
-            return data.finding("MC106", message: error.message, subject: error.subject, fix: Fixes.initialExecTLSInModule,
+            return data.finding(.initialExecTLS, message: error.message, subject: error.subject, fix: Fixes.initialExecTLSInModule,
                                 artifact: display, target: target.name, object: object)
         case .relrUnsupported:
-            return data.finding("MC108", message: error.message, subject: "DT_RELR", fix: Fixes.relr,
+            return data.finding(.relrUnsupported, message: error.message, subject: "DT_RELR", fix: Fixes.relr,
                                 artifact: display, target: target.name, object: object)
         }
     }
@@ -542,7 +542,7 @@ extension ArtifactAnalysis {
 
     /// Whether some target's load failed on a missing library (what a needer's rpath may fix).
     public var missesLibraries: Bool {
-        findings.contains { $0.id == "MC101" && $0.object == nil }
+        findings.contains { $0.findingID == .missingLibrary && $0.object == nil }
     }
 }
 

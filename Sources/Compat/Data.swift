@@ -223,8 +223,8 @@ public final class CompatData: @unchecked Sendable {
         return set
     }
 
-    public func rule(_ id: String) -> RuleSpec {
-        rules[id] ?? RuleSpec(id: id, name: id, severity: .warning, title: id, help: "")
+    public func rule(_ id: FindingID) -> RuleSpec {
+        rules[id.rawValue] ?? RuleSpec(id: id.rawValue, name: id.rawValue, severity: .warning, title: id.rawValue, help: "")
     }
 
     /// What a missing symbol is and what to do, from advice.json; `isDefault` when no rule matched.

@@ -281,15 +281,15 @@ struct ScanRun {
     }
 
     func problemFinding(_ p: ScanProblem, data: CompatData) -> Finding {
-        let id: String
+        let id: FindingID
         let fix: String
         switch p.kind {
-        case .unreadable: id = "MC001"; fix = Fixes.unreadableFile
-        case .malformedELF: id = "MC002"; fix = Fixes.damagedELF
-        case .malformedArchive: id = "MC003"; fix = Fixes.damagedArchive
-        case .limit: id = "MC004"; fix = Fixes.archiveLimit
-        case .unsupported: id = "MC003"; fix = Fixes.unsupportedArchive
-        case .symlink: id = "MC005"; fix = Fixes.brokenLink
+        case .unreadable: id = .unreadableFile; fix = Fixes.unreadableFile
+        case .malformedELF: id = .malformedELF; fix = Fixes.damagedELF
+        case .malformedArchive: id = .malformedArchive; fix = Fixes.damagedArchive
+        case .limit: id = .archiveLimit; fix = Fixes.archiveLimit
+        case .unsupported: id = .malformedArchive; fix = Fixes.unsupportedArchive
+        case .symlink: id = .symlinkProblem; fix = Fixes.brokenLink
         }
         return data.finding(id, message: "\(p.path): \(p.message)", fix: fix, artifact: p.path, target: nil)
     }
