@@ -114,8 +114,10 @@ public final class CompatData: @unchecked Sendable {
     public let packages: PackagesFile
     public let loader: LoaderFacts
     public let hosts: [HostSpec]
-    public let rules: [String: RuleSpec]
-    public let ruleList: [RuleSpec]
+    /// The findings' rules (findings.json), checked against the finding ids.
+    public let catalogue: FindingCatalogue
+    /// The rules in findings.json's order.
+    public var ruleList: [RuleSpec] { catalogue.rules }
     public let advice: AdviceFile
     public let manylinux: [ManylinuxPolicy]
     public let glibc: [String: GlibcSymbol]
@@ -161,9 +163,7 @@ public final class CompatData: @unchecked Sendable {
         loader = try decode("loader.json", as: LoaderFacts.self)
         struct Hosts: Decodable { var hosts: [HostSpec] }
         hosts = try decode("hosts.json", as: Hosts.self).hosts
-        struct Rules: Decodable { var rules: [RuleSpec] }
-        ruleList = try decode("findings.json", as: Rules.self).rules
-        rules = Dictionary(uniqueKeysWithValues: ruleList.map { ($0.id, $0) })
+        catalogue = try FindingCatalogue(contentsOf: resources.appendingPathComponent("findings.json"))
         advice = try decode("advice.json", as: AdviceFile.self)
         struct Policies: Decodable { var policies: [ManylinuxPolicy] }
         manylinux = try decode("manylinux-policies.json", as: Policies.self).policies.sorted { $0.priority > $1.priority }
@@ -223,9 +223,8 @@ public final class CompatData: @unchecked Sendable {
         return set
     }
 
-    public func rule(_ id: FindingID) -> RuleSpec {
-        rules[id.rawValue] ?? RuleSpec(id: id.rawValue, name: id.rawValue, severity: .warning, title: id.rawValue, help: "")
-    }
+    /// The rule of a finding id, from findings.json.
+    public func rule(_ id: FindingID) -> RuleSpec { catalogue.rule(id) }
 
     /// What a missing symbol is and what to do, from advice.json; `isDefault` when no rule matched.
     public func advice(for symbol: String) -> (text: AdviceText, isDefault: Bool) {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The id of every finding muslcheck reports (raw value "MC101"). Ids are stable: JSON reports,
 /// SARIF rules, JUnit, baselines and the README use them. findings.json has one entry for each
 /// case, with the rule's short name, severity, title and help.
@@ -58,4 +60,52 @@ public enum FindingID: String, CaseIterable, Codable, Sendable {
     case loaderProbeFailed = "MC151"
     /// A user probe failed in the image.
     case userProbeFailed = "MC152"
+}
+
+/// findings.json, read and checked against `FindingID`: every id has exactly one entry, and
+/// every entry is an id's. A file that breaks this is an error naming the id and the file.
+public struct FindingCatalogue: Sendable {
+    /// The rules in the file's order (the order SARIF lists them in).
+    public let rules: [CompatData.RuleSpec]
+    private let byID: [FindingID: CompatData.RuleSpec]
+
+    /// Reads the text of a findings.json; `file` names it in the errors.
+    public init(json: Data, file: String = "findings.json") throws {
+        struct File: Decodable { var rules: [CompatData.RuleSpec] }
+        let entries: [CompatData.RuleSpec]
+        do {
+            entries = try JSONDecoder().decode(File.self, from: json).rules
+        } catch {
+            throw CompatDataError("data file \(file) is unreadable: \(error)")
+        }
+        var byID: [FindingID: CompatData.RuleSpec] = [:]
+        for entry in entries {
+            guard let id = FindingID(rawValue: entry.id) else {
+                throw CompatDataError("data file \(file) has an entry for \(entry.id), which is not a finding muslcheck reports")
+            }
+            guard byID[id] == nil else {
+                throw CompatDataError("data file \(file) has two entries for \(entry.id)")
+            }
+            byID[id] = entry
+        }
+        if let missing = FindingID.allCases.first(where: { byID[$0] == nil }) {
+            throw CompatDataError("data file \(file) has no entry for \(missing.rawValue), a finding muslcheck reports")
+        }
+        rules = entries
+        self.byID = byID
+    }
+
+    /// Reads a findings.json file.
+    public init(contentsOf url: URL) throws {
+        let json: Data
+        do {
+            json = try Data(contentsOf: url)
+        } catch {
+            throw CompatDataError("data file \(url.lastPathComponent) is unreadable: \(error)")
+        }
+        try self.init(json: json, file: url.lastPathComponent)
+    }
+
+    /// The rule of a finding id (the initialiser checked that every id has one).
+    public func rule(_ id: FindingID) -> CompatData.RuleSpec { byID[id]! }
 }
