@@ -242,18 +242,6 @@ public final class CompatData: @unchecked Sendable {
         return (advice.default, true)
     }
 
-    /// The fix of a missing symbol on a target (MC102, MC103).
-    public func missingSymbolFix(_ symbol: String, expectedFrom: String? = nil, target: Target) -> String {
-        let (text, isDefault) = advice(for: symbol)
-        let g = glibc[symbol]
-        let since = g?.introduced.map { $0.hasPrefix("GLIBC_") ? String($0.dropFirst(6)) : $0 }
-        let muslHasIt = g.flatMap { s in target.muslVersion.flatMap { s.musl[$0] } }.map { $0 != "no" } ?? false
-        let gcompatHasIt = g?.gcompat ?? target.gcompatExports.defines(symbol)
-        return Fixes.missingSymbol(symbol, advice: text, isDefault: isDefault, glibc: g.map { ($0.library, since ?? "?") },
-                                   expectedFrom: expectedFrom, muslVersion: target.muslVersion, muslHasIt: muslHasIt, gcompatHasIt: gcompatHasIt,
-                                   targetHasGcompat: target.hasGcompat)
-    }
-
     public func machine(_ name: String) -> MachineFacts? { loader.machines[name] }
 }
 

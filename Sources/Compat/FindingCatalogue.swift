@@ -109,3 +109,8 @@ public struct FindingCatalogue: Sendable {
     /// The rule of a finding id (the initialiser checked that every id has one).
     public func rule(_ id: FindingID) -> CompatData.RuleSpec { byID[id]! }
 }
+
+/// The fix of every finding: one sentence for each situation that produces it. The analysis,
+/// the scan's problems and the probes' findings take their fix texts from here; each family of
+/// findings has its own in Rules/.
+public enum Fixes {}

@@ -204,7 +204,7 @@ struct ScanRun {
         reportCounts.archiveMembers = counts.archiveMembers
         reportCounts.specialFiles = counts.specialFiles
         reportCounts.duplicates = counts.duplicates
-        let problems = sink.problems.map { problemFinding($0, data: data) }
+        let problems = sink.problems.map { data.finding(for: $0) }
         if let first = sink.storeErrors.first { throw RunError(code: .environment, description: "writing results: \(first)") }
         let report = StoredReport(
             store: store, tool: .init(version: MuslcheckVersion.current),
@@ -278,20 +278,6 @@ struct ScanRun {
         } catch {
             return .failure(error)
         }
-    }
-
-    func problemFinding(_ p: ScanProblem, data: CompatData) -> Finding {
-        let id: FindingID
-        let fix: String
-        switch p.kind {
-        case .unreadable: id = .unreadableFile; fix = Fixes.unreadableFile
-        case .malformedELF: id = .malformedELF; fix = Fixes.damagedELF
-        case .malformedArchive: id = .malformedArchive; fix = Fixes.damagedArchive
-        case .limit: id = .archiveLimit; fix = Fixes.archiveLimit
-        case .unsupported: id = .malformedArchive; fix = Fixes.unsupportedArchive
-        case .symlink: id = .symlinkProblem; fix = Fixes.brokenLink
-        }
-        return data.finding(id, message: "\(p.path): \(p.message)", fix: fix, artifact: p.path, target: nil)
     }
 }
 
