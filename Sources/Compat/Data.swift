@@ -138,7 +138,7 @@ public final class CompatData: @unchecked Sendable {
     }
 
     private static let loaded: Result<CompatData, CompatDataError> = {
-        do { return .success(try CompatData(resources: try resourcesURL())) } catch let e as CompatDataError {
+        do { return .success(try CompatData(resources: try resourcesURL(), catalogue: try FindingCatalogue.bundled.get())) } catch let e as CompatDataError {
             return .failure(e)
         } catch {
             return .failure(CompatDataError("cannot read muslcheck's data files: \(error)"))
@@ -148,7 +148,8 @@ public final class CompatData: @unchecked Sendable {
     /// The shared instance, read once.
     public static func shared() throws -> CompatData { try loaded.get() }
 
-    init(resources: URL) throws {
+    /// Reads the data files in `resources`; `catalogue`: findings.json, when it is read already.
+    init(resources: URL, catalogue: FindingCatalogue? = nil) throws {
         self.resources = resources
         func decode<T: Decodable>(_ name: String, as: T.Type) throws -> T {
             let url = resources.appendingPathComponent(name)
@@ -163,7 +164,7 @@ public final class CompatData: @unchecked Sendable {
         loader = try decode("loader.json", as: LoaderFacts.self)
         struct Hosts: Decodable { var hosts: [HostSpec] }
         hosts = try decode("hosts.json", as: Hosts.self).hosts
-        catalogue = try FindingCatalogue(contentsOf: resources.appendingPathComponent("findings.json"))
+        self.catalogue = try catalogue ?? FindingCatalogue(contentsOf: resources.appendingPathComponent("findings.json"))
         advice = try decode("advice.json", as: AdviceFile.self)
         struct Policies: Decodable { var policies: [ManylinuxPolicy] }
         manylinux = try decode("manylinux-policies.json", as: Policies.self).policies.sorted { $0.priority > $1.priority }

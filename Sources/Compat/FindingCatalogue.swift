@@ -62,23 +62,103 @@ public enum FindingID: String, CaseIterable, Codable, Sendable {
     case userProbeFailed = "MC152"
 }
 
-/// findings.json, read and checked against `FindingID`: every id has exactly one entry, and
-/// every entry is an id's. A file that breaks this is an error naming the id and the file.
+/// A fix sentence of findings.json: the entry of `finding` holds it in "fixes" under this name.
+/// Its placeholders ("{soname}") are filled in by the rule code (Rules/).
+public enum FixTemplate: String, CaseIterable, Sendable {
+    case unreadableFile, damagedELF, damagedArchive, unsupportedArchive, archiveLimit, brokenLink
+    case gcompatStub, gcompatStubFails, foreignInterpreter
+    case gcompatLibrary, gcompatLibraryInWheel, glibcOwnLibrary, packageLibrary, packageLibraryInWheel, wheelLibrary, unknownLibrary
+    case ifuncOnlyLibrary, ifuncOnlyUnnamed, irelative, otherRelocation, initialExecTLSInModule, initialExecTLSInLibrary
+    case notApplicable, relr, hiddenOnly, package, unverifiedSymbols
+    case needsGcompat, loadsThroughGcompat, needsGcompatPreloaded, preloadGcompat, notLoadable
+    case unloadableFile, musllinuxWheel, staticGlibc, threadStack, hostProvided
+    case contradiction, listByHand, startByHand, damagedAsFound, nestedArchive, archiveNotStaged, linkOutsideChecked, userProbe
+
+    /// The finding whose entry holds it.
+    public var finding: FindingID {
+        switch self {
+        case .unreadableFile: .unreadableFile
+        case .damagedELF: .malformedELF
+        case .damagedArchive, .unsupportedArchive: .malformedArchive
+        case .archiveLimit: .archiveLimit
+        case .brokenLink: .symlinkProblem
+        case .gcompatStub, .gcompatStubFails, .foreignInterpreter: .missingInterpreter
+        case .gcompatLibrary, .gcompatLibraryInWheel, .glibcOwnLibrary, .packageLibrary, .packageLibraryInWheel, .wheelLibrary, .unknownLibrary:
+            .missingLibrary
+        case .ifuncOnlyLibrary, .ifuncOnlyUnnamed: .ifuncDefinition
+        case .irelative, .otherRelocation: .unsupportedRelocation
+        case .initialExecTLSInModule, .initialExecTLSInLibrary: .initialExecTLS
+        case .notApplicable: .notApplicable
+        case .relr: .relrUnsupported
+        case .hiddenOnly: .hiddenDefinitionOnly
+        case .package: .libraryFromPackage
+        case .unverifiedSymbols: .unverifiedSymbols
+        case .needsGcompat, .loadsThroughGcompat: .needsGcompat
+        case .needsGcompatPreloaded, .preloadGcompat: .needsGcompatPreload
+        case .notLoadable: .libraryNotLoadable
+        case .unloadableFile: .damagedFile
+        case .musllinuxWheel: .manylinuxWheel
+        case .staticGlibc: .staticGlibc
+        case .threadStack: .threadStackSize
+        case .hostProvided: .hostProvidedSymbols
+        case .contradiction: .loaderProbeContradiction
+        case .listByHand, .startByHand, .damagedAsFound, .nestedArchive, .archiveNotStaged, .linkOutsideChecked: .loaderProbeFailed
+        case .userProbe: .userProbeFailed
+        }
+    }
+
+    /// The placeholders the rule code fills in.
+    public var placeholders: Set<String> {
+        switch self {
+        case .gcompatStub: ["interpreter"]
+        case .foreignInterpreter: ["target", "interpreter"]
+        case .gcompatLibrary, .gcompatLibraryInWheel, .glibcOwnLibrary, .unknownLibrary: ["soname"]
+        case .packageLibrary, .packageLibraryInWheel, .package: ["package"]
+        case .ifuncOnlyLibrary: ["library"]
+        case .hiddenOnly: ["symbol"]
+        case .needsGcompatPreloaded, .preloadGcompat: ["library"]
+        case .notLoadable: ["soname", "machine"]
+        case .linkOutsideChecked: ["folder"]
+        default: []
+        }
+    }
+}
+
+/// findings.json, read and checked against `FindingID` and `FixTemplate`: every id has exactly
+/// one entry, every entry is an id's, and every entry has the fix templates of its id and no
+/// other, with no placeholder the rule code does not fill in. A file that breaks this is an
+/// error naming the id and the file.
 public struct FindingCatalogue: Sendable {
     /// The rules in the file's order (the order SARIF lists them in).
     public let rules: [CompatData.RuleSpec]
     private let byID: [FindingID: CompatData.RuleSpec]
+    private let fixes: [FixTemplate: [Piece]]
+
+    /// A piece of a fix template: text as it is, or a placeholder's name.
+    enum Piece: Sendable, Hashable {
+        case text(String)
+        case placeholder(String)
+    }
 
     /// Reads the text of a findings.json; `file` names it in the errors.
     public init(json: Data, file: String = "findings.json") throws {
-        struct File: Decodable { var rules: [CompatData.RuleSpec] }
-        let entries: [CompatData.RuleSpec]
+        struct Entry: Decodable {
+            var id: String
+            var name: String
+            var severity: Severity
+            var title: String
+            var help: String
+            var fixes: [String: String]?
+        }
+        struct File: Decodable { var rules: [Entry] }
+        let entries: [Entry]
         do {
             entries = try JSONDecoder().decode(File.self, from: json).rules
         } catch {
             throw CompatDataError("data file \(file) is unreadable: \(error)")
         }
         var byID: [FindingID: CompatData.RuleSpec] = [:]
+        var fixes: [FixTemplate: [Piece]] = [:]
         for entry in entries {
             guard let id = FindingID(rawValue: entry.id) else {
                 throw CompatDataError("data file \(file) has an entry for \(entry.id), which is not a finding muslcheck reports")
@@ -86,13 +166,27 @@ public struct FindingCatalogue: Sendable {
             guard byID[id] == nil else {
                 throw CompatDataError("data file \(file) has two entries for \(entry.id)")
             }
-            byID[id] = entry
+            byID[id] = CompatData.RuleSpec(id: entry.id, name: entry.name, severity: entry.severity, title: entry.title, help: entry.help)
+            for (name, text) in (entry.fixes ?? [:]).sorted(by: { $0.key < $1.key }) {
+                guard let template = FixTemplate(rawValue: name), template.finding == id else {
+                    throw CompatDataError("data file \(file) has a fix template \(name) in the entry for \(entry.id), which that finding does not use")
+                }
+                let pieces = Self.pieces(text)
+                for case .placeholder(let p) in pieces where !template.placeholders.contains(p) {
+                    throw CompatDataError("data file \(file) has the placeholder {\(p)} in the fix template \(name) of \(entry.id), which muslcheck does not fill in")
+                }
+                fixes[template] = pieces
+            }
         }
         if let missing = FindingID.allCases.first(where: { byID[$0] == nil }) {
             throw CompatDataError("data file \(file) has no entry for \(missing.rawValue), a finding muslcheck reports")
         }
-        rules = entries
+        if let missing = FixTemplate.allCases.first(where: { fixes[$0] == nil }) {
+            throw CompatDataError("data file \(file) has no fix template \(missing.rawValue) in the entry for \(missing.finding.rawValue)")
+        }
+        rules = entries.compactMap { FindingID(rawValue: $0.id).flatMap { byID[$0] } }
         self.byID = byID
+        self.fixes = fixes
     }
 
     /// Reads a findings.json file.
@@ -108,9 +202,64 @@ public struct FindingCatalogue: Sendable {
 
     /// The rule of a finding id (the initialiser checked that every id has one).
     public func rule(_ id: FindingID) -> CompatData.RuleSpec { byID[id]! }
+
+    /// A fix sentence, its placeholders filled in with `values` (the initialiser checked that
+    /// every template is there).
+    public func fix(_ template: FixTemplate, _ values: [String: String] = [:]) -> String {
+        var out = ""
+        for piece in fixes[template] ?? [] {
+            switch piece {
+            case .text(let text): out += text
+            case .placeholder(let name): out += values[name] ?? "{\(name)}"
+            }
+        }
+        return out
+    }
+
+    /// A template's pieces: "{name}" is a placeholder when the name is letters only.
+    static func pieces(_ template: String) -> [Piece] {
+        var out: [Piece] = []
+        var text = Substring(template)
+        while let open = text.firstIndex(of: "{"),
+              let close = text[open...].firstIndex(of: "}") {
+            let name = text[text.index(after: open)..<close]
+            if !name.isEmpty && name.allSatisfy({ $0.isASCII && $0.isLetter }) {
+                if open > text.startIndex { out.append(.text(String(text[..<open]))) }
+                out.append(.placeholder(String(name)))
+            } else {
+                out.append(.text(String(text[...open])))
+                text = text[text.index(after: open)...]
+                continue
+            }
+            text = text[text.index(after: close)...]
+        }
+        if !text.isEmpty { out.append(.text(String(text))) }
+        return out
+    }
+
+    /// muslcheck's own findings.json, read once.
+    public static let bundled: Result<FindingCatalogue, CompatDataError> = {
+        do {
+            return .success(try FindingCatalogue(contentsOf: CompatData.resourcesURL().appendingPathComponent("findings.json")))
+        } catch let e as CompatDataError {
+            return .failure(e)
+        } catch {
+            return .failure(CompatDataError("cannot read muslcheck's data files: \(error)"))
+        }
+    }()
 }
 
 /// The fix of every finding: one sentence for each situation that produces it. The analysis,
 /// the scan's problems and the probes' findings take their fix texts from here; each family of
-/// findings has its own in Rules/.
-public enum Fixes {}
+/// findings has its own in Rules/, whose sentences are the fix templates of findings.json.
+public enum Fixes {
+    /// A fix sentence of muslcheck's findings.json with its placeholders filled in. Empty only
+    /// when findings.json cannot be read, and then `CompatData.shared()` fails with the reason:
+    /// no finding is made.
+    static func text(_ template: FixTemplate, _ values: [String: String] = [:]) -> String {
+        switch FindingCatalogue.bundled {
+        case .success(let catalogue): catalogue.fix(template, values)
+        case .failure: ""
+        }
+    }
+}

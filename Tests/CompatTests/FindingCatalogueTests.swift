@@ -48,6 +48,37 @@ import Testing
         #expect(Self.error(reading: json) == "data file findings.json has two entries for MC101")
     }
 
+    /// Changes the fix templates of an entry.
+    static func editFixes(of id: String, _ edit: (inout [String: String]) -> Void) throws -> Data {
+        try catalogueText { entries in
+            let i = try #require(entries.firstIndex { $0["id"] as? String == id })
+            var fixes = entries[i]["fixes"] as? [String: String] ?? [:]
+            edit(&fixes)
+            entries[i]["fixes"] = fixes
+        }
+    }
+
+    @Test func aMissingFixTemplateIsAnError() throws {
+        let json = try Self.editFixes(of: "MC101") { $0["unknownLibrary"] = nil }
+        #expect(Self.error(reading: json) == "data file findings.json has no fix template unknownLibrary in the entry for MC101")
+    }
+
+    @Test func aFixTemplateOfAnotherFindingIsAnError() throws {
+        let json = try Self.editFixes(of: "MC110") { $0["relr"] = "use musl 1.2.4" }
+        #expect(Self.error(reading: json) == "data file findings.json has a fix template relr in the entry for MC110, which that finding does not use")
+    }
+
+    @Test func aPlaceholderTheRuleDoesNotFillIsAnError() throws {
+        let json = try Self.editFixes(of: "MC110") { $0["package"] = "apk add {pkg}" }
+        #expect(Self.error(reading: json) == "data file findings.json has the placeholder {pkg} in the fix template package of MC110, which muslcheck does not fill in")
+    }
+
+    @Test func placeholdersAreFilledInOnce() throws {
+        let catalogue = try FindingCatalogue(contentsOf: Self.bundledURL())
+        #expect(catalogue.fix(.notLoadable, ["soname": "lib{machine}.so", "machine": "x86_64"])
+                == "remove or rename the first lib{machine}.so on the search path, which is not a loadable x86_64 library, or fix the search path")
+    }
+
     @Test func theErrorNamesTheFileRead() throws {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("findings-\(UUID().uuidString).json")
         defer { try? FileManager.default.removeItem(at: url) }

@@ -4,15 +4,15 @@
 
 extension Fixes {
     /// MC107: not a file the target runs.
-    public static let notApplicable = "none needed on this target"
+    public static let notApplicable = text(.notApplicable)
     /// MC115: the file is cut short or corrupted.
-    public static let unloadableFile = "download or build the file again: it is cut short or corrupted"
+    public static let unloadableFile = text(.unloadableFile)
     /// MC120: a glibc (manylinux) wheel.
-    public static let musllinuxWheel = "use the musllinux wheel (pip on Alpine picks it when the project publishes one), or build from source on Alpine"
+    public static let musllinuxWheel = text(.musllinuxWheel)
     /// MC121: a static glibc program.
-    public static let staticGlibc = "none to run it; if it resolves names beyond /etc/hosts, converts with iconv or uses locales, build it against musl instead"
+    public static let staticGlibc = text(.staticGlibc)
     /// MC130: threads with the default stack size.
-    public static let threadStack = "set the stack size with pthread_attr_setstacksize, or link with -Wl,-z,stack-size=8388608 so that musl raises its default"
+    public static let threadStack = text(.threadStack)
 }
 
 extension Analyzer {

@@ -3,12 +3,12 @@
 
 extension Fixes {
     /// MC112: loads only with gcompat; or, installed, loads through it.
-    public static let needsGcompat = "apk add gcompat"
-    public static let loadsThroughGcompat = "keep gcompat installed, and test the program's behaviour: gcompat covers part of glibc only"
+    public static let needsGcompat = text(.needsGcompat)
+    public static let loadsThroughGcompat = text(.loadsThroughGcompat)
 
     /// MC113: a module needs gcompat preloaded.
     public static func needsGcompatPreloaded(library: String, installed: Bool) -> String {
-        (installed ? "" : "apk add gcompat, and ") + "start the host program with LD_PRELOAD=\(library)"
+        text(installed ? .preloadGcompat : .needsGcompatPreloaded, ["library": library])
     }
 }
 

@@ -4,18 +4,18 @@
 
 extension Fixes {
     /// MC150: the real loader disagrees with the static verdict.
-    public static let contradiction = "trust the image's result; please report the case to muslcheck with the artifact"
+    public static let contradiction = text(.contradiction)
 
     /// MC151: the loader probe could not check the artifact, for each reason.
-    public static let listByHand = "check it by hand in the image (ld-musl-x86_64.so.1 --list FILE)"
-    public static let startByHand = "start it by hand in the image"
-    public static let damagedAsFound = "none beyond the damage: musl's loader failed on the file as the analysis expected (MC115)"
-    public static let nestedArchive = "unpack the inner archive and check its files, or check it by hand in the image (ld-musl-x86_64.so.1 --list FILE)"
-    public static let archiveNotStaged = "check the archive's files unpacked, or check it by hand in the image (ld-musl-x86_64.so.1 --list FILE)"
+    public static let listByHand = text(.listByHand)
+    public static let startByHand = text(.startByHand)
+    public static let damagedAsFound = text(.damagedAsFound)
+    public static let nestedArchive = text(.nestedArchive)
+    public static let archiveNotStaged = text(.archiveNotStaged)
     public static func linkOutsideChecked(_ folder: String) -> String {
-        "check \(folder) as well, so that the container shows the library where musl finds it, or check it by hand in the image"
+        text(.linkOutsideChecked, ["folder": folder])
     }
 
     /// MC152: a user probe failed.
-    public static let userProbe = "see the probe's output in the report (probes, userProbes), then fix the image or the probe's expectations"
+    public static let userProbe = text(.userProbe)
 }

@@ -6,10 +6,8 @@ import Artifacts
 extension Fixes {
     /// MC100: the program's interpreter is not on the target.
     public static func missingInterpreter(_ interpreter: String, target: String, glibc: Bool, gcompatFixes: Bool) -> String {
-        guard glibc else { return "rebuild for musl: \(target) has no \(interpreter)" }
-        return gcompatFixes
-            ? "apk add gcompat, whose loader stub at \(interpreter) starts glibc programs on musl; or rebuild for musl, or statically"
-            : "rebuild for musl, or statically: gcompat's loader stub would start it, but it would still fail (see the other findings)"
+        guard glibc else { return text(.foreignInterpreter, ["target": target, "interpreter": interpreter]) }
+        return gcompatFixes ? text(.gcompatStub, ["interpreter": interpreter]) : text(.gcompatStubFails)
     }
 
     /// Libraries that only glibc has: gcompat provides some of them, nothing the rest.
@@ -21,28 +19,24 @@ extension Fixes {
         if let removed { return removed }
         switch glibcOnly {
         case .gcompat?:
-            return inManylinuxWheel
-                ? "use the musllinux wheel, or apk add gcompat, which provides \(soname), a glibc library"
-                : "apk add gcompat, which provides \(soname), a glibc library"
+            return text(inManylinuxWheel ? .gcompatLibraryInWheel : .gcompatLibrary, ["soname": soname])
         case .none?:
-            return "rebuild for musl: \(soname) is glibc's own and nothing provides it on musl"
+            return text(.glibcOwnLibrary, ["soname": soname])
         case nil:
             break
         }
         if let package {
-            return inManylinuxWheel ? "use the musllinux wheel, which bundles or avoids it, or apk add \(package)" : "apk add \(package)"
+            return text(inManylinuxWheel ? .packageLibraryInWheel : .packageLibrary, ["package": package])
         }
-        return inManylinuxWheel
-            ? "use the musllinux wheel, which bundles or avoids it"
-            : "install the package that provides \(soname) on the target, or ship it beside the artifact and point RUNPATH ($ORIGIN) at it"
+        return inManylinuxWheel ? text(.wheelLibrary) : text(.unknownLibrary, ["soname": soname])
     }
 
     /// MC110: a library of a package the base image lacks.
-    public static func package(_ package: String) -> String { "apk add \(package)" }
+    public static func package(_ package: String) -> String { text(.package, ["package": package]) }
 
     /// MC114: the first file found under a library's name is not loadable.
     public static func notLoadable(_ soname: String, machine: String) -> String {
-        "remove or rename the first \(soname) on the search path, which is not a loadable \(machine) library, or fix the search path"
+        text(.notLoadable, ["soname": soname, "machine": machine])
     }
 }
 

@@ -4,7 +4,8 @@
 // program provides. A missing symbol's fix is made from advice.json and glibc's ABI table.
 
 extension Fixes {
-    /// MC102 and MC103: a symbol no loaded object defines.
+    /// MC102 and MC103: a symbol no loaded object defines. Its sentence is put together here from
+    /// advice.json's pieces and glibc's ABI table, not from a fix template.
     /// - glibc: since which glibc version and in which library it exists, nil when it is not glibc's.
     /// - musl: whether the target's musl has it (a glibc symbol it has is missing only through the LFS64 bug).
     /// - expectedFrom: the library its version need names (libc.so.6), if any.
@@ -48,19 +49,19 @@ extension Fixes {
 
     /// MC104: the only definition is an IFUNC.
     public static func ifuncOnly(definedIn: String?) -> String {
-        "rebuild \(definedIn ?? "the library") without IFUNC (no __attribute__((ifunc)), no target_clones)"
+        definedIn.map { text(.ifuncOnlyLibrary, ["library": $0]) } ?? text(.ifuncOnlyUnnamed)
     }
 
     /// MC109: only a hidden (non-default) version defines the symbol.
     public static func hiddenOnly(_ symbol: String) -> String {
-        "export a default version (\(symbol)@@VER) of \(symbol), or rebuild against musl"
+        text(.hiddenOnly, ["symbol": symbol])
     }
 
     /// MC111: symbols of a library whose exports are not known.
-    public static let unverifiedSymbols = "check against a real image with --image to verify them"
+    public static let unverifiedSymbols = text(.unverifiedSymbols)
 
     /// MC140: symbols the host program provides.
-    public static let hostProvided = "none: the host program provides them"
+    public static let hostProvided = text(.hostProvided)
 }
 
 extension CompatData {

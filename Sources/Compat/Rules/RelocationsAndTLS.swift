@@ -5,17 +5,15 @@
 extension Fixes {
     /// MC105: a relocation type musl's loader refuses.
     public static func unsupportedRelocation(irelative: Bool) -> String {
-        irelative
-            ? "rebuild without IFUNC: no __attribute__((ifunc)), no target_clones, and no glibc static-pie (its multiarch string functions)"
-            : "rebuild for musl"
+        text(irelative ? .irelative : .otherRelocation)
     }
 
     /// MC106: initial-exec TLS, in a module (an error) or a library that might be one (a note).
-    public static let initialExecTLSInModule = "rebuild with -ftls-model=global-dynamic (drop -ftls-model=initial-exec and __attribute__((tls_model(\"initial-exec\"))))"
-    public static let initialExecTLSInLibrary = "if it is loaded with dlopen (a plugin), rebuild it with -ftls-model=global-dynamic"
+    public static let initialExecTLSInModule = text(.initialExecTLSInModule)
+    public static let initialExecTLSInLibrary = text(.initialExecTLSInLibrary)
 
     /// MC108: DT_RELR on a musl older than 1.2.4.
-    public static let relr = "use musl 1.2.4 or newer (Alpine 3.18+), or relink without -z pack-relative-relocs"
+    public static let relr = text(.relr)
 }
 
 extension Analyzer {

@@ -4,12 +4,12 @@ import Artifacts
 // archives, archive members past a safety limit, broken symbolic links.
 
 extension Fixes {
-    public static let unreadableFile = "make the file readable by the user running muslcheck, or leave it out of the paths"
-    public static let damagedELF = "download or build the file again; muslcheck checked what it could read"
-    public static let damagedArchive = "download or build the archive again; the members before the damage were checked"
-    public static let unsupportedArchive = "repack the archive with stored or deflated members, unencrypted"
-    public static let archiveLimit = "look inside the archive; if you trust it, unpack it and check its files"
-    public static let brokenLink = "fix or remove the link"
+    public static let unreadableFile = text(.unreadableFile)
+    public static let damagedELF = text(.damagedELF)
+    public static let damagedArchive = text(.damagedArchive)
+    public static let unsupportedArchive = text(.unsupportedArchive)
+    public static let archiveLimit = text(.archiveLimit)
+    public static let brokenLink = text(.brokenLink)
 }
 
 extension CompatData {
