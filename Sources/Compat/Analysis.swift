@@ -274,34 +274,22 @@ public final class Analyzer: Sendable {
         let display = item.displayPath
 
         if file.isPartial {
-            analysis.findings.append(data.finding("MC002", message: "\(display): " + file.problems.joined(separator: "; "),
-                                                  fix: Fixes.damagedELF,
-                                                  artifact: display, target: nil))
+            analysis.findings.append(damagedTablesFinding(display: display, problems: file.problems))
         }
         if kind == .staticExecutable && libc == .glibc {
-            analysis.findings.append(data.finding("MC121", message: "\(display) is a static glibc program",
-                                                  fix: Fixes.staticGlibc,
-                                                  artifact: display, target: nil))
+            analysis.findings.append(staticGlibcFinding(display: display))
         }
         if libc == .glibc, let archive, archive.lowercased().hasSuffix(".whl"), archive.contains("manylinux") || archive.contains("linux_") {
-            analysis.findings.append(data.finding("MC120", message: "\(archive) is a glibc (manylinux) wheel",
-                                                  subject: archive, fix: Fixes.musllinuxWheel,
-                                                  artifact: display, target: nil))
+            analysis.findings.append(manylinuxWheelFinding(display: display, archive: archive))
         }
         if libc == .glibc || libc == .unknown,
            file.symbols.contains(where: { $0.isUndefined && $0.hasName("pthread_create") }),
            (file.gnuStack?.size ?? 0) == 0, kind == .executable {
-            analysis.findings.append(data.finding("MC130", message: "\(display) creates threads with the default stack size: 8 MiB on glibc, 128 KiB on musl",
-                                                  subject: "pthread_create",
-                                                  fix: Fixes.threadStack,
-                                                  artifact: display, target: nil))
+            analysis.findings.append(threadStackFinding(display: display))
         }
 
         if kind == .sharedLibrary, file.dynamic?.flags.contains(.DF_STATIC_TLS) == true || file.relocations.count(of: .tlsInitialExec, machine: file.header.machine) > 0 {
-            analysis.findings.append(data.finding("MC106", message: "\(display) uses initial-exec TLS (DF_STATIC_TLS): it loads as a dependency of a program, but dlopen() of it fails on musl with \"initial-exec TLS resolves to dynamic definition\"",
-                                                  subject: "DF_STATIC_TLS",
-                                                  fix: Fixes.initialExecTLSInLibrary,
-                                                  artifact: display, target: nil, severity: .note))
+            analysis.findings.append(initialExecTLSLibraryFinding(display: display))
         }
         for target in targets {
             analysis.verdicts.append(verdict(item, file: file, tree: tree, archive: archive, kind: kind, libc: libc, host: host,
@@ -350,16 +338,13 @@ public final class Analyzer: Sendable {
                  host: CompatData.HostSpec?, target: Target, loadedBy: ScannedELF?, findings: inout [Finding]) -> TargetVerdict {
         let display = item.displayPath
         if let reason = notApplicableReason(file, target: target) {
-            findings.append(data.finding("MC107", message: "\(display): \(reason)", fix: Fixes.notApplicable,
-                                         artifact: display, target: target.name))
+            findings.append(notApplicableFinding(display: display, reason: reason, target: target))
             return TargetVerdict(target: target.name, verdict: .notApplicable, loaded: [], loaderMessages: [])
         }
         if let damage = file.loadDamage {
             // The kernel (for a program) or musl's map_library (for a library) maps what the
             // program headers say; a file cut short dies with SIGBUS, printing nothing of musl's.
-            findings.append(data.finding("MC115", message: "\(display) cannot be loaded: \(damage)", subject: "load",
-                                         fix: Fixes.unloadableFile,
-                                         artifact: display, target: target.name))
+            findings.append(damagedFileFinding(display: display, damage: damage, target: target))
             return TargetVerdict(target: target.name, verdict: .incompatible, loaded: [], loaderMessages: [])
         }
         if kind == .staticExecutable {
@@ -433,35 +418,24 @@ public final class Analyzer: Sendable {
             if afterGcompat { f.detail = "once gcompat's loader stub starts the program" + (f.detail.map { "; " + $0 } ?? "") }
             ownFindings.append(f)
         }
-        for i in ownFindings.indices where ownFindings[i].id == "MC101" || ownFindings[i].id == "MC114" {
+        for i in ownFindings.indices where ownFindings[i].findingID == .missingLibrary || ownFindings[i].findingID == .libraryNotLoadable {
             let needer = ownFindings[i].object ?? display
             guard let symbols = consequences[needer + "\0" + (ownFindings[i].subject ?? "")], !symbols.isEmpty else { continue }
             ownFindings[i].detail = (ownFindings[i].detail.map { $0 + "; " } ?? "") + "then \(symbols.count) symbol\(symbols.count == 1 ? "" : "s") it provides \(symbols.count == 1 ? "is" : "are") not found either (\(symbols.prefix(4).joined(separator: ", "))\(symbols.count > 4 ? ", ..." : ""))"
         }
         findings.append(contentsOf: ownFindings)
         for (soname, package) in outcome.packagesNeeded.sorted(by: { $0.key < $1.key }) {
-            findings.append(data.finding("MC110", message: "\(soname) is not in the \(target.name) base image; the \(package) package provides it",
-                                         subject: soname, fix: Fixes.package(package), artifact: display, target: target.name))
+            findings.append(packageFinding(soname: soname, package: package, display: display, target: target))
         }
         if !outcome.unverified.isEmpty {
             let libs = Set(outcome.unverified.map(\.library)).sorted().joined(separator: ", ")
-            findings.append(data.finding("MC111", message: "\(outcome.unverified.count) symbols expected from \(libs) were not checked (exports not known for \(target.name))",
-                                         subject: libs, fix: Fixes.unverifiedSymbols,
-                                         artifact: display, target: target.name))
+            findings.append(unverifiedSymbolsFinding(count: outcome.unverified.count, libraries: libs, display: display, target: target))
         }
         if !outcome.hostProvided.isEmpty, let host {
-            findings.append(data.finding("MC140", message: "\(outcome.hostProvided.count) symbols come from the \(host.name) host program (\(outcome.hostProvided.prefix(3).joined(separator: ", "))\(outcome.hostProvided.count > 3 ? ", ..." : ""))",
-                                         subject: host.id, fix: Fixes.hostProvided, artifact: display, target: target.name))
+            findings.append(hostProvidedFinding(symbols: outcome.hostProvided, host: host, display: display, target: target))
         }
         if verdict == .needsGcompat {
-            let id = preloadNeeded ? "MC113" : "MC112"
-            let installed = target.hasGcompat && outcome.ok
-            let fix = preloadNeeded ? Fixes.needsGcompatPreloaded(library: data.targets.gcompat.library, installed: target.hasGcompat)
-                : (installed ? Fixes.loadsThroughGcompat : Fixes.needsGcompat)
-            findings.append(data.finding(id, message: installed
-                                            ? "\(display) loads on \(target.name) through gcompat"
-                                            : "\(display) loads on \(target.name) only with gcompat installed\(preloadNeeded ? " and preloaded" : "")",
-                                         fix: fix, artifact: display, target: target.name, severity: installed ? .note : nil))
+            findings.append(gcompatFinding(display: display, target: target, loadsAsIs: outcome.ok, preloadNeeded: preloadNeeded))
         }
         let loaded = outcome.loaded.map { TargetVerdict.LoadedEntry(name: $0.requested, path: $0.path, source: $0.source.rawValue, package: $0.package) }
         return TargetVerdict(target: target.name, verdict: verdict, loaded: loaded, loaderMessages: outcome.errors.map(\.message))
@@ -472,58 +446,23 @@ public final class Analyzer: Sendable {
         let object = error.inArtifact ? nil : error.object
         switch error.kind {
         case .missingInterpreter:
-            let glibcInterp = target.machineFacts.glibcInterpreters.contains(error.subject)
-            return data.finding("MC100", message: error.message, subject: error.subject,
-                                fix: Fixes.missingInterpreter(error.subject, target: target.name, glibc: glibcInterp, gcompatFixes: gcompatFixes),
-                                artifact: display, target: target.name,
-                                detail: "the interpreter \(error.subject) does not exist on \(target.name); docker run prints: exec \(display): no such file or directory")
+            return missingInterpreterFinding(error, display: display, target: target, gcompatFixes: gcompatFixes)
         case .missingLibrary:
-            return data.finding("MC101", message: error.message, subject: error.subject,
-                                fix: libraryFix(error.subject, item: item, archive: archive),
-                                artifact: display, target: target.name, object: object)
+            return missingLibraryFinding(error, item: item, archive: archive, target: target, object: object)
         case .libraryNotLoadable:
-            return data.finding("MC114", message: error.message, subject: error.subject,
-                                fix: Fixes.notLoadable(error.subject, machine: target.machine),
-                                artifact: display, target: target.name, object: object)
+            return libraryNotLoadableFinding(error, display: display, target: target, object: object)
         case .missingSymbol:
-            let symbol = error.subject
-            switch error.symbolReason {
-            case .lfs64Bug:
-                return data.finding("MC103", message: error.message, subject: symbol, fix: data.missingSymbolFix(symbol, expectedFrom: error.library, target: target),
-                                    artifact: display, target: target.name, object: object)
-            case .ifuncOnly:
-                return data.finding("MC104", message: error.message + " (defined only as an IFUNC in \(error.definedIn ?? "?"))", subject: symbol,
-                                    fix: Fixes.ifuncOnly(definedIn: error.definedIn),
-                                    artifact: display, target: target.name, object: object)
-            case .hiddenOnly:
-                return data.finding("MC109", message: error.message + " (only a non-default version in \(error.definedIn ?? "?"))", subject: symbol,
-                                    fix: Fixes.hiddenOnly(symbol), artifact: display, target: target.name, object: object)
-            default:
-                return data.finding("MC102", message: error.message, subject: symbol, fix: data.missingSymbolFix(symbol, expectedFrom: error.library, target: target),
-                                    artifact: display, target: target.name, object: object)
-            }
+            return missingSymbolFinding(error, display: display, target: target, object: object)
         case .unsupportedRelocation:
             let type = UInt32(error.subject) ?? 0
             let machine = ELFMachine(rawValue: target.machine == "x86_64" ? 62 : (target.machine == "aarch64" ? 183 : 3))
             let name = RelocationType(machine: machine, rawValue: type).name
-            return data.finding("MC105", message: error.message + (error.count > 1 ? " (\(error.count) relocations; musl prints each)" : ""),
-                                subject: "\(name) (\(type))", fix: Fixes.unsupportedRelocation(irelative: name.hasSuffix("IRELATIVE")),
-                                artifact: display, target: target.name, object: object)
+            return unsupportedRelocationFinding(error, type: type, name: name, display: display, target: target, object: object)
         case .initialExecTLS:
-            return data.finding("MC106", message: error.message, subject: error.subject, fix: Fixes.initialExecTLSInModule,
-                                artifact: display, target: target.name, object: object)
+            return initialExecTLSFinding(error, display: display, target: target, object: object)
         case .relrUnsupported:
-            return data.finding("MC108", message: error.message, subject: "DT_RELR", fix: Fixes.relr,
-                                artifact: display, target: target.name, object: object)
+            return relrFinding(error, display: display, target: target, object: object)
         }
-    }
-
-    func libraryFix(_ soname: String, item: ScannedELF, archive: String?) -> String {
-        let glibcOnly: Fixes.GlibcOnlyLibrary? = data.packages.glibcOnly.gcompat.contains(soname) ? .gcompat
-            : (data.packages.glibcOnly.none.contains(soname) ? Fixes.GlibcOnlyLibrary.none : nil)
-        let wheel = archive.map { $0.lowercased().hasSuffix(".whl") && ($0.contains("manylinux") || $0.contains("linux_")) } ?? false
-        return Fixes.missingLibrary(soname, package: data.packages.packages[soname], glibcOnly: glibcOnly, removed: data.packages.removed[soname],
-                                    inManylinuxWheel: wheel && builtFor(item.file, name: item.displayPath) == .glibc)
     }
 }
 
@@ -542,7 +481,7 @@ extension ArtifactAnalysis {
 
     /// Whether some target's load failed on a missing library (what a needer's rpath may fix).
     public var missesLibraries: Bool {
-        findings.contains { $0.id == "MC101" && $0.object == nil }
+        findings.contains { $0.findingID == .missingLibrary && $0.object == nil }
     }
 }
 

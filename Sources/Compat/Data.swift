@@ -114,8 +114,10 @@ public final class CompatData: @unchecked Sendable {
     public let packages: PackagesFile
     public let loader: LoaderFacts
     public let hosts: [HostSpec]
-    public let rules: [String: RuleSpec]
-    public let ruleList: [RuleSpec]
+    /// The findings' rules (findings.json), checked against the finding ids.
+    public let catalogue: FindingCatalogue
+    /// The rules in findings.json's order.
+    public var ruleList: [RuleSpec] { catalogue.rules }
     public let advice: AdviceFile
     public let manylinux: [ManylinuxPolicy]
     public let glibc: [String: GlibcSymbol]
@@ -136,7 +138,7 @@ public final class CompatData: @unchecked Sendable {
     }
 
     private static let loaded: Result<CompatData, CompatDataError> = {
-        do { return .success(try CompatData(resources: try resourcesURL())) } catch let e as CompatDataError {
+        do { return .success(try CompatData(resources: try resourcesURL(), catalogue: try FindingCatalogue.bundled.get())) } catch let e as CompatDataError {
             return .failure(e)
         } catch {
             return .failure(CompatDataError("cannot read muslcheck's data files: \(error)"))
@@ -146,7 +148,8 @@ public final class CompatData: @unchecked Sendable {
     /// The shared instance, read once.
     public static func shared() throws -> CompatData { try loaded.get() }
 
-    init(resources: URL) throws {
+    /// Reads the data files in `resources`; `catalogue`: findings.json, when it is read already.
+    init(resources: URL, catalogue: FindingCatalogue? = nil) throws {
         self.resources = resources
         func decode<T: Decodable>(_ name: String, as: T.Type) throws -> T {
             let url = resources.appendingPathComponent(name)
@@ -161,9 +164,7 @@ public final class CompatData: @unchecked Sendable {
         loader = try decode("loader.json", as: LoaderFacts.self)
         struct Hosts: Decodable { var hosts: [HostSpec] }
         hosts = try decode("hosts.json", as: Hosts.self).hosts
-        struct Rules: Decodable { var rules: [RuleSpec] }
-        ruleList = try decode("findings.json", as: Rules.self).rules
-        rules = Dictionary(uniqueKeysWithValues: ruleList.map { ($0.id, $0) })
+        self.catalogue = try catalogue ?? FindingCatalogue(contentsOf: resources.appendingPathComponent("findings.json"))
         advice = try decode("advice.json", as: AdviceFile.self)
         struct Policies: Decodable { var policies: [ManylinuxPolicy] }
         manylinux = try decode("manylinux-policies.json", as: Policies.self).policies.sorted { $0.priority > $1.priority }
@@ -223,9 +224,8 @@ public final class CompatData: @unchecked Sendable {
         return set
     }
 
-    public func rule(_ id: String) -> RuleSpec {
-        rules[id] ?? RuleSpec(id: id, name: id, severity: .warning, title: id, help: "")
-    }
+    /// The rule of a finding id, from findings.json.
+    public func rule(_ id: FindingID) -> RuleSpec { catalogue.rule(id) }
 
     /// What a missing symbol is and what to do, from advice.json; `isDefault` when no rule matched.
     public func advice(for symbol: String) -> (text: AdviceText, isDefault: Bool) {
@@ -241,18 +241,6 @@ public final class CompatData: @unchecked Sendable {
             }
         }
         return (advice.default, true)
-    }
-
-    /// The fix of a missing symbol on a target (MC102, MC103).
-    public func missingSymbolFix(_ symbol: String, expectedFrom: String? = nil, target: Target) -> String {
-        let (text, isDefault) = advice(for: symbol)
-        let g = glibc[symbol]
-        let since = g?.introduced.map { $0.hasPrefix("GLIBC_") ? String($0.dropFirst(6)) : $0 }
-        let muslHasIt = g.flatMap { s in target.muslVersion.flatMap { s.musl[$0] } }.map { $0 != "no" } ?? false
-        let gcompatHasIt = g?.gcompat ?? target.gcompatExports.defines(symbol)
-        return Fixes.missingSymbol(symbol, advice: text, isDefault: isDefault, glibc: g.map { ($0.library, since ?? "?") },
-                                   expectedFrom: expectedFrom, muslVersion: target.muslVersion, muslHasIt: muslHasIt, gcompatHasIt: gcompatHasIt,
-                                   targetHasGcompat: target.hasGcompat)
     }
 
     public func machine(_ name: String) -> MachineFacts? { loader.machines[name] }

@@ -71,22 +71,17 @@ public struct Finding: Sendable, Hashable, Codable {
     }
 }
 
-extension CompatData {
-    /// A finding of a catalogued rule.
-    public func finding(_ id: String, message: String, subject: String? = nil, fix: String, artifact: String,
-                        target: String?, object: String? = nil, severity: Severity? = nil, detail: String? = nil) -> Finding {
-        let rule = rule(id)
-        return Finding(id: id, rule: rule.name, severity: severity ?? rule.severity, message: message, subject: subject,
-                       fix: fix, artifact: artifact, target: target, object: object, detail: detail)
-    }
+extension Finding {
+    /// The typed id, nil for an id muslcheck does not know (a report from another version).
+    public var findingID: FindingID? { FindingID(rawValue: id) }
 }
 
-/// Ids of findings that the probe runner and the report produce (the analyser's ids are in its code).
-public enum FindingID {
-    /// The real loader contradicts the static verdict.
-    public static let loaderContradiction = "MC150"
-    /// The loader probe could not check an artifact.
-    public static let loaderProbeFailed = "MC151"
-    /// A user probe failed.
-    public static let userProbeFailed = "MC152"
+extension CompatData {
+    /// A finding of a catalogued rule.
+    public func finding(_ id: FindingID, message: String, subject: String? = nil, fix: String, artifact: String,
+                        target: String?, object: String? = nil, severity: Severity? = nil, detail: String? = nil) -> Finding {
+        let rule = rule(id)
+        return Finding(id: id.rawValue, rule: rule.name, severity: severity ?? rule.severity, message: message, subject: subject,
+                       fix: fix, artifact: artifact, target: target, object: object, detail: detail)
+    }
 }

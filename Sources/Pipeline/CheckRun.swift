@@ -231,13 +231,13 @@ public struct CheckRun: Sendable {
                     switch o.agreement {
                     case .contradicted:
                         out.findings.append(data.finding(
-                            FindingID.loaderContradiction,
+                            FindingID.loaderProbeContradiction,
                             message: "musl's loader in \(image) contradicts the static verdict (\(out.verdicts[i].verdict.rawValue)): "
                                 + o.differences.joined(separator: "; "),
                             fix: Fixes.contradiction,
                             artifact: a.path, target: image))
                     case .notRun:
-                        let damaged = out.findings.contains { $0.id == "MC115" && $0.target == image }
+                        let damaged = out.findings.contains { $0.id == FindingID.damagedFile.rawValue && $0.target == image }
                         let byHand = damaged ? Fixes.damagedAsFound : (out.kind == .staticExecutable ? Fixes.startByHand : Fixes.listByHand)
                         out.findings.append(data.finding(
                             FindingID.loaderProbeFailed, message: "the loader probe could not check it in \(image): \(o.note ?? "not run")",

@@ -223,7 +223,7 @@ public struct ScanRun: Sendable {
         reportCounts.archiveMembers = counts.archiveMembers
         reportCounts.specialFiles = counts.specialFiles
         reportCounts.duplicates = counts.duplicates
-        let problems = sink.problems.map { problemFinding($0, data: data) }
+        let problems = sink.problems.map { data.finding(for: $0) }
         if let first = sink.storeErrors.first { throw RunError(code: .environment, description: "writing results: \(first)") }
         let report = StoredReport(
             store: store, tool: .init(version: MuslcheckVersion.current),
@@ -297,19 +297,5 @@ public struct ScanRun: Sendable {
         } catch {
             return .failure(error)
         }
-    }
-
-    func problemFinding(_ p: ScanProblem, data: CompatData) -> Finding {
-        let id: String
-        let fix: String
-        switch p.kind {
-        case .unreadable: id = "MC001"; fix = Fixes.unreadableFile
-        case .malformedELF: id = "MC002"; fix = Fixes.damagedELF
-        case .malformedArchive: id = "MC003"; fix = Fixes.damagedArchive
-        case .limit: id = "MC004"; fix = Fixes.archiveLimit
-        case .unsupported: id = "MC003"; fix = Fixes.unsupportedArchive
-        case .symlink: id = "MC005"; fix = Fixes.brokenLink
-        }
-        return data.finding(id, message: "\(p.path): \(p.message)", fix: fix, artifact: p.path, target: nil)
     }
 }

@@ -100,7 +100,7 @@ public struct ActionPlan: Sendable {
             self.note(key, text, subject: subject, verdict: verdict ?? worst, artifact: path, kind: kind)
         }
         // A manylinux wheel's module: its musllinux wheel is the fix, whatever else it lacks.
-        if worst == .incompatible || worst == .needsGcompat, let wheel = a.findings.first(where: { $0.id == "MC120" }) {
+        if worst == .incompatible || worst == .needsGcompat, let wheel = a.findings.first(where: { $0.findingID == .manylinuxWheel }) {
             note("musllinux-wheel", "use the musllinux wheels", subject: Self.project(ofWheel: wheel.subject ?? a.archive ?? path))
             return
         }
@@ -108,17 +108,17 @@ public struct ActionPlan: Sendable {
             let v = f.target.flatMap { verdicts[$0] } ?? worst
             guard v != .notApplicable else { continue }
             let subject = f.subject
-            switch f.id {
-            case "MC002", "MC115":
+            switch f.findingID {
+            case .malformedELF?, .damagedFile?:
                 note("damaged", Fixes.unloadableFile.replacingOccurrences(of: "the file", with: "the damaged files")
                         .replacingOccurrences(of: ": it is cut short or corrupted", with: ""), verdict: .incompatible)
-            case "MC100":
+            case .missingInterpreter?:
                 if v == .needsGcompat {
                     note("gcompat", Fixes.needsGcompat, verdict: v)
                 } else {
                     note("rebuild-musl", Self.rebuild, subject: subject.map { ($0 as NSString).lastPathComponent }, verdict: v)
                 }
-            case "MC101":
+            case .missingLibrary?:
                 guard let soname = subject else { continue }
                 let package = data?.packages.packages[soname]
                 if let removed = data?.packages.removed[soname] {
@@ -134,7 +134,7 @@ public struct ActionPlan: Sendable {
                     note("unknown-libraries", "install these libraries (muslcheck knows no Alpine package for them), or ship them beside the artifacts",
                          subject: soname, verdict: v)
                 }
-            case "MC102", "MC103":
+            case .missingSymbol?, .lfs64LoaderBug?:
                 // Where gcompat is enough, its action covers the symbols it provides.
                 guard v != .needsGcompat, let symbol = subject else { continue }
                 let advice = data?.advice(for: symbol)
@@ -143,33 +143,33 @@ public struct ActionPlan: Sendable {
                     note("advice:" + advice.text.short, advice.text.short, subject: symbol, verdict: v)
                 } else if glibc || advice?.isDefault == false {
                     note("rebuild-musl", Self.rebuild, subject: symbol, verdict: v)
-                } else if !a.findings.contains(where: { $0.id == "MC101" && $0.target == f.target }) {
+                } else if !a.findings.contains(where: { $0.findingID == .missingLibrary && $0.target == f.target }) {
                     // Another library's symbol: with libraries missing, installing them is the action.
                     note("missing-symbols", "install or update the libraries that should define these symbols", subject: symbol, verdict: v)
                 }
-            case "MC104", "MC105":
+            case .ifuncDefinition?, .unsupportedRelocation?:
                 note("ifunc", "rebuild without IFUNC: no ifunc attributes, no target_clones, no glibc static-pie",
                      subject: ((f.object ?? path) as NSString).lastPathComponent, verdict: v)
-            case "MC106":
+            case .initialExecTLS?:
                 note("tls", "rebuild with -ftls-model=global-dynamic", subject: ((f.object ?? path) as NSString).lastPathComponent, verdict: v)
-            case "MC108":
+            case .relrUnsupported?:
                 note("relr", Fixes.relr, verdict: v)
-            case "MC109":
+            case .hiddenDefinitionOnly?:
                 note("hidden", "export a default version (sym@@VER) of each symbol, or rebuild against musl", subject: subject, verdict: v)
-            case "MC110":
+            case .libraryFromPackage?:
                 guard let package = f.fix.hasPrefix("apk add ") ? String(f.fix.dropFirst(8)) : nil else { continue }
                 note("apk:" + package, Fixes.package(package), subject: subject, verdict: v)
-            case "MC112":
+            case .needsGcompat?:
                 note("gcompat", Fixes.needsGcompat, verdict: v)
-            case "MC113":
+            case .needsGcompatPreload?:
                 note("gcompat-preload", Fixes.needsGcompatPreloaded(library: data?.targets.gcompat.library ?? "/lib/libgcompat.so.0", installed: false),
                      verdict: v)
-            case "MC114":
+            case .libraryNotLoadable?:
                 note("shadowed", "remove or rename the files that shadow these libraries on the search path", subject: subject, verdict: v)
-            case FindingID.loaderContradiction:
+            case .loaderProbeContradiction?:
                 note("contradiction", "trust the image over the static verdicts it contradicts, and please report them to muslcheck",
                      verdict: .incompatible)
-            case FindingID.loaderProbeFailed:
+            case .loaderProbeFailed?:
                 // A damaged file the loader failed on, as expected: the damage is the action.
                 guard f.fix != Fixes.damagedAsFound else { continue }
                 note("not-checked", "check by hand in the image what the loader probe could not", verdict: .compatible)
@@ -184,13 +184,13 @@ public struct ActionPlan: Sendable {
 
     /// Problems that fail the run: what could not be read or checked.
     public mutating func add(problem p: Finding) {
-        switch p.id {
-        case "MC001":
+        switch p.findingID {
+        case .unreadableFile?:
             note("unreadable", "make these files readable, or leave them out of the paths", subject: nil, verdict: .incompatible, artifact: p.artifact, kind: "file")
-        case "MC003":
+        case .malformedArchive?:
             note("damaged-archives", "download or build these archives again; members after the damage were not checked", subject: nil,
                  verdict: .incompatible, artifact: p.artifact, kind: "archive")
-        case "MC004":
+        case .archiveLimit?:
             note("archive-limit", "look inside these archives: members that passed a safety limit (zip bomb?) were not checked", subject: nil,
                  verdict: .incompatible, artifact: p.artifact, kind: "member")
         default:

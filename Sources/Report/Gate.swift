@@ -44,13 +44,13 @@ public struct Gate: Sendable, Hashable {
 
     /// Problems (findings outside artifacts) that fail the run: what could not be read or
     /// checked, and failed user probes.
-    public static let failingProblems: Set<String> = ["MC001", "MC003", "MC004", FindingID.userProbeFailed]
+    public static let failingProblems: Set<String> = Set([FindingID.unreadableFile, .malformedArchive, .archiveLimit, .userProbeFailed].map(\.rawValue))
 
     /// One reason the run fails.
     public struct Failure: Sendable, Hashable, Codable {
         public var artifact: String
         public var target: String?
-        /// The verdict ("incompatible", "needs-gcompat") or the finding id ("MC150", "MC004").
+        /// The verdict ("incompatible", "needs-gcompat") or the finding id (MC150, MC004).
         public var reason: String
     }
 
@@ -62,7 +62,7 @@ public struct Gate: Sendable, Hashable {
             where fails(verdict, target: target, summary: s) && !s.excused.contains(target) {
                 out.append(Failure(artifact: s.path, target: target, reason: verdict.rawValue))
             }
-            if s.contradicted { out.append(Failure(artifact: s.path, target: nil, reason: FindingID.loaderContradiction)) }
+            if s.contradicted { out.append(Failure(artifact: s.path, target: nil, reason: FindingID.loaderProbeContradiction.rawValue)) }
         }
         for p in report.problems where p.severity == .error || Self.failingProblems.contains(p.id) {
             out.append(Failure(artifact: p.artifact, target: p.target, reason: p.id))
@@ -158,7 +158,8 @@ public struct Gate: Sendable, Hashable {
         }
         var parts: [String] = []
         let order = [Verdict.incompatible.rawValue, Verdict.needsGcompat.rawValue, "preload", Verdict.compatible.rawValue,
-                     FindingID.loaderContradiction, "MC001", "MC003", "MC004", FindingID.userProbeFailed]
+                     FindingID.loaderProbeContradiction.rawValue, FindingID.unreadableFile.rawValue, FindingID.malformedArchive.rawValue,
+                     FindingID.archiveLimit.rawValue, FindingID.userProbeFailed.rawValue]
         for reason in order + byReason.keys.filter({ !order.contains($0) }).sorted() {
             guard let (artifacts, targets) = byReason[reason] else { continue }
             let n = artifacts.count
@@ -173,15 +174,15 @@ public struct Gate: Sendable, Hashable {
                 parts.append("\(count(n, "module")) need\(n == 1 ? "s" : "") gcompat preloaded (LD_PRELOAD)" + scope(targets))
             case Verdict.compatible.rawValue:
                 parts.append("\(count(n, "artifact")) built for glibc" + scope(targets))
-            case FindingID.loaderContradiction:
+            case FindingID.loaderProbeContradiction.rawValue:
                 parts.append("\(count(n, "verdict")) contradicted by musl's loader")
-            case "MC001":
+            case FindingID.unreadableFile.rawValue:
                 parts.append("\(count(n, "file")) could not be read")
-            case "MC003":
+            case FindingID.malformedArchive.rawValue:
                 parts.append("\(count(n, "archive")) damaged (members after the damage not checked)")
-            case "MC004":
+            case FindingID.archiveLimit.rawValue:
                 parts.append("\(count(n, "member")) not checked (zip bomb or safety limit)")
-            case FindingID.userProbeFailed:
+            case FindingID.userProbeFailed.rawValue:
                 let probes = failures.filter { $0.reason == reason }.count
                 parts.append("\(count(probes, "user probe")) failed")
             default:

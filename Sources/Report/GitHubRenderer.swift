@@ -33,7 +33,7 @@ public struct GitHubRenderer {
                 if file.hasPrefix("./") { file.removeFirst(2) }
                 let title = "\(f.id) \(f.rule)" + (targets.isEmpty ? "" : " on " + targets.joined(separator: ", "))
                 let command = f.severity == .error && failing.contains(f.artifact) ? "error" : "warning"
-                var props = f.id == FindingID.userProbeFailed ? "" : "file=\(Self.property(file)),line=1,"
+                var props = f.findingID == .userProbeFailed ? "" : "file=\(Self.property(file)),line=1,"
                 props += "title=\(Self.property(title))"
                 out += "::\(command) \(props)::\(Self.data(message + "\nfix: " + f.fix))\n"
             }

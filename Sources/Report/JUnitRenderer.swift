@@ -37,13 +37,13 @@ public struct JUnitRenderer {
                 for f in findings { out += "\n\(f.id) \(f.severity.rawValue): \(f.message)\n  fix: \(f.fix)" }
                 c.output = out
                 if v.verdict == .notApplicable {
-                    c.skipped = findings.first(where: { $0.id == "MC107" })?.message ?? "not a file this target runs"
+                    c.skipped = findings.first(where: { $0.id == FindingID.notApplicable.rawValue })?.message ?? "not a file this target runs"
                 } else if gate.fails(v.verdict, target: t.name, summary: summaries[i]) && v.excused == nil {
                     let first = v.loaderMessages.first ?? findings.first(where: { $0.severity == .error })?.message ?? v.verdict.rawValue
                     var body = v.loaderMessages.joined(separator: "\n")
                     for f in findings where f.severity >= .warning { body += (body.isEmpty ? "" : "\n") + "\(f.id): \(f.message)\nfix: \(f.fix)" }
                     c.failure = (v.verdict.rawValue, first, body)
-                } else if let contradiction = findings.first(where: { $0.id == FindingID.loaderContradiction && $0.target == t.name }) {
+                } else if let contradiction = findings.first(where: { $0.id == FindingID.loaderProbeContradiction.rawValue && $0.target == t.name }) {
                     c.failure = (contradiction.id, contradiction.message, contradiction.fix)
                 }
                 cases.append(c)
@@ -90,14 +90,14 @@ public struct JUnitRenderer {
                 case .confirmed: break
                 case .notRun: c.skipped = l.note ?? "not run"
                 case .contradicted:
-                    c.failure = (FindingID.loaderContradiction, l.differences.first ?? "contradicted", l.differences.joined(separator: "\n"))
+                    c.failure = (FindingID.loaderProbeContradiction.rawValue, l.differences.first ?? "contradicted", l.differences.joined(separator: "\n"))
                 }
                 cases.append(c)
             }
             for u in r.userProbes {
                 var c = Case(classname: "muslcheck.user.\(r.image)", name: u.name)
                 c.output = "status: \(u.status)" + (u.exitCode.map { ", exit \($0)" } ?? "") + "\nstdout:\n\(u.stdout)\nstderr:\n\(u.stderr)"
-                if !u.passed { c.failure = (FindingID.userProbeFailed, u.failures.first ?? "failed", u.failures.joined(separator: "\n")) }
+                if !u.passed { c.failure = (FindingID.userProbeFailed.rawValue, u.failures.first ?? "failed", u.failures.joined(separator: "\n")) }
                 cases.append(c)
             }
             var props: [(String, String)] = []

@@ -190,7 +190,7 @@ public struct SARIFRenderer {
                 if !targets.isEmpty { text += " [" + targets.joined(separator: ", ") + "]" }
                 text += " Fix: " + f.fix
                 let location: Location
-                if f.id == FindingID.userProbeFailed {
+                if f.findingID == .userProbeFailed {
                     location = Location(physicalLocation: nil, logicalLocations: [LogicalLocation(name: f.artifact, kind: "module")])
                 } else {
                     location = Location(physicalLocation: PhysicalLocation(artifactLocation: locate(file),

@@ -62,11 +62,11 @@ extension ArtifactSummary {
         for x in a.findings { f[x.severity, default: 0] += 1 }
         findings = f
         excused = Set(a.verdicts.filter { $0.excused != nil }.map(\.target))
-        contradicted = a.findings.contains { $0.id == FindingID.loaderContradiction }
+        contradicted = a.findings.contains { $0.findingID == .loaderProbeContradiction }
         for f in a.findings {
             guard let t = f.target else { continue }
-            if f.id == "MC112" && f.severity == .note { gcompatMet.insert(t) }
-            if f.id == "MC113" { gcompatPreload.insert(t) }
+            if f.findingID == .needsGcompat && f.severity == .note { gcompatMet.insert(t) }
+            if f.findingID == .needsGcompatPreload { gcompatPreload.insert(t) }
         }
     }
 }

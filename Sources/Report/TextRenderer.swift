@@ -95,30 +95,30 @@ public struct TextRenderer {
         func add(_ list: inout [String], _ item: String) { if !list.contains(item) { list.append(item) } }
         let needsGcompat = a.verdicts.contains { $0.verdict == .needsGcompat && !gcompatMet.contains($0.target) }
         let incompatible = a.verdicts.contains { $0.verdict == .incompatible }
-        let preload = a.findings.contains { $0.id == "MC113" }
+        let preload = a.findings.contains { $0.findingID == .needsGcompatPreload }
         if needsGcompat { needs.append(preload ? "gcompat preloaded" : "gcompat") }
         for f in a.findings where f.severity >= .warning {
-            switch f.id {
-            case "MC101", "MC110":
+            switch f.findingID {
+            case .missingLibrary?, .libraryFromPackage?:
                 // Where gcompat is the answer, the glibc libraries it provides go with it.
                 if let s = f.subject, !(needsGcompat && data?.packages.glibcOnly.gcompat.contains(s) == true) { add(&needs, s) }
-            case "MC102", "MC103":
+            case .missingSymbol?, .lfs64LoaderBug?:
                 // With libraries missing, another library's symbols follow from them.
-                if incompatible, let s = f.subject, !(f.fix.hasSuffix("older than the one the artifact was built against") && a.findings.contains { $0.id == "MC101" }) {
+                if incompatible, let s = f.subject, !(f.fix.hasSuffix("older than the one the artifact was built against") && a.findings.contains { $0.findingID == .missingLibrary }) {
                     add(&symbols, s)
                 }
-            case "MC100":
-                if incompatible && !a.findings.contains(where: { ["MC101", "MC102", "MC103"].contains($0.id) }) {
+            case .missingInterpreter?:
+                if incompatible && !a.findings.contains(where: { [.missingLibrary, .missingSymbol, .lfs64LoaderBug].contains($0.findingID) }) {
                     add(&other, "made for glibc's loader")
                 }
-            case "MC104": add(&other, "IFUNC-only symbols")
-            case "MC105": add(&other, "relocations musl refuses: \(f.subject ?? "?")")
-            case "MC106": add(&other, "initial-exec TLS")
-            case "MC108": add(&other, "DT_RELR relocations")
-            case "MC109": add(&other, "only hidden versions of \(f.subject ?? "a symbol")")
-            case "MC114": add(&other, "a non-loadable \(f.subject ?? "library") on the search path")
-            case "MC115": add(&other, "damaged (cut short)")
-            case FindingID.loaderContradiction: add(&other, "contradicted by musl's loader")
+            case .ifuncDefinition?: add(&other, "IFUNC-only symbols")
+            case .unsupportedRelocation?: add(&other, "relocations musl refuses: \(f.subject ?? "?")")
+            case .initialExecTLS?: add(&other, "initial-exec TLS")
+            case .relrUnsupported?: add(&other, "DT_RELR relocations")
+            case .hiddenDefinitionOnly?: add(&other, "only hidden versions of \(f.subject ?? "a symbol")")
+            case .libraryNotLoadable?: add(&other, "a non-loadable \(f.subject ?? "library") on the search path")
+            case .damagedFile?: add(&other, "damaged (cut short)")
+            case .loaderProbeContradiction?: add(&other, "contradicted by musl's loader")
             default: break
             }
         }
