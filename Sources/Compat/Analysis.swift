@@ -504,8 +504,7 @@ public final class Analyzer: Sendable {
             }
         case .unsupportedRelocation:
             let type = UInt32(error.subject) ?? 0
-            let machine = ELFMachine(rawValue: target.machine == "x86_64" ? 62 : (target.machine == "aarch64" ? 183 : 3))
-            let name = RelocationType(machine: machine, rawValue: type).name
+            let name = RelocationType(machine: target.elfMachine, rawValue: type).name
             return data.finding("MC105", message: error.message + (error.count > 1 ? " (\(error.count) relocations; musl prints each)" : ""),
                                 subject: "\(name) (\(type))", fix: Fixes.unsupportedRelocation(irelative: name.hasSuffix("IRELATIVE")),
                                 artifact: display, target: target.name, object: object)

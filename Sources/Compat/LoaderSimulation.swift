@@ -413,7 +413,7 @@ public struct LoaderSimulation {
         case .elf(let file, let p):
             // map_library accepts ET_DYN/ET_EXEC with PT_DYNAMIC; it does not check the machine.
             guard file.header.type == .ET_DYN || file.header.type == .ET_EXEC, file.dynamic != nil,
-                  file.header.fileClass == (target.machine == "i386" || target.machine == "arm" ? .ELFCLASS32 : .ELFCLASS64) else {
+                  file.header.fileClass == target.elfClass else {
                 throw .noexec("Exec format error")
             }
             let inTree = placeFound == .tree
