@@ -306,9 +306,8 @@ public final class Analyzer: Sendable {
         case .unknown: return "its program headers could not be read"
         default: break
         }
-        let machine = machineName(file)
-        if machine != target.machine {
-            return "built for \(machine); the target \(target.name) is \(target.machine)"
+        if file.header.machine != target.elfMachine || file.header.fileClass != target.elfClass {
+            return "built for \(machineName(file)); the target \(target.name) is \(target.machine)"
         }
         return nil
     }
@@ -455,8 +454,7 @@ public final class Analyzer: Sendable {
             return missingSymbolFinding(error, display: display, target: target, object: object)
         case .unsupportedRelocation:
             let type = UInt32(error.subject) ?? 0
-            let machine = ELFMachine(rawValue: target.machine == "x86_64" ? 62 : (target.machine == "aarch64" ? 183 : 3))
-            let name = RelocationType(machine: machine, rawValue: type).name
+            let name = RelocationType(machine: target.elfMachine, rawValue: type).name
             return unsupportedRelocationFinding(error, type: type, name: name, display: display, target: target, object: object)
         case .initialExecTLS:
             return initialExecTLSFinding(error, display: display, target: target, object: object)

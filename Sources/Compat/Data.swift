@@ -33,6 +33,9 @@ public final class CompatData: @unchecked Sendable {
     }
     public struct MachineFacts: Decodable, Sendable {
         public var muslArch: String
+        /// The machine's ELF identity: e_machine, and the class (32 or 64) of its objects.
+        public var elfMachine: UInt16
+        public var elfClass: Int
         public var glibcInterpreters: [String]
         public var relocations: [UInt32]?
     }

@@ -272,7 +272,7 @@ public struct LoaderSimulation {
             run.outcome.loaded.insert(LoadedLibrary(requested: "libc", path: target.loaderPath, source: .libc), at: 0)
         }
 
-        relocate(run: run, head: head, module: module, displayPath: displayPath, mode: mode, host: host)
+        relocate(run: run, head: head, module: module, displayPath: displayPath, host: host)
         return run.outcome
     }
 
@@ -413,7 +413,7 @@ public struct LoaderSimulation {
         case .elf(let file, let p):
             // map_library accepts ET_DYN/ET_EXEC with PT_DYNAMIC; it does not check the machine.
             guard file.header.type == .ET_DYN || file.header.type == .ET_EXEC, file.dynamic != nil,
-                  file.header.fileClass == (target.machine == "i386" || target.machine == "arm" ? .ELFCLASS32 : .ELFCLASS64) else {
+                  file.header.fileClass == target.elfClass else {
                 throw .noexec("Exec format error")
             }
             let inTree = placeFound == .tree
@@ -484,279 +484,28 @@ public struct LoaderSimulation {
         return (dso.rpath, false)
     }
 
-    // MARK: - do_relocs
+    // MARK: - reloc_all
 
-    func relocate(run: Run, head: DSO, module: DSO?, displayPath: String, mode: LoadMode, host: CompatData.HostSpec?) {
-        let supported = target.supportedRelocations
-        let lfs64 = target.data.loader.lfs64
-        let lfs64Names = target.data.lfs64Names
-        let glibcNames = target.data.glibcNames.view
-        var hostProvided: [String] = []
-        // Names met more than once are dropped at the end, by the hashes already at hand (cheaper
-        // than hashing every name again into a Set or Dictionary as it comes).
-        var unverified: [(symbol: String, hash: UInt64, library: String)] = []
-        let chain = run.chain
-        let libcIndex = chain.firstIndex { $0 === run.libc }
-        let opaque = chain.map { $0.exports.isOpaque }
-        // What the hot path asks of a definer, by position.
-        let hasFacts = chain.map { $0.exports.facts != nil }
-        let isGcompat = chain.map { $0.kind == .gcompat }
-        let isRuntime = chain.map(\.runtime)
-        let hasOpaque = opaque.contains(true)
-        let hasGcompat = chain.contains { $0.kind == .gcompat }
-        // Definition tables, fetched on first use. The tables stay alive in `tables` while their
-        // views (no reference counting per lookup) are read.
-        var tables = [SymbolTable?](repeating: nil, count: chain.count)
-        var views = [SymbolTable.View?](repeating: nil, count: chain.count)
-        var fetched = [Bool](repeating: false, count: chain.count)
-        // find_sym from the head gives the same answer for a name whichever object asks, so each
-        // name is looked up once per load. Worth it only when several objects are relocated
-        // against a long list; a short walk costs less than remembering its answer.
-        let relocated = chain.filter { ($0.kind == .app || $0.kind == .elf) && $0.file != nil && (module == nil || $0.runtime) }.count
-        let memo: LookupMemo? = relocated >= 2 && chain.count >= 6 ? LookupMemo.take() : nil
-        defer { if let memo { LookupMemo.give(memo) } }
-        // Long lists are walked again and again for the same names by loads of related artifacts
-        // (plugins of one toolchain, libraries of one package): what earlier loads learnt about
-        // which object defines a name is checked first. It answers only "defined, nothing to
-        // report", so it is not asked when gcompat or initial-exec TLS needs the exact definer.
-        let definers: DefinerCache? = memo != nil && !hasGcompat ? DefinerCache.take() : nil
-        defer { if let definers { DefinerCache.give(definers) } }
-        let present = IDSet(hasGcompat ? [] : chain.enumerated().compactMap { k, d in
-            d.exports.isOpaque ? nil : d.exports.facts.map { ($0.id, k) }
-        })
-        var usedDefiner = [Bool](repeating: false, count: chain.count)
-        // gcompat's objects and their tables (the objects' export facts hold the tables for the load).
-        let gcompatTables: [(position: Int, table: SymbolTable)] = chain.enumerated().compactMap { k, d in
-            d.kind == .gcompat ? d.exports.facts.map { (k, $0.table) } : nil
-        }
-        let gcompatViews = gcompatTables.map { (position: $0.position, view: $0.table.view) }
-
-        /// The definitions table of the object at a position, fetched on first use.
-        func view(at k: Int) -> SymbolTable.View? {
-            if !fetched[k] {
-                tables[k] = chain[k].exports.facts?.table
-                views[k] = tables[k]?.view
-                fetched[k] = true
-            }
-            return views[k]
-        }
-
-        /// find_sym from chain[start]: the first acceptable definition, and the first library
-        /// known by name only that could define the name (a profile's library).
-        func findSym(_ name: NameBytes, hash: UInt64, from start: Int, asker: Int, sym: UnsafePointer<DynamicSymbol>,
-                     ownShortcut: Bool) -> (def: Int, opaque: Int) {
-            var opaqueCandidate = -1
-            var glibcChecked = false
-            var k = start
-            while k < chain.count {
-                defer { k += 1 }
-                if opaque[k] {
-                    // A library known by name only could define anything but glibc's own symbols.
-                    if opaqueCandidate < 0 {
-                        if !glibcChecked { glibcChecked = true; if glibcNames.find(name, hash: hash) != nil { continue } } else { continue }
-                        opaqueCandidate = k
-                    }
-                    continue
-                }
-                if ownShortcut && k == asker {
-                    if ExportTable.accepts(sym) { return (k, opaqueCandidate) }
-                    continue
-                }
-                if let v = view(at: k), v.contains(name, hash: hash) { return (k, opaqueCandidate) }
-            }
-            return (-1, opaqueCandidate)
-        }
-
-        for (position, dso) in chain.enumerated() {
+    /// Mirrors musl's reloc_all (ldso/dynlink.c): relocates the objects in load order into the run's outcome.
+    func relocate(run: Run, head: DSO, module: DSO?, displayPath: String, host: CompatData.HostSpec?) {
+        let list = LoadList(chain: run.chain, libc: run.libc, head: head, module: module, displayPath: displayPath)
+        let caches = LookupCaches.take(for: list)
+        defer { caches.give() }
+        var pass = RelocationPass(target: target, host: host, list: list, run: run)
+        for (position, dso) in list.chain.enumerated() {
             guard let file = dso.file, dso.kind == .app || dso.kind == .elf, let facts = dso.exports.facts else { continue }
             // At run time (dlopen) only the newly loaded objects are relocated.
             if module != nil && !dso.runtime { continue }
-            let isArtifact = dso === head || dso === module
-            let objectName = isArtifact ? displayPath : dso.name
-            // Without version definitions a name is in the table at most once, so the object's own
-            // entry for a referenced symbol is that symbol itself: no table lookup needed.
-            let ownShortcut = file.versionDefinitions.isEmpty
-            let isHead = position == 0
-            // The names an earlier load found defined, by objects that are all in this load too,
-            // are found again: only the references it could not resolve are looked at.
-            let orderFree = !hasGcompat && !facts.hasOrderSensitiveReferences
-            var only: [Int]? = nil
-            if orderFree, let known = facts.resolution, known.definers.allSatisfy(present.contains) { only = known.unresolved }
-            var recording = orderFree && only == nil
-            var unresolved: [Int] = []
-            if recording { for k in usedDefiner.indices { usedDefiner[k] = false } }
-            // Without gcompat, references the object defines itself need no look (see above).
-            let references = hasGcompat ? facts.references : facts.lookups
-            file.symbols.withUnsafeBufferPointer { symbols in
-                let base = symbols.baseAddress!
-                for j in 0..<(only?.count ?? references.count) {
-                    let refIndex = only?[j] ?? j
-                    let ref = references[refIndex]
-                    let sym = base + ref.index
-                    let use = sym.pointee.relocationUse
-                    let copy = use.contains(.copy)
-                    // An object that defines the symbol itself always finds a definition (its own or
-                    // an earlier one): nothing to report unless gcompat or initial-exec TLS is involved.
-                    if !copy && !use.contains(.tlsInitialExec) && ExportTable.accepts(sym) {
-                        if !hasGcompat { continue }
-                        // With gcompat, only a gcompat object loaded before this one and defining the
-                        // name could be the definer that matters (the symbol then comes from gcompat).
-                        if !gcompatViews.contains(where: { $0.position < position && $0.view.contains(sym.pointee.nameBytes, hash: ref.hash) }) {
-                            continue
-                        }
-                    }
-                    // Fast path: the object is first in lookup order and defines the symbol itself.
-                    if !copy && isHead && ExportTable.accepts(sym) {
-                        if use.contains(.tlsInitialExec) && dso.runtime {
-                            let name = sym.pointee.name
-                            run.outcome.errors.append(LoaderError(
-                                kind: .initialExecTLS, object: objectName, subject: name,
-                                message: "Error relocating \(objectName): \(name): initial-exec TLS resolves to dynamic definition in \(objectName)",
-                                inArtifact: isArtifact))
-                        }
-                        continue
-                    }
-                    // The name is read in place (no string) until something is to be reported; the
-                    // file's symbols, and so their names, live while the load runs.
-                    let nameBytes = sym.pointee.nameBytes
-                    // find_sym from head (or past the main program for COPY); first acceptable definition wins.
-                    let found: (def: Int, opaque: Int)
-                    if copy {
-                        found = findSym(nameBytes, hash: ref.hash, from: 1, asker: position, sym: sym, ownShortcut: ownShortcut)
-                    } else if let memo {
-                        if let hit = memo.find(nameBytes, hash: ref.hash) {
-                            found = hit
-                        } else if let definers, !use.contains(.tlsInitialExec),
-                                  case let id = definers.knownDefiner(hash: ref.hash, in: present, defines: { k in
-                                      view(at: k)?.contains(nameBytes, hash: ref.hash) ?? false
-                                  }), id != 0 {
-                            if recording { usedDefiner[present.position(of: id)] = true }
-                            continue
-                        } else {
-                            found = findSym(nameBytes, hash: ref.hash, from: 0, asker: position, sym: sym, ownShortcut: ownShortcut)
-                            memo.insert(nameBytes, hash: ref.hash, found)
-                            if let definers, found.def >= 0, let id = chain[found.def].exports.facts?.id {
-                                definers.record(hash: ref.hash, definer: id)
-                            }
-                        }
-                    } else {
-                        found = findSym(nameBytes, hash: ref.hash, from: 0, asker: position, sym: sym, ownShortcut: ownShortcut)
-                    }
-                    if recording {
-                        if found.def < 0 {
-                            unresolved.append(refIndex)
-                        } else if hasFacts[found.def] {
-                            usedDefiner[found.def] = true
-                        } else {
-                            recording = false
-                        }
-                    }
-                    // Found, from an object that is neither gcompat nor a runtime module with
-                    // initial-exec TLS: nothing to note (read from flags, not from the objects).
-                    if found.def >= 0 && !isGcompat[found.def] && !(use.contains(.tlsInitialExec) && isRuntime[found.def]) { continue }
-                    let def: DSO? = found.def >= 0 ? chain[found.def] : nil
-                    let name = nameBytes.string
-                    if def == nil, let h = host, h.providesPrefixes.contains(where: { name.utf8.starts(with: $0.utf8) }) {
-                        hostProvided.append(name)
-                        continue
-                    }
-                    if def == nil, hasOpaque, found.opaque >= 0 {
-                        let o = chain[found.opaque]
-                        unverified.append((name, ref.hash, o.shortname ?? o.name))
-                        continue
-                    }
-                    // get_lfs64 (musl 1.2.4+): NAME64 → NAME, searched from libc on.
-                    if def == nil, target.lfs64Shim, let libcIndex,
-                       let base = getLFS64(name, names: lfs64Names, special: lfs64.special, bufferSize: lfs64.bufferSize) {
-                        let h = symbolHash(base)
-                        if chain[libcIndex...].contains(where: { !$0.exports.isOpaque && $0.exports.defines(base, hash: h) }) {
-                            run.outcome.lfs64Mapped.append(name)
-                            continue
-                        }
-                    }
-                    if let def {
-                        if def.kind == .gcompat { run.outcome.fromGcompat.append(name) }
-                        // Initial-exec TLS must resolve to a module loaded at startup.
-                        if use.contains(.tlsInitialExec) && def.runtime {
-                            run.outcome.errors.append(LoaderError(
-                                kind: .initialExecTLS, object: objectName, subject: name,
-                                message: "Error relocating \(objectName): \(name): initial-exec TLS resolves to dynamic definition in \(def === head || def === module ? displayPath : def.name)",
-                                inArtifact: isArtifact))
-                        }
-                        continue
-                    }
-                    // Not found: an error unless a weak undefined reference.
-                    if !sym.pointee.isDefined && sym.pointee.binding == .STB_WEAK {
-                        run.outcome.weakUnresolved.append(name)
-                        continue
-                    }
-                    var reason = LoaderError.SymbolReason.notFound
-                    var definedIn: String? = nil
-                    for (k, d) in chain.enumerated() where !opaque[k] {
-                        let r: ExportTable.Rejection?
-                        if d === dso && ownShortcut {
-                            if case .some(.some(let why)) = ExportTable.judge(sym) { r = why } else { r = nil }
-                        } else {
-                            // Through the tables fetched for find_sym; a table without rejected
-                            // definitions has no reason to give.
-                            _ = view(at: k)
-                            guard let table = tables[k], table.count > table.acceptedCount else { continue }
-                            switch table.view.find(name, hash: ref.hash) {
-                            case .ifunc: r = .ifunc
-                            case .hidden: r = .hidden
-                            case .zeroValue: r = .zeroValue
-                            default: r = nil
-                            }
-                        }
-                        if let r {
-                            switch r {
-                            case .ifunc: reason = .ifuncOnly
-                            case .hidden: reason = .hiddenOnly
-                            case .zeroValue: reason = .zeroValueOnly
-                            }
-                            definedIn = d === head || d === module ? displayPath : d.name
-                            break
-                        }
-                    }
-                    if reason == .notFound && target.lfs64Shim && name == "posix_fallocate64" { reason = .lfs64Bug }
-                    run.outcome.errors.append(LoaderError(
-                        kind: .missingSymbol, object: objectName, subject: name,
-                        message: "Error relocating \(objectName): \(name): symbol not found",
-                        symbolReason: reason, definedIn: definedIn, inArtifact: isArtifact,
-                        library: sym.pointee.library))
-                }
-            }
-            if recording {
-                facts.resolution = LinkFacts.Resolution(
-                    definers: usedDefiner.indices.filter { usedDefiner[$0] }.compactMap { chain[$0].exports.facts?.id },
-                    unresolved: unresolved)
-            }
-            // Initial-exec TLS relocations of the object's own TLS, in a module loaded with dlopen.
-            if dso.runtime && file.relocations.localTLSInitialExec > 0 {
-                run.outcome.errors.append(LoaderError(
-                    kind: .initialExecTLS, object: objectName, subject: "(local)",
-                    message: "Error relocating \(objectName): initial-exec TLS resolves to dynamic definition in \(objectName)",
-                    count: file.relocations.localTLSInitialExec, inArtifact: isArtifact))
-            }
-            // Relocation types musl's arch/*/reloc.h does not name.
-            if let supported {
-                for (type, count) in file.relocations.countsByType.sorted(by: { $0.key < $1.key }) where !supported.contains(type) {
-                    run.outcome.errors.append(LoaderError(
-                        kind: .unsupportedRelocation, object: objectName, subject: "\(type)",
-                        message: "Error relocating \(objectName): unsupported relocation type \(type)",
-                        count: count, inArtifact: isArtifact))
-                }
-            }
-            if file.dynamic?.hasRELR == true && !target.supportsRELR {
-                run.outcome.errors.append(LoaderError(
-                    kind: .relrUnsupported, object: objectName, subject: "DT_RELR",
-                    message: "\(objectName): DT_RELR relocations are ignored by musl \(target.muslVersion ?? "before 1.2.4"); the program crashes after loading",
-                    inArtifact: isArtifact))
-            }
+            let object = RelocationPass.Object(
+                position: position, dso: dso, name: list.displayName(dso), isArtifact: dso === head || dso === module,
+                ownShortcut: file.versionDefinitions.isEmpty)
+            pass.doRelocs(object, file: file, facts: facts, caches: caches)
+            pass.checkSymbolFreeRelocations(object, file: file)
         }
+        var hostProvided = pass.hostProvided
         hostProvided.sort()
         run.outcome.hostProvided = hostProvided.indices.compactMap { i in i > 0 && hostProvided[i] == hostProvided[i - 1] ? nil : hostProvided[i] }
-        run.outcome.unverified = Self.distinct(unverified)
+        run.outcome.unverified = Self.distinct(pass.unverified)
     }
 
     /// The entries whose symbol was not met before (order kept), through a set of their hashes.
@@ -780,8 +529,8 @@ public struct LoaderSimulation {
         return out
     }
 
-    /// get_lfs64 (ldso/dynlink.c, musl 1.2.4/1.2.5): the base name a missing NAME64 maps to.
-    func getLFS64(_ name: String, names: Set<String>, special: [String: String], bufferSize: Int) -> String? {
+    /// Mirrors musl's get_lfs64 (ldso/dynlink.c, musl 1.2.4/1.2.5): the base name a missing NAME64 maps to.
+    static func getLFS64(_ name: String, names: Set<String>, special: [String: String], bufferSize: Int) -> String? {
         let bytes = name.utf8
         // The copy into char buf[16] gives up at the 17th character.
         if bytes.count > bufferSize { return nil }
@@ -789,6 +538,421 @@ public struct LoaderSimulation {
         guard bytes.count >= 2, bytes.reversed().starts(with: "46".utf8) else { return nil }
         let base = String(decoding: bytes.dropLast(2), as: UTF8.self)
         return names.contains(base) ? base : nil
+    }
+}
+
+// MARK: - do_relocs, find_sym, get_lfs64
+
+extension LoaderSimulation {
+    /// One load's objects in load order, and what relocation asks of each by position (read from
+    /// these flags, not from the objects, on the hot path).
+    struct LoadList {
+        let chain: [DSO]
+        let head: DSO
+        let module: DSO?
+        let displayPath: String
+        let libcIndex: Int?
+        /// Libraries known by name only (their exports are not known).
+        let opaque: [Bool]
+        let hasFacts: [Bool]
+        let isGcompat: [Bool]
+        let isRuntime: [Bool]
+        let hasOpaque: Bool
+        let hasGcompat: Bool
+        /// gcompat's objects and their tables (the objects' export facts hold the tables for the
+        /// load), with the tables' views.
+        let gcompatTables: [(position: Int, table: SymbolTable)]
+        let gcompatViews: [(position: Int, view: SymbolTable.View)]
+
+        init(chain: [DSO], libc: DSO, head: DSO, module: DSO?, displayPath: String) {
+            self.chain = chain
+            self.head = head
+            self.module = module
+            self.displayPath = displayPath
+            libcIndex = chain.firstIndex { $0 === libc }
+            opaque = chain.map { $0.exports.isOpaque }
+            hasFacts = chain.map { $0.exports.facts != nil }
+            isGcompat = chain.map { $0.kind == .gcompat }
+            isRuntime = chain.map(\.runtime)
+            hasOpaque = opaque.contains(true)
+            hasGcompat = chain.contains { $0.kind == .gcompat }
+            gcompatTables = chain.enumerated().compactMap { k, d in
+                d.kind == .gcompat ? d.exports.facts.map { (k, $0.table) } : nil
+            }
+            gcompatViews = gcompatTables.map { (position: $0.position, view: $0.table.view) }
+        }
+
+        /// The name the loader's messages give an object (the artifact: its display path).
+        func displayName(_ d: DSO) -> String { d === head || d === module ? displayPath : d.name }
+    }
+
+    /// The caches in front of find_sym for one load, lent from their pools until `give`.
+    struct LookupCaches {
+        /// find_sym from the head gives the same answer for a name whichever object asks, so each
+        /// name is looked up once per load.
+        let memo: LookupMemo?
+        /// Long lists are walked again and again for the same names by loads of related artifacts
+        /// (plugins of one toolchain, libraries of one package): what earlier loads learnt about
+        /// which object defines a name is checked first. It answers only "defined, nothing to
+        /// report", so it is not asked when gcompat or initial-exec TLS needs the exact definer.
+        let definers: DefinerCache?
+        /// The load's objects by LinkFacts id: how the definers and an earlier load's resolution
+        /// (LinkFacts.Resolution) name them.
+        let present: IDSet
+
+        static func take(for list: LoadList) -> LookupCaches {
+            // The memo is worth it only when several objects are relocated against a long list; a
+            // short walk costs less than remembering its answer.
+            let relocated = list.chain.filter {
+                ($0.kind == .app || $0.kind == .elf) && $0.file != nil && (list.module == nil || $0.runtime)
+            }.count
+            let memo: LookupMemo? = relocated >= 2 && list.chain.count >= 6 ? LookupMemo.take() : nil
+            let definers: DefinerCache? = memo != nil && !list.hasGcompat ? DefinerCache.take() : nil
+            let present = IDSet(list.hasGcompat ? [] : list.chain.enumerated().compactMap { k, d in
+                d.exports.isOpaque ? nil : d.exports.facts.map { ($0.id, k) }
+            })
+            return LookupCaches(memo: memo, definers: definers, present: present)
+        }
+
+        func give() {
+            if let definers { DefinerCache.give(definers) }
+            if let memo { LookupMemo.give(memo) }
+        }
+    }
+
+    /// The load's definition tables by position, fetched on first use. The tables stay alive in
+    /// `tables` while their views (no reference counting per lookup) are read.
+    struct DefinitionTables {
+        private let chain: [DSO]
+        private var tables: [SymbolTable?]
+        private var views: [SymbolTable.View?]
+        private var fetched: [Bool]
+
+        init(chain: [DSO]) {
+            self.chain = chain
+            tables = [SymbolTable?](repeating: nil, count: chain.count)
+            views = [SymbolTable.View?](repeating: nil, count: chain.count)
+            fetched = [Bool](repeating: false, count: chain.count)
+        }
+
+        /// The definitions table of the object at a position, fetched on first use.
+        @inline(__always)
+        mutating func view(at k: Int) -> SymbolTable.View? {
+            if !fetched[k] {
+                tables[k] = chain[k].exports.facts?.table
+                views[k] = tables[k]?.view
+                fetched[k] = true
+            }
+            return views[k]
+        }
+
+        mutating func table(at k: Int) -> SymbolTable? {
+            _ = view(at: k)
+            return tables[k]
+        }
+    }
+
+    /// What one object's relocation learns for a later load (LinkFacts.Resolution): the objects
+    /// that defined the names it found, and the references it found no definition for.
+    struct ResolutionRecord {
+        /// Recording until a definer without facts is met.
+        var on = false
+        /// By position: the object defined a name this object found.
+        var used: [Bool]
+        var unresolved: [Int] = []
+
+        init(count: Int) { used = [Bool](repeating: false, count: count) }
+
+        mutating func start(_ on: Bool) {
+            self.on = on
+            unresolved = []
+            if on { for k in used.indices { used[k] = false } }
+        }
+
+        /// Notes where the reference at `index` (of the object's references) found its definition.
+        @inline(__always)
+        mutating func note(_ def: Int, reference index: Int, hasFacts: [Bool]) {
+            guard on else { return }
+            if def < 0 {
+                unresolved.append(index)
+            } else if hasFacts[def] {
+                used[def] = true
+            } else {
+                on = false
+            }
+        }
+
+        func resolution(chain: [DSO]) -> LinkFacts.Resolution {
+            LinkFacts.Resolution(definers: used.indices.filter { used[$0] }.compactMap { chain[$0].exports.facts?.id },
+                                 unresolved: unresolved)
+        }
+    }
+
+    /// One load's relocation: the objects' references looked up in load order, and what the
+    /// loader would hit noted in the run's outcome.
+    struct RelocationPass {
+        /// find_sym's answer: the position of the defining object (-1: none), and of the first
+        /// library known by name only that could define the name (-1: none).
+        typealias SymDef = (def: Int, opaque: Int)
+
+        /// The object being relocated (do_relocs' dso).
+        struct Object {
+            let position: Int
+            let dso: DSO
+            /// The name the loader's messages give it.
+            let name: String
+            /// The object is the artifact itself.
+            let isArtifact: Bool
+            /// Without version definitions a name is in the table at most once, so the object's own
+            /// entry for a referenced symbol is that symbol itself: no table lookup needed.
+            let ownShortcut: Bool
+            var isHead: Bool { position == 0 }
+        }
+
+        let target: Target
+        let host: CompatData.HostSpec?
+        let list: LoadList
+        let run: Run
+        let glibcNames: SymbolTable.View
+        var tables: DefinitionTables
+        var record: ResolutionRecord
+        /// Symbols the host program provides (sorted and made distinct at the end).
+        var hostProvided: [String] = []
+        /// Names met more than once are dropped at the end, by the hashes already at hand (cheaper
+        /// than hashing every name again into a Set or Dictionary as it comes).
+        var unverified: [(symbol: String, hash: UInt64, library: String)] = []
+
+        init(target: Target, host: CompatData.HostSpec?, list: LoadList, run: Run) {
+            self.target = target
+            self.host = host
+            self.list = list
+            self.run = run
+            glibcNames = target.data.glibcNames.view
+            tables = DefinitionTables(chain: list.chain)
+            record = ResolutionRecord(count: list.chain.count)
+        }
+
+        /// Mirrors musl's do_relocs (ldso/dynlink.c): looks up each symbol the object's relocations name.
+        mutating func doRelocs(_ object: Object, file: ELFFile, facts: LinkFacts, caches: LookupCaches) {
+            // The names an earlier load found defined, by objects that are all in this load too,
+            // are found again: only the references it could not resolve are looked at.
+            let orderFree = !list.hasGcompat && !facts.hasOrderSensitiveReferences
+            var only: [Int]? = nil
+            if orderFree, let known = facts.resolution, known.definers.allSatisfy(caches.present.contains) { only = known.unresolved }
+            record.start(orderFree && only == nil)
+            // Without gcompat, references the object defines itself need no look (see needsLookup).
+            let references = list.hasGcompat ? facts.references : facts.lookups
+            file.symbols.withUnsafeBufferPointer { symbols in
+                let base = symbols.baseAddress!
+                for j in 0..<(only?.count ?? references.count) {
+                    let refIndex = only?[j] ?? j
+                    let ref = references[refIndex]
+                    let sym = base + ref.index
+                    guard needsLookup(sym, hash: ref.hash, object) else { continue }
+                    let found = findSym(sym, hash: ref.hash, object, caches: caches)
+                    record.note(found.def, reference: refIndex, hasFacts: list.hasFacts)
+                    // Found, from an object that is neither gcompat nor a runtime module with
+                    // initial-exec TLS: nothing to note (read from flags, not from the objects).
+                    if found.def >= 0 && !list.isGcompat[found.def]
+                        && !(sym.pointee.relocationUse.contains(.tlsInitialExec) && list.isRuntime[found.def]) { continue }
+                    noteLookup(found, sym: sym, hash: ref.hash, object)
+                }
+            }
+            if record.on { facts.resolution = record.resolution(chain: list.chain) }
+        }
+
+        /// Mirrors do_relocs (ldso/dynlink.c) for a symbol the object defines: false when no lookup can change the outcome.
+        @inline(__always)
+        func needsLookup(_ sym: UnsafePointer<DynamicSymbol>, hash: UInt64, _ object: Object) -> Bool {
+            let use = sym.pointee.relocationUse
+            guard !use.contains(.copy), ExportTable.accepts(sym) else { return true }
+            // An object that defines the symbol itself always finds a definition (its own or an
+            // earlier one): nothing to report unless gcompat or initial-exec TLS is involved.
+            if !use.contains(.tlsInitialExec) {
+                if !list.hasGcompat { return false }
+                // With gcompat, only a gcompat object loaded before this one and defining the
+                // name could be the definer that matters (the symbol then comes from gcompat).
+                let name = sym.pointee.nameBytes
+                if !list.gcompatViews.contains(where: { $0.position < object.position && $0.view.contains(name, hash: hash) }) { return false }
+            }
+            // Fast path: the object is first in lookup order and defines the symbol itself.
+            guard object.isHead else { return true }
+            if use.contains(.tlsInitialExec) && object.dso.runtime {
+                let name = sym.pointee.name
+                run.outcome.errors.append(LoaderError(
+                    kind: .initialExecTLS, object: object.name, subject: name,
+                    message: "Error relocating \(object.name): \(name): initial-exec TLS resolves to dynamic definition in \(object.name)",
+                    inArtifact: object.isArtifact))
+            }
+            return false
+        }
+
+        /// Mirrors musl's find_sym (ldso/dynlink.c): the definition from the head (COPY: past it), through the caches.
+        mutating func findSym(_ sym: UnsafePointer<DynamicSymbol>, hash: UInt64, _ object: Object, caches: LookupCaches) -> SymDef {
+            // The name is read in place (no string) until something is to be reported; the
+            // file's symbols, and so their names, live while the load runs.
+            let name = sym.pointee.nameBytes
+            let use = sym.pointee.relocationUse
+            if use.contains(.copy) { return findSym2(name, hash: hash, from: 1, object, sym: sym) }
+            guard let memo = caches.memo else { return findSym2(name, hash: hash, from: 0, object, sym: sym) }
+            if let hit = memo.find(name, hash: hash) { return hit }
+            // An object known to define the name: it stands for the definer (not always the
+            // first), which is all a reference needs when neither gcompat nor TLS is involved.
+            if let definers = caches.definers, !use.contains(.tlsInitialExec) {
+                let id = definers.knownDefiner(hash: hash, in: caches.present) { k in
+                    tables.view(at: k)?.contains(name, hash: hash) ?? false
+                }
+                if id != 0 { return (caches.present.position(of: id), -1) }
+            }
+            let found = findSym2(name, hash: hash, from: 0, object, sym: sym)
+            memo.insert(name, hash: hash, found)
+            if let definers = caches.definers, found.def >= 0, let id = list.chain[found.def].exports.facts?.id {
+                definers.record(hash: hash, definer: id)
+            }
+            return found
+        }
+
+        /// Mirrors musl's find_sym2 (ldso/dynlink.c): the first acceptable definition from `start`, and the first opaque library.
+        mutating func findSym2(_ name: NameBytes, hash: UInt64, from start: Int, _ object: Object,
+                               sym: UnsafePointer<DynamicSymbol>) -> SymDef {
+            var opaqueCandidate = -1
+            var glibcChecked = false
+            var k = start
+            while k < list.chain.count {
+                defer { k += 1 }
+                if list.opaque[k] {
+                    // A library known by name only could define anything but glibc's own symbols.
+                    if opaqueCandidate < 0 {
+                        if !glibcChecked { glibcChecked = true; if glibcNames.find(name, hash: hash) != nil { continue } } else { continue }
+                        opaqueCandidate = k
+                    }
+                    continue
+                }
+                if object.ownShortcut && k == object.position {
+                    if ExportTable.accepts(sym) { return (k, opaqueCandidate) }
+                    continue
+                }
+                if let v = tables.view(at: k), v.contains(name, hash: hash) { return (k, opaqueCandidate) }
+            }
+            return (-1, opaqueCandidate)
+        }
+
+        /// Mirrors do_relocs (ldso/dynlink.c) past find_sym: the initial-exec TLS check, or a missing symbol.
+        mutating func noteLookup(_ found: SymDef, sym: UnsafePointer<DynamicSymbol>, hash: UInt64, _ object: Object) {
+            let name = sym.pointee.nameBytes.string
+            guard found.def >= 0 else { return noteMissing(found, name: name, sym: sym, hash: hash, object) }
+            let def = list.chain[found.def]
+            if def.kind == .gcompat { run.outcome.fromGcompat.append(name) }
+            // Initial-exec TLS must resolve to a module loaded at startup.
+            if sym.pointee.relocationUse.contains(.tlsInitialExec) && def.runtime {
+                run.outcome.errors.append(LoaderError(
+                    kind: .initialExecTLS, object: object.name, subject: name,
+                    message: "Error relocating \(object.name): \(name): initial-exec TLS resolves to dynamic definition in \(list.displayName(def))",
+                    inArtifact: object.isArtifact))
+            }
+        }
+
+        /// Mirrors do_relocs (ldso/dynlink.c) for a name find_sym did not find: get_lfs64, a weak reference, or an error.
+        mutating func noteMissing(_ found: SymDef, name: String, sym: UnsafePointer<DynamicSymbol>, hash: UInt64, _ object: Object) {
+            if let host, host.providesPrefixes.contains(where: { name.utf8.starts(with: $0.utf8) }) {
+                hostProvided.append(name)
+                return
+            }
+            if list.hasOpaque, found.opaque >= 0 {
+                let o = list.chain[found.opaque]
+                unverified.append((name, hash, o.shortname ?? o.name))
+                return
+            }
+            if getLFS64Finds(name) {
+                run.outcome.lfs64Mapped.append(name)
+                return
+            }
+            // Not found: an error unless a weak undefined reference.
+            if !sym.pointee.isDefined && sym.pointee.binding == .STB_WEAK {
+                run.outcome.weakUnresolved.append(name)
+                return
+            }
+            symbolNotFound(name, sym: sym, hash: hash, object)
+        }
+
+        /// Mirrors do_relocs' error "symbol not found" (ldso/dynlink.c), with why no definition was accepted.
+        mutating func symbolNotFound(_ name: String, sym: UnsafePointer<DynamicSymbol>, hash: UInt64, _ object: Object) {
+            var reason = LoaderError.SymbolReason.notFound
+            var definedIn: String? = nil
+            if let rejected = rejectedDefinition(name, sym: sym, hash: hash, object) {
+                switch rejected.why {
+                case .ifunc: reason = .ifuncOnly
+                case .hidden: reason = .hiddenOnly
+                case .zeroValue: reason = .zeroValueOnly
+                }
+                definedIn = list.displayName(rejected.definer)
+            }
+            if reason == .notFound && target.lfs64Shim && name == "posix_fallocate64" { reason = .lfs64Bug }
+            run.outcome.errors.append(LoaderError(
+                kind: .missingSymbol, object: object.name, subject: name,
+                message: "Error relocating \(object.name): \(name): symbol not found",
+                symbolReason: reason, definedIn: definedIn, inArtifact: object.isArtifact,
+                library: sym.pointee.library))
+        }
+
+        /// Mirrors musl's get_lfs64 (ldso/dynlink.c, 1.2.4+): whether a missing NAME64 is found as NAME from libc on.
+        func getLFS64Finds(_ name: String) -> Bool {
+            let lfs64 = target.data.loader.lfs64
+            guard target.lfs64Shim, let libcIndex = list.libcIndex,
+                  let base = LoaderSimulation.getLFS64(name, names: target.data.lfs64Names, special: lfs64.special,
+                                                       bufferSize: lfs64.bufferSize) else { return false }
+            let h = symbolHash(base)
+            return list.chain[libcIndex...].contains(where: { !$0.exports.isOpaque && $0.exports.defines(base, hash: h) })
+        }
+
+        /// Mirrors find_sym2's checks (ldso/dynlink.c): the first object whose definition of the name they reject, and why.
+        mutating func rejectedDefinition(_ name: String, sym: UnsafePointer<DynamicSymbol>, hash: UInt64,
+                                         _ object: Object) -> (why: ExportTable.Rejection, definer: DSO)? {
+            for (k, d) in list.chain.enumerated() where !list.opaque[k] {
+                let r: ExportTable.Rejection?
+                if d === object.dso && object.ownShortcut {
+                    if case .some(.some(let why)) = ExportTable.judge(sym) { r = why } else { r = nil }
+                } else {
+                    // Through the tables fetched for find_sym; a table without rejected
+                    // definitions has no reason to give.
+                    guard let table = tables.table(at: k), table.count > table.acceptedCount else { continue }
+                    switch table.view.find(name, hash: hash) {
+                    case .ifunc: r = .ifunc
+                    case .hidden: r = .hidden
+                    case .zeroValue: r = .zeroValue
+                    default: r = nil
+                    }
+                }
+                if let r { return (r, d) }
+            }
+            return nil
+        }
+
+        /// Mirrors do_relocs' symbol-free checks and reloc_all's do_relr_relocs (ldso/dynlink.c): local TLS, types, DT_RELR.
+        func checkSymbolFreeRelocations(_ object: Object, file: ELFFile) {
+            // Initial-exec TLS relocations of the object's own TLS, in a module loaded with dlopen.
+            if object.dso.runtime && file.relocations.localTLSInitialExec > 0 {
+                run.outcome.errors.append(LoaderError(
+                    kind: .initialExecTLS, object: object.name, subject: "(local)",
+                    message: "Error relocating \(object.name): initial-exec TLS resolves to dynamic definition in \(object.name)",
+                    count: file.relocations.localTLSInitialExec, inArtifact: object.isArtifact))
+            }
+            // Relocation types musl's arch/*/reloc.h does not name.
+            if let supported = target.supportedRelocations {
+                for (type, count) in file.relocations.countsByType.sorted(by: { $0.key < $1.key }) where !supported.contains(type) {
+                    run.outcome.errors.append(LoaderError(
+                        kind: .unsupportedRelocation, object: object.name, subject: "\(type)",
+                        message: "Error relocating \(object.name): unsupported relocation type \(type)",
+                        count: count, inArtifact: object.isArtifact))
+                }
+            }
+            if file.dynamic?.hasRELR == true && !target.supportsRELR {
+                run.outcome.errors.append(LoaderError(
+                    kind: .relrUnsupported, object: object.name, subject: "DT_RELR",
+                    message: "\(object.name): DT_RELR relocations are ignored by musl \(target.muslVersion ?? "before 1.2.4"); the program crashes after loading",
+                    inArtifact: object.isArtifact))
+            }
+        }
     }
 }
 

@@ -170,6 +170,9 @@ public final class Target: @unchecked Sendable {
     /// The machine name in loader.json ("x86_64").
     public let machine: String
     public let machineFacts: CompatData.MachineFacts
+    /// The machine's ELF identity (from loader.json): what its objects' e_machine and class are.
+    public let elfMachine: ELFMachine
+    public let elfClass: ELFClass
     /// The relocation types musl's arch/*/reloc.h handles for this machine (nil: not known).
     let supportedRelocations: Set<UInt32>?
     /// musl's version when known ("1.2.5").
@@ -205,6 +208,12 @@ public final class Target: @unchecked Sendable {
         self.machine = machine
         guard let facts = data.machine(machine) else { throw CompatDataError("no loader facts for machine \(machine)") }
         self.machineFacts = facts
+        self.elfMachine = ELFMachine(rawValue: facts.elfMachine)
+        switch facts.elfClass {
+        case 32: self.elfClass = .ELFCLASS32
+        case 64: self.elfClass = .ELFCLASS64
+        default: throw CompatDataError("machine \(machine): elfClass \(facts.elfClass) is neither 32 nor 64")
+        }
         self.supportedRelocations = facts.relocations.map(Set.init)
         self.muslVersion = muslVersion
         self.fs = fs

@@ -362,33 +362,83 @@ struct Parser {
         return String(decoding: UnsafeRawBufferPointer(start: start, count: length), as: UTF8.self)
     }
 
+    // MARK: - Tables by section header or by dynamic tag
+
+    /// How many entries one of the tables below holds.
+    enum TableCount {
+        /// The section's sh_info, or the value of this dynamic tag (version needs and definitions:
+        /// the tag's table is read to the end of its segment, 1 MiB at most).
+        case versions(DynamicTag)
+        /// The section's size over the entry size, or what DT_HASH or DT_GNU_HASH gives, bounded
+        /// by the bytes that back it (symbols: the tag's table is read for that count).
+        case symbols(entrySize: Int)
+    }
+
+    /// A table with its string table and its number of entries.
+    struct DynamicTable {
+        let chunk: Chunk
+        let strings: UnsafeRawBufferPointer?
+        let count: Int
+    }
+
+    /// A table found through its section header, or through its dynamic tag when the file has no
+    /// section headers. nil when the file has no such table, or when it cannot be read (noted in
+    /// `problems`, except for a section without data in the file).
+    mutating func dynamicTable(section: OpaquePointer?, sectionName: String, tag: DynamicTag, tagName: String,
+                               type: Elf_Type, count tableCount: TableCount) -> DynamicTable? {
+        if usesSections {
+            guard let scn = section else { return nil }
+            let table = sectionData(scn)
+            let strings = linkedStrings(scn)
+            guard let table else {
+                if sectionHeader(scn)?.sh_type != SectionType.SHT_NOBITS.rawValue {
+                    problems.append("\(sectionName) unreadable: \(ELFReader.libelfMessage())")
+                }
+                return nil
+            }
+            switch tableCount {
+            case .versions: return DynamicTable(chunk: table, strings: strings, count: Int(sectionHeader(scn)?.sh_info ?? 0))
+            case .symbols(let entrySize): return DynamicTable(chunk: table, strings: strings, count: table.bytes.count / entrySize)
+            }
+        }
+        guard let address = dynamicTags[tag.rawValue] else { return nil }
+        let table: Chunk?
+        var count: Int
+        switch tableCount {
+        case .versions(let countTag):
+            count = Int(clamping: dynamicTags[countTag.rawValue] ?? 0)
+            table = chunk(address: address, size: nil, type: type, maxSize: 1 << 20)
+        case .symbols(let entrySize):
+            guard let n = symbolCountFromHash() else {
+                problems.append("the number of dynamic symbols is unknown (no readable DT_HASH or DT_GNU_HASH)")
+                return nil
+            }
+            count = n
+            table = chunk(address: address, size: UInt64(n) * UInt64(entrySize), type: type)
+            if let t = table, t.bytes.count / entrySize < count {
+                problems.append("\(tagName) holds \(t.bytes.count / entrySize) of \(count) symbols")
+                count = t.bytes.count / entrySize
+            }
+        }
+        guard let table else {
+            problems.append("\(tagName) is not backed by the file")
+            return nil
+        }
+        return DynamicTable(chunk: table, strings: dynamicStrings, count: count)
+    }
+
     // MARK: - Versions (LSB: .gnu.version_r and .gnu.version_d)
 
     typealias NeedIndex = [UInt16: (name: String, file: String)]
     typealias DefIndex = [UInt16: String]
 
     mutating func readVersionNeeds() -> ([VersionNeed], NeedIndex) {
-        let table: Chunk?
-        let strings: UnsafeRawBufferPointer?
-        var count: Int
-        if usesSections {
-            guard let scn = verneedSection else { return ([], [:]) }
-            table = sectionData(scn)
-            strings = linkedStrings(scn)
-            count = Int(sectionHeader(scn)?.sh_info ?? 0)
-            if table == nil {
-                if sectionHeader(scn)?.sh_type == SectionType.SHT_NOBITS.rawValue { return ([], [:]) }
-                problems.append("version needs (.gnu.version_r) unreadable: \(ELFReader.libelfMessage())")
-                return ([], [:])
-            }
-        } else {
-            guard let address = dynamicTags[DynamicTag.DT_VERNEED.rawValue] else { return ([], [:]) }
-            count = Int(clamping: dynamicTags[DynamicTag.DT_VERNEEDNUM.rawValue] ?? 0)
-            table = chunk(address: address, size: nil, type: ELF_T_VNEED, maxSize: 1 << 20)
-            strings = dynamicStrings
-            if table == nil { problems.append("DT_VERNEED is not backed by the file"); return ([], [:]) }
-        }
-        guard let table, let strings else {
+        guard let found = dynamicTable(section: verneedSection, sectionName: "version needs (.gnu.version_r)",
+                                       tag: .DT_VERNEED, tagName: "DT_VERNEED", type: ELF_T_VNEED,
+                                       count: .versions(.DT_VERNEEDNUM)) else { return ([], [:]) }
+        let table = found.chunk
+        var count = found.count
+        guard let strings = found.strings else {
             problems.append("version needs have no string table")
             return ([], [:])
         }
@@ -431,27 +481,12 @@ struct Parser {
     }
 
     mutating func readVersionDefinitions() -> ([VersionDefinition], DefIndex) {
-        let table: Chunk?
-        let strings: UnsafeRawBufferPointer?
-        var count: Int
-        if usesSections {
-            guard let scn = verdefSection else { return ([], [:]) }
-            table = sectionData(scn)
-            strings = linkedStrings(scn)
-            count = Int(sectionHeader(scn)?.sh_info ?? 0)
-            if table == nil {
-                if sectionHeader(scn)?.sh_type == SectionType.SHT_NOBITS.rawValue { return ([], [:]) }
-                problems.append("version definitions (.gnu.version_d) unreadable: \(ELFReader.libelfMessage())")
-                return ([], [:])
-            }
-        } else {
-            guard let address = dynamicTags[DynamicTag.DT_VERDEF.rawValue] else { return ([], [:]) }
-            count = Int(clamping: dynamicTags[DynamicTag.DT_VERDEFNUM.rawValue] ?? 0)
-            table = chunk(address: address, size: nil, type: ELF_T_VDEF, maxSize: 1 << 20)
-            strings = dynamicStrings
-            if table == nil { problems.append("DT_VERDEF is not backed by the file"); return ([], [:]) }
-        }
-        guard let table, let strings else {
+        guard let found = dynamicTable(section: verdefSection, sectionName: "version definitions (.gnu.version_d)",
+                                       tag: .DT_VERDEF, tagName: "DT_VERDEF", type: ELF_T_VDEF,
+                                       count: .versions(.DT_VERDEFNUM)) else { return ([], [:]) }
+        let table = found.chunk
+        var count = found.count
+        guard let strings = found.strings else {
             problems.append("version definitions have no string table")
             return ([], [:])
         }
@@ -495,39 +530,13 @@ struct Parser {
     // MARK: - Dynamic symbols
 
     mutating func readSymbols(needIndex: NeedIndex, defIndex: DefIndex) -> [DynamicSymbol] {
-        let table: Chunk?
-        let strings: UnsafeRawBufferPointer?
         let symbolSize = gelf_fsize(elf, ELF_T_SYM, 1, UInt32(EV_CURRENT))
         guard symbolSize > 0 else { return [] }
-        var count: Int
-        if usesSections {
-            guard let scn = dynsymSection else { return [] }
-            table = sectionData(scn)
-            strings = linkedStrings(scn)
-            if table == nil {
-                if sectionHeader(scn)?.sh_type != SectionType.SHT_NOBITS.rawValue {
-                    problems.append(".dynsym unreadable: \(ELFReader.libelfMessage())")
-                }
-                return []
-            }
-            count = table!.bytes.count / symbolSize
-        } else {
-            guard let address = dynamicTags[DynamicTag.DT_SYMTAB.rawValue] else { return [] }
-            guard let n = symbolCountFromHash() else {
-                problems.append("the number of dynamic symbols is unknown (no readable DT_HASH or DT_GNU_HASH)")
-                return []
-            }
-            count = n
-            table = chunk(address: address, size: UInt64(n) * UInt64(symbolSize), type: ELF_T_SYM)
-            strings = dynamicStrings
-            if let t = table, t.bytes.count / symbolSize < count {
-                problems.append("DT_SYMTAB holds \(t.bytes.count / symbolSize) of \(count) symbols")
-                count = t.bytes.count / symbolSize
-            }
-            if table == nil { problems.append("DT_SYMTAB is not backed by the file"); return [] }
-        }
-        guard let table else { return [] }
-        guard let strings else {
+        guard let found = dynamicTable(section: dynsymSection, sectionName: ".dynsym", tag: .DT_SYMTAB, tagName: "DT_SYMTAB",
+                                       type: ELF_T_SYM, count: .symbols(entrySize: symbolSize)) else { return [] }
+        let table = found.chunk
+        let count = found.count
+        guard let strings = found.strings else {
             problems.append("dynamic symbols have no string table")
             return []
         }
