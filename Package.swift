@@ -48,6 +48,10 @@ let package = Package(
         .testTarget(name: "CompatTests", dependencies: ["Compat", "Artifacts", "ELF", "Engine", "TestSupport"]),
         .testTarget(name: "ProbesTests", dependencies: ["Probes", "Config", "Compat", "Artifacts", "ELF", "TestSupport"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Policy", "Compat", "Probes", "Artifacts", "ELF", "TestSupport"], resources: [.copy("Resources")]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
+        .testTarget(name: "PolicyTests", dependencies: ["Policy", "Compat", "TestSupport"]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config", "Policy", "TestSupport"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Artifacts", "Compat", "ELF", "Engine", "Probes", "Report", "Policy", "Config", "TestSupport"]),
         .testTarget(name: "muslcheckTests", dependencies: ["muslcheck", "ELF", "TestSupport", .product(name: "Yams", package: "Yams")]),
     ]
 )

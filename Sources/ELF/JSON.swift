@@ -77,3 +77,28 @@ private struct SymbolJSON: Encodable {
         try c.encode(symbol.relocationUse.contains(.referenced), forKey: .relocated)
     }
 }
+
+/// `muslcheck inspect --format json`: a file's facts, or why it could not be read.
+public enum InspectItem: Encodable {
+    case file(ELFFile)
+    case error(path: String, message: String)
+
+    enum Keys: CodingKey { case path, error }
+
+    public init(_ result: Result<ELFFile, ELFError>) {
+        switch result {
+        case .success(let file): self = .file(file)
+        case .failure(let error): self = .error(path: error.path, message: error.reason.text)
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        switch self {
+        case .file(let file): try file.encode(to: encoder)
+        case .error(let path, let message):
+            var c = encoder.container(keyedBy: Keys.self)
+            try c.encode(path, forKey: .path)
+            try c.encode(message, forKey: .error)
+        }
+    }
+}

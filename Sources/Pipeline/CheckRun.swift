@@ -9,44 +9,24 @@ import Report
 /// engine answers, fold the probes' results into the verdicts, apply ignores and the baseline,
 /// and judge the run against --fail-on.
 public struct CheckRun: Sendable {
+    let settings: Settings
     var scan: ScanRun
-    /// Run the probes in the images (false: --static-only).
-    var runProbes = true
-    var probeIDs: [String]?
-    var baselineImage: Probes.Baseline?
-    var execSmoke = false
-    var userProbes: [UserProbe] = []
-    var sandbox = Sandbox()
-    var probeTimeout: TimeInterval?
-    var muslCompiler: String?
-    var cacheDir: String?
-    var shard: Shard?
-    var ignores: [IgnoreRule] = []
-    var baselineFile: String?
-    var gate = Gate(level: FailLevel.default)
-    /// Keep durations in the report (they change from run to run).
-    var timings = false
     /// Progress lines (on a terminal).
     var log: @Sendable (String) -> Void = { _ in }
 
     public init(settings: Settings, progress: ScanProgress? = nil, log: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.settings = settings
         scan = ScanRun(settings: settings, progress: progress)
-        runProbes = settings.probes.run
-        probeIDs = settings.probes.ids
-        baselineImage = settings.probes.baseline
-        execSmoke = settings.probes.execSmoke
-        userProbes = settings.probes.userProbes
-        sandbox = settings.probes.sandbox
-        probeTimeout = settings.probes.timeout
-        muslCompiler = settings.probes.muslCompiler
-        cacheDir = settings.probes.cacheDir
-        shard = settings.shard
-        ignores = settings.ignores
-        baselineFile = settings.baseline?.path
-        gate = Gate(level: settings.failOn)
-        timings = settings.timings
         self.log = log
     }
+
+    /// Run the probes in the images (false: --static-only).
+    var runProbes: Bool { settings.probes.run }
+    var probeIDs: [String]? { settings.probes.ids }
+    var shard: Shard? { settings.shard }
+    var gate: Gate { Gate(level: settings.failOn) }
+    /// Keep durations in the report (they change from run to run).
+    var timings: Bool { settings.timings }
 
     public struct Result {
         public var report: StoredReport
@@ -58,11 +38,11 @@ public struct CheckRun: Sendable {
     /// Reads the baseline and checks the probe ids: a problem with either is a usage error,
     /// found before the scan (also when no probe will run, as with --static-only).
     func loadSuppression() throws -> Suppression {
-        let known = try baselineFile.map { try ReportBaseline.load($0) }
+        let known = try settings.baseline.map { try ReportBaseline.load($0.path) }
         if let ids = probeIDs, let problem = (try? ProbeCatalog.bundled())?.unknownProbes(ids) {
             throw RunError(code: .usage, description: problem)
         }
-        return Suppression(ignores: ignores, baseline: known)
+        return Suppression(ignores: settings.ignores, baseline: known)
     }
 
     public func run() throws -> Result {
@@ -122,28 +102,17 @@ public struct CheckRun: Sendable {
         var probed: ((ArtifactAnalysis) -> ArtifactAnalysis?)? = nil
         let images = scan.images.filter { scanned.imageTargets[$0] != nil }
         if runProbes, let engine, !images.isEmpty {
-            var probe = ProbeRun()
-            if let id = scan.runID { probe.runID = id }
+            var probe = ProbeRun(settings: settings, log: log)
             probe.images = images
-            probe.paths = scan.paths
             probe.include = inShard
             probe.preparedTargets = scanned.imageTargets
             probe.found = scan.probeCandidates
-            probe.engineKind = engine.kind
-            probe.context = scan.context
-            probe.pull = scan.pull
             probe.jobs = max(1, min(scan.jobs, images.count))
-            probe.sandbox = sandbox
-            probe.probeTimeout = probeTimeout
-            probe.execSmoke = execSmoke
-            probe.muslCompiler = muslCompiler
-            probe.cacheDir = cacheDir
-            probe.log = log
             let firstShard = (shard?.index ?? 1) == 1
             // The built-in catalog, the user probes and the baseline run once, in the first shard.
             probe.probeIDs = firstShard ? probeIDs : ["loader"]
-            probe.userProbes = firstShard ? userProbes : []
-            probe.baseline = firstShard ? baselineImage : nil
+            probe.userProbes = firstShard ? settings.probes.userProbes : []
+            probe.baseline = firstShard ? settings.probes.baseline : nil
             do {
                 let result = try probe.run()
                 environmentErrors += result.environmentErrors

@@ -31,32 +31,10 @@ struct Inspect: ParsableCommand {
             }
         }
         let blocks = results.compactMap { try? $0.get().textSummary(listSymbols: symbols) }
-        let items = results.map { result -> InspectItem in
-            switch result {
-            case .success(let file): .file(file)
-            case .failure(let error): .error(path: error.path, message: error.reason.text)
-            }
-        }
+        let items = results.map(InspectItem.init)
         try output.write(text: blocks.isEmpty ? "" : blocks.joined(separator: "\n\n") + "\n", json: items)
         if results.contains(where: { if case .failure = $0 { true } else { false } }) {
             throw MuslcheckExit.findings.exitCode
-        }
-    }
-}
-
-enum InspectItem: Encodable {
-    case file(ELFFile)
-    case error(path: String, message: String)
-
-    enum Keys: CodingKey { case path, error }
-
-    func encode(to encoder: any Encoder) throws {
-        switch self {
-        case .file(let file): try file.encode(to: encoder)
-        case .error(let path, let message):
-            var c = encoder.container(keyedBy: Keys.self)
-            try c.encode(path, forKey: .path)
-            try c.encode(message, forKey: .error)
         }
     }
 }

@@ -56,17 +56,3 @@ struct Scan: ParsableCommand {
         try finish(environmentErrors: result.environmentErrors, written: written, failed: !Gate(level: failOn).failures(result.report).isEmpty)
     }
 }
-
-struct Targets: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List the bundled target profiles.")
-
-    @OptionGroup var output: PlainOutputOptions
-
-    func run() throws {
-        let data = try exitingOnError {
-            do { return try CompatData.shared() } catch { throw RunError(code: .environment, description: "\(error)") }
-        }
-        let table = TargetsRenderer(data: data)
-        try output.write(text: table.text(), json: table.rows)
-    }
-}
