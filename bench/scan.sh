@@ -9,6 +9,9 @@
 #      (flat memory: the peak must not grow with the number of files).
 #
 # Usage: bench/scan.sh [RUNS]   (default 5 runs per tool; best and median are printed)
+#   MUSLCHECK_BIN=PATH        time that binary instead of building one
+#   MUSLCHECK_BASELINE=PATH   another muslcheck (an earlier build) takes turns too, for a
+#                             before/after comparison in one run
 # Needs: ci/setup done (scanelf from pax-utils), network to PyPI for the wheels and auditwheel
 # the first time (cached under .build-bench/).
 set -euo pipefail
@@ -20,7 +23,8 @@ mkdir -p "$work"
 command -v scanelf >/dev/null || { echo "bench: scanelf missing (Debian pax-utils; ci/setup installs it)" >&2; exit 1; }
 # shellcheck source=bench/lib.sh
 . bench/lib.sh
-build_muslcheck
+if [ -n "${MUSLCHECK_BIN:-}" ]; then mc=$MUSLCHECK_BIN; else build_muslcheck; fi
+old=${MUSLCHECK_BASELINE:-}
 
 peak_kb() { /usr/bin/time -f '%M' "$@" 2>&1 >/dev/null | tail -n1; }
 
@@ -38,12 +42,19 @@ echo "bench: tree: $files files, $elf ELF ($runs runs each)" >&2
 # The two tools take turns, so that a slower or faster spell of the machine touches both.
 mc_times=()
 se_times=()
+old_times=()
 for _ in $(seq 1 "$runs"); do
     mc_times+=("$(time1 "$mc" scan --format json --fail-on never "${tree[@]}")")
     se_times+=("$(time1 scanelf -qRy -F '%F %i %n %S %r' "${tree[@]}")")
+    [ -n "$old" ] && old_times+=("$(time1 "$old" scan --format json --fail-on never "${tree[@]}")")
 done
 read -r mc_best mc_median < <(best_median "${mc_times[@]}")
 read -r se_best se_median < <(best_median "${se_times[@]}")
+old_line=""
+if [ -n "$old" ]; then
+    read -r old_best old_median < <(best_median "${old_times[@]}")
+    old_line="   baseline $old: $old_best s best, $old_median s median; baseline / scanelf: $(ratio "$old_best" "$se_best")x (best), $(ratio "$old_median" "$se_median")x (median)"
+fi
 mc_peak=$(peak_kb "$mc" scan --format json --fail-on never "${tree[@]}")
 
 # Wheels: the same twelve as the tests (manylinux and musllinux of six projects).
@@ -97,6 +108,7 @@ muslcheck bench ($(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores)
    muslcheck scan --format json (full)       $mc_best    $mc_median
    scanelf -qRy -F '%F %i %n %S %r'          $se_best    $se_median
    muslcheck / scanelf: $(ratio "$mc_best" "$se_best")x (best), $(ratio "$mc_median" "$se_median")x (median)   muslcheck peak RSS: $((mc_peak / 1024)) MiB
+$old_line
 
 2. Wheels: ${#wheel_list[@]} wheels ($aw_version)
    auditwheel show, each wheel               $aw_best    $aw_median

@@ -86,24 +86,65 @@ public struct ScanRun: Sendable {
         func hold(_ b: ArtifactBatch) { lock.lock(); pendingBatches.append(b); lock.unlock() }
     }
 
+    /// The targets of a run and how the report names them.
+    struct TargetSet {
+        var targets: [Target] = []
+        var infos: [CompatibilityReport.TargetInfo] = []
+        /// Images read as targets (for the probes' expectations).
+        var images: [String: ImageExport.Result] = [:]
+
+        mutating func add(_ t: Target, kind: String) {
+            targets.append(t)
+            infos.append(.init(name: t.name, kind: kind, musl: t.muslVersion, gcompat: t.hasGcompat))
+        }
+    }
+
     public func run() throws -> Result {
         let started = Date()
         let data: CompatData
         do { data = try CompatData.shared() } catch { throw RunError(code: .environment, description: "\(error)") }
-        var environmentErrors: [String] = []
-        var notes: [String] = []
-        var imageTargets: [String: ImageExport.Result] = [:]
-        var targets: [Target] = []
-        var targetInfos: [CompatibilityReport.TargetInfo] = []
-
         // Bundled profiles (the default when no target of any kind is named).
         let profileNames = targetNames.isEmpty && sysroots.isEmpty && images.isEmpty ? [data.targets.default] : targetNames
-        for name in profileNames {
-            do {
-                let t = try Target.profile(name, data: data)
-                targets.append(t)
-                targetInfos.append(.init(name: t.name, kind: "profile", musl: t.muslVersion, gcompat: t.hasGcompat))
-            } catch {
+        var targets = try fixedTargets(profiles: profileNames, data: data)
+
+        let scanner = ArtifactScanner(jobs: jobs)
+        let store: ArtifactStore
+        do { store = try ArtifactStore() } catch { throw RunError(code: .environment, description: "\(error)") }
+        let sink = Sink(store: store)
+        progress?.start { scanner.currentCounts() }
+        defer { progress?.stop() }
+
+        let (environmentErrors, notes) = readImages(into: &targets, scanner: scanner, sink: sink, data: data)
+        guard !targets.targets.isEmpty else {
+            throw RunError(code: .environment, description: environmentErrors.joined(separator: "\n"))
+        }
+
+        var options = AnalyzerOptions()
+        options.libraryPath = libraryPath
+        options.treeRoots = paths.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        let analyzer = Analyzer(targets: targets.targets, data: data, options: options)
+        UntilExit.keep(analyzer, scanner, sink)
+        if !paths.isEmpty { scanPaths(scanner: scanner, analyzer: analyzer, sink: sink) }
+        // Image artifacts, now that their targets exist.
+        for batch in sink.pendingBatches {
+            for a in Self.analyze(batch, analyzer: analyzer, jobs: jobs) { sink.add(a) }
+        }
+
+        let problems = sink.problems.map { data.finding(for: $0) }
+        if let first = sink.storeErrors.first { throw RunError(code: .environment, description: "writing results: \(first)") }
+        let report = StoredReport(
+            store: store, tool: .init(version: MuslcheckVersion.current),
+            inputs: .init(paths: paths, images: images, targets: profileNames, sysroots: sysroots, failOn: failOn),
+            targets: targets.infos, problems: problems, counts: Self.reportCounts(scanner.currentCounts()))
+        return Result(report: report, environmentErrors: environmentErrors, scanSeconds: Date().timeIntervalSince(started),
+                      imageTargets: targets.images, notes: notes)
+    }
+
+    /// The bundled profiles and the root filesystems on disk; a name or folder that is not one is a usage error.
+    func fixedTargets(profiles: [String], data: CompatData) throws -> TargetSet {
+        var set = TargetSet()
+        for name in profiles {
+            do { set.add(try Target.profile(name, data: data), kind: "profile") } catch {
                 throw RunError(code: .usage, description: "\(error)")
             }
         }
@@ -113,124 +154,104 @@ public struct ScanRun: Sendable {
                 throw RunError(code: .usage, description: "--sysroot \(dir): not a directory")
             }
             do {
-                let t = try Target.filesystem(name: "sysroot:" + dir, kind: .sysroot(dir), tree: SysrootTree(root: dir), data: data)
-                targets.append(t)
-                targetInfos.append(.init(name: t.name, kind: "sysroot", musl: t.muslVersion, gcompat: t.hasGcompat))
+                set.add(try Target.filesystem(name: "sysroot:" + dir, kind: .sysroot(dir), tree: SysrootTree(root: dir), data: data), kind: "sysroot")
             } catch {
                 throw RunError(code: .usage, description: "--sysroot \(dir): \(error)")
             }
         }
+        return set
+    }
 
-        let scanner = ArtifactScanner(jobs: jobs)
-        let store: ArtifactStore
-        do { store = try ArtifactStore() } catch { throw RunError(code: .environment, description: "\(error)") }
-        let sink = Sink(store: store)
-        progress?.start { scanner.currentCounts() }
-        defer { progress?.stop() }
-
-        // Images: streamed from docker export; both artifacts and a target.
-        if !images.isEmpty {
-            switch makeEngine() {
-            case .failure(let error):
-                environmentErrors.append("--image: \(error.message); only the paths were checked")
-            case .success(let engine):
-                let runID = self.runID ?? runPrefix + UUID().uuidString.prefix(8).lowercased()
-                CleanupRegistry.shared.register(runID: runID, engine: engine)
-                for ref in images {
-                    let result = ImageExport.read(ref, engine: engine, pull: pull, runID: runID, scanner: imageArtifacts ? scanner : ArtifactScanner(jobs: jobs), data: data) { event in
-                        switch event {
-                        case .batch(let b): if imageArtifacts { sink.hold(b) }
-                        case .problem(let p): if imageArtifacts { sink.add(p) }
-                        }
-                    }
-                    switch result {
-                    case .success(let image):
-                        imageTargets[ref] = image
-                        targets.append(image.target)
-                        targetInfos.append(.init(name: ref, kind: "image", musl: image.target.muslVersion, gcompat: image.target.hasGcompat,
-                                                 imageID: image.imageID, digest: image.digest))
-                    case .failure(let error):
-                        environmentErrors.append("--image \(ref): \(error.message)")
+    /// The images, streamed from the engine's export: each a target, and (scan) its files
+    /// artifacts. An image that cannot be read is an environment error; with `imageFallback`
+    /// its bundled profile stands in. Returns the errors and the notes.
+    func readImages(into set: inout TargetSet, scanner: ArtifactScanner, sink: Sink, data: CompatData) -> (errors: [String], notes: [String]) {
+        guard !images.isEmpty else { return ([], []) }
+        var errors: [String] = []
+        var notes: [String] = []
+        switch makeEngine() {
+        case .failure(let error):
+            errors.append("--image: \(error.message); only the paths were checked")
+        case .success(let engine):
+            let runID = self.runID ?? runPrefix + UUID().uuidString.prefix(8).lowercased()
+            CleanupRegistry.shared.register(runID: runID, engine: engine)
+            let keep = imageArtifacts
+            for ref in images {
+                let result = ImageExport.read(ref, engine: engine, pull: pull, runID: runID, scanner: keep ? scanner : ArtifactScanner(jobs: jobs), data: data) { event in
+                    switch event {
+                    case .batch(let b): if keep { sink.hold(b) }
+                    case .problem(let p): if keep { sink.add(p) }
                     }
                 }
-            }
-            if imageFallback {
-                for ref in images where imageTargets[ref] == nil {
-                    let name = Self.profileName(for: ref, data: data)
-                    guard !targets.contains(where: { $0.name == name }), let t = try? Target.profile(name, data: data) else { continue }
-                    targets.append(t)
-                    targetInfos.append(.init(name: t.name, kind: "profile", musl: t.muslVersion, gcompat: t.hasGcompat))
-                    notes.append("image \(ref) could not be read: checked against the bundled profile \(name) instead")
+                switch result {
+                case .success(let image):
+                    set.images[ref] = image
+                    set.targets.append(image.target)
+                    set.infos.append(.init(name: ref, kind: "image", musl: image.target.muslVersion, gcompat: image.target.hasGcompat,
+                                           imageID: image.imageID, digest: image.digest))
+                case .failure(let error):
+                    errors.append("--image \(ref): \(error.message)")
                 }
             }
         }
-        guard !targets.isEmpty else {
-            throw RunError(code: .environment, description: environmentErrors.joined(separator: "\n"))
+        if imageFallback {
+            for ref in images where set.images[ref] == nil {
+                let name = Self.profileName(for: ref, data: data)
+                guard !set.targets.contains(where: { $0.name == name }), let t = try? Target.profile(name, data: data) else { continue }
+                set.add(t, kind: "profile")
+                notes.append("image \(ref) could not be read: checked against the bundled profile \(name) instead")
+            }
         }
+        return (errors, notes)
+    }
 
-        var options = AnalyzerOptions()
-        options.libraryPath = libraryPath
-        options.treeRoots = paths.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
-        let analyzer = Analyzer(targets: targets, data: data, options: options)
-        UntilExit.keep(analyzer, scanner, sink)
-
-        // Paths: analysed as the scan hands batches over, on the scan's worker threads.
-        if !paths.isEmpty {
-            let diskTree = DiskTree(name: "disk")
-            UntilExit.keep(diskTree)
-            let candidates = probeCandidates
-            candidates?.attach(to: scanner)
-            candidates?.disk = diskTree
-            scanner.scan(paths: paths, tree: diskTree) { event in
-                switch event {
-                case .batch(let batch):
-                    candidates?.add(batch, analyzer: analyzer)
-                    if batch.archive == nil {
-                        for item in batch.items {
-                            let a = analyzer.analyze(Self.asExecuted(item, analyzer: analyzer), tree: batch.tree, archive: nil)
-                            sink.noteDisk(a)
-                            sink.add(a)
-                        }
-                    } else {
-                        for a in Self.analyze(batch, analyzer: analyzer, jobs: 1) { sink.add(a) }
+    /// The paths, analysed as the scan hands batches over, on the scan's worker threads; what the
+    /// loader probe needs is kept from the same pass.
+    func scanPaths(scanner: ArtifactScanner, analyzer: Analyzer, sink: Sink) {
+        let diskTree = DiskTree(name: "disk")
+        UntilExit.keep(diskTree)
+        let candidates = probeCandidates
+        candidates?.attach(to: scanner)
+        candidates?.disk = diskTree
+        scanner.scan(paths: paths, tree: diskTree) { event in
+            switch event {
+            case .batch(let batch):
+                candidates?.add(batch, analyzer: analyzer)
+                if batch.archive == nil {
+                    for item in batch.items {
+                        let a = analyzer.analyze(Self.asExecuted(item, analyzer: analyzer), tree: batch.tree, archive: nil)
+                        sink.noteDisk(a)
+                        sink.add(a)
                     }
-                case .problem(let p):
-                    sink.add(p)
-                    candidates?.add(p)
+                } else {
+                    for a in Self.analyze(batch, analyzer: analyzer, jobs: 1) { sink.add(a) }
                 }
-            }
-            // Libraries on disk that another scanned artifact loads: judged again in its context.
-            let again = sink.diskMisses.compactMap { path in sink.diskLoads[lexicallyNormalized(path)].map { (path, $0) } }
-            // The scan's own tree: files it still holds are not read again.
-            Parallel.forEach(again.count, jobs: jobs) { i in
-                let (path, loader) = again[i]
-                guard case .elf(let lib, _) = diskTree.lookup(path), case .elf(let dep, _) = diskTree.lookup(loader) else { return }
-                sink.add(analyzer.analyze(ScannedELF(displayPath: path, treePath: path, file: lib), tree: diskTree, archive: nil,
-                                          loadedBy: Self.asExecuted(ScannedELF(displayPath: loader, treePath: loader, file: dep), analyzer: analyzer)))
+            case .problem(let p):
+                sink.add(p)
+                candidates?.add(p)
             }
         }
-        // Image artifacts, now that their targets exist.
-        for batch in sink.pendingBatches {
-            for a in Self.analyze(batch, analyzer: analyzer, jobs: jobs) { sink.add(a) }
+        // Libraries on disk that another scanned artifact loads: judged again in its context.
+        let again = sink.diskMisses.compactMap { path in sink.diskLoads[lexicallyNormalized(path)].map { (path, $0) } }
+        // The scan's own tree: files it still holds are not read again.
+        Parallel.forEach(again.count, jobs: jobs) { i in
+            let (path, loader) = again[i]
+            guard case .elf(let lib, _) = diskTree.lookup(path), case .elf(let dep, _) = diskTree.lookup(loader) else { return }
+            sink.add(analyzer.analyze(ScannedELF(displayPath: path, treePath: path, file: lib), tree: diskTree, archive: nil,
+                                      loadedBy: Self.asExecuted(ScannedELF(displayPath: loader, treePath: loader, file: dep), analyzer: analyzer)))
         }
+    }
 
-        let counts = scanner.currentCounts()
-        var reportCounts = CompatibilityReport.Counts()
-        reportCounts.files = counts.files + counts.archiveMembers
-        reportCounts.elfFiles = counts.elfFiles
-        reportCounts.nonELFFiles = counts.nonELFFiles
-        reportCounts.archives = counts.archives
-        reportCounts.archiveMembers = counts.archiveMembers
-        reportCounts.specialFiles = counts.specialFiles
-        reportCounts.duplicates = counts.duplicates
-        let problems = sink.problems.map { data.finding(for: $0) }
-        if let first = sink.storeErrors.first { throw RunError(code: .environment, description: "writing results: \(first)") }
-        let report = StoredReport(
-            store: store, tool: .init(version: MuslcheckVersion.current),
-            inputs: .init(paths: paths, images: images, targets: profileNames, sysroots: sysroots, failOn: failOn),
-            targets: targetInfos, problems: problems, counts: reportCounts)
-        return Result(report: report, environmentErrors: environmentErrors, scanSeconds: Date().timeIntervalSince(started),
-                      imageTargets: imageTargets, notes: notes)
+    static func reportCounts(_ counts: ScanCounts) -> CompatibilityReport.Counts {
+        var out = CompatibilityReport.Counts()
+        out.files = counts.files + counts.archiveMembers
+        out.elfFiles = counts.elfFiles
+        out.nonELFFiles = counts.nonELFFiles
+        out.archives = counts.archives
+        out.archiveMembers = counts.archiveMembers
+        out.specialFiles = counts.specialFiles
+        out.duplicates = counts.duplicates
+        return out
     }
 
     /// The bundled profile that stands for an image: alpine:3.20 (or docker.io/library/alpine:3.20.3)
