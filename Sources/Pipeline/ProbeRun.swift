@@ -292,85 +292,56 @@ public struct ProbeRun: Sendable {
 
         final class Reports: @unchecked Sendable {
             var items: [ImageProbeReport?]
-            var errors: [String] = []
-            let lock = NSLock()
             init(_ n: Int) { items = Array(repeating: nil, count: n) }
         }
+        // Images in parallel, each slot written by one thread.
         let reports = Reports(images.count)
-        let queue = DispatchQueue(label: "muslcheck.probe", attributes: .concurrent)
-        let limit = DispatchSemaphore(value: max(1, jobs))
-        let group = DispatchGroup()
-        let artifacts = prepared.artifacts
-        let images = self.images
-        let pull = self.pull
-        let baseline = self.baseline
-        let runID = self.runID
-        let log = self.log
-        let notes = prepared.notes
         let configuredRunner = runner
-        let preparedTargets = self.preparedTargets
-        let probeImage: @Sendable (Int, String) -> Void = { index, image in
-                var target: Target? = nil
-                var imageID: String? = nil
-                var digest: String? = nil
-                // The image as a target (streamed export), for the loader probe's expectations;
-                // without artifacts only its identity is needed.
-                if let e = preparedTargets[image] {
-                    target = e.target
-                    imageID = e.imageID
-                    digest = e.digest
-                } else if artifacts.isEmpty {
-                    do throws(EngineError) {
-                        try engine.ensureImage(image, pull: pull)
-                        let identity = engine.imageIdentity(image)
-                        imageID = identity.id
-                        digest = identity.digest
-                    } catch {
-                        reports.lock.lock()
-                        reports.items[index] = .failed(image, error: error.message)
-                        reports.errors.append("--image \(image): \(error.message)")
-                        reports.lock.unlock()
-                        return
-                    }
-                } else {
-                    let exported = ImageExport.read(image, engine: engine, pull: pull, runID: runID, scanner: ArtifactScanner(jobs: 1),
-                                                    data: data) { _ in }
-                    switch exported {
-                    case .success(let e):
-                        target = e.target
-                        imageID = e.imageID
-                        digest = e.digest
-                    case .failure(let e):
-                        reports.lock.lock()
-                        reports.items[index] = .failed(image, error: e.message)
-                        reports.errors.append("--image \(image): \(e.message)")
-                        reports.lock.unlock()
-                        return
-                    }
-                }
-                log("probing \(image)")
-                var report = configuredRunner.run(image: image, index: index, imageID: imageID, digest: digest, target: target,
-                                        artifacts: artifacts, baseline: baseline)
-                report.notes += notes
-                reports.lock.lock()
-                reports.items[index] = report
-                if let e = report.error { reports.errors.append("--image \(image): \(e)") }
-                reports.lock.unlock()
+        Parallel.forEach(images.count, jobs: jobs) { index in
+            reports.items[index] = self.probe(images[index], index: index, engine: engine, runner: configuredRunner, prepared: prepared, data: data)
         }
-        for (index, image) in images.enumerated() {
-            group.enter()
-            limit.wait()
-            queue.async {
-                probeImage(index, image)
-                limit.signal()
-                group.leave()
-            }
-        }
-        group.wait()
+        let errors = zip(images, reports.items).compactMap { image, report in report?.error.map { "--image \(image): \($0)" } }
         var compilers: [String: String] = [:]
         if let m = built.musl { compilers["musl"] = "\(m.toolchain.compiler) (\(m.toolchain.version))" }
         if let g = built.glibc { compilers["host"] = "\(g.toolchain.compiler) (\(g.toolchain.version))" }
         let output = Output(runID: runID, compilers: compilers, images: reports.items.map { $0! })
-        return Result(output: output, environmentErrors: reports.errors, skipped: prepared.skipped)
+        return Result(output: output, environmentErrors: errors, skipped: prepared.skipped)
+    }
+
+    /// One image's probes. The image is read as a target (a streamed export) for the loader
+    /// probe's expectations, unless check read it already; without artifacts only its identity
+    /// is needed. An image that cannot be read gives a failed report.
+    func probe(_ image: String, index: Int, engine: ContainerEngine, runner: ProbeRunner, prepared: Prepared, data: CompatData) -> ImageProbeReport {
+        var target: Target? = nil
+        var imageID: String? = nil
+        var digest: String? = nil
+        if let e = preparedTargets[image] {
+            target = e.target
+            imageID = e.imageID
+            digest = e.digest
+        } else if prepared.artifacts.isEmpty {
+            do throws(EngineError) {
+                try engine.ensureImage(image, pull: pull)
+                let identity = engine.imageIdentity(image)
+                imageID = identity.id
+                digest = identity.digest
+            } catch {
+                return .failed(image, error: error.message)
+            }
+        } else {
+            switch ImageExport.read(image, engine: engine, pull: pull, runID: runID, scanner: ArtifactScanner(jobs: 1), data: data, handler: { _ in }) {
+            case .success(let e):
+                target = e.target
+                imageID = e.imageID
+                digest = e.digest
+            case .failure(let e):
+                return .failed(image, error: e.message)
+            }
+        }
+        log("probing \(image)")
+        var report = runner.run(image: image, index: index, imageID: imageID, digest: digest, target: target,
+                                artifacts: prepared.artifacts, baseline: baseline)
+        report.notes += prepared.notes
+        return report
     }
 }
