@@ -29,9 +29,9 @@ public struct Glob: Sendable {
             let c = chars[i]
             if c == "*" {
                 if i + 1 < chars.count && chars[i + 1] == "*" {
-                    re += ".*"
                     i += 1
-                    if i + 1 < chars.count && chars[i + 1] == "/" { i += 1; re += "(?:/)?" }
+                    // "**/": any folders, or none; never part of the next name.
+                    if i + 1 < chars.count && chars[i + 1] == "/" { i += 1; re += "(?:.*/)?" } else { re += ".*" }
                 } else {
                     re += "[^/]*"
                 }

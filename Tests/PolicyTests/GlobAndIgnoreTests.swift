@@ -34,6 +34,10 @@ import Testing
         #expect(inner.matches("app/lib.so"))
         #expect(inner.matches("app/x/y/lib.so"))
         #expect(!inner.matches("other/x/lib.so"))
+        // The folders "**/" stands for end at a slash: never part of the name after it.
+        #expect(!glob.matches("foo/notlibssl.so"))
+        #expect(!glob.matches("notlibssl.so"))
+        #expect(!inner.matches("app/xlib.so"))
     }
 
     @Test func aQuestionMarkIsExactlyOneCharacterOtherThanASlash() {
