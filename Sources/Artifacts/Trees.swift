@@ -364,9 +364,6 @@ public final class ArchiveStaging: @unchecked Sendable {
     /// Writes one member (path inside the archive) under the archive's folder.
     public func keep(archive: String, member: String, bytes: [UInt8]) {
         guard !stop() else { return }
-        let clean = normalize(member)
-        let parts = clean.split(separator: "/")
-        guard !clean.isEmpty, !parts.contains("..") else { return }
         lock.lock()
         var folder = folders[archive]
         if folder == nil && failures[archive] == nil {
@@ -381,7 +378,11 @@ public final class ArchiveStaging: @unchecked Sendable {
             }
         }
         lock.unlock()
-        guard let folder else { return }
+        // The archive has its folder even when no member may be written (a member reaching out
+        // with ".." is not): the loader probe then reports what it cannot load.
+        let clean = normalize(member)
+        let parts = clean.split(separator: "/")
+        guard let folder, !clean.isEmpty, !parts.contains("..") else { return }
         // The member's folders, one at a time below the archive's folder (which is not made again).
         var dir = root.path + "/" + folder
         for part in parts.dropLast() {

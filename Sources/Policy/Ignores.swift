@@ -30,8 +30,8 @@ public struct Glob: Sendable {
             if c == "*" {
                 if i + 1 < chars.count && chars[i + 1] == "*" {
                     i += 1
-                    // "**/": any folders, or none; never part of the next name.
-                    if i + 1 < chars.count && chars[i + 1] == "/" { i += 1; re += "(?:.*/)?" } else { re += ".*" }
+                    // "**/": any folders (or archives, "a.whl!"), or none; never part of the next name.
+                    if i + 1 < chars.count && chars[i + 1] == "/" { i += 1; re += "(?:.*[/!])?" } else { re += ".*" }
                 } else {
                     re += "[^/]*"
                 }

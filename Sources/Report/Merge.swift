@@ -42,7 +42,7 @@ extension CompatibilityReport {
                                   + "\(merged.targets.map(\.name).joined(separator: ", ")): only reports on the same targets merge")
             }
             if r.inputs.failOn != merged.inputs.failOn {
-                throw ReportError("\(name) has --fail-on \(r.inputs.failOn), \(first) \(merged.inputs.failOn)")
+                throw ReportError("\(name) has --fail-on \(r.inputs.failOn.rawValue), \(first) \(merged.inputs.failOn.rawValue)")
             }
         }
         // Shards: the same split, each once.

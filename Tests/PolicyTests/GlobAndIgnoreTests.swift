@@ -38,6 +38,9 @@ import Testing
         #expect(!glob.matches("foo/notlibssl.so"))
         #expect(!glob.matches("notlibssl.so"))
         #expect(!inner.matches("app/xlib.so"))
+        // An archive's member is a whole name too.
+        #expect(Glob("**/use-versioned-glibc").matches("dist/a.zip!use-versioned-glibc"))
+        #expect(Glob("vendor/**/x.so").matches("vendor/a.whl!x.so"))
     }
 
     @Test func aQuestionMarkIsExactlyOneCharacterOtherThanASlash() {

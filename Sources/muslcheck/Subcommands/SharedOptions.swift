@@ -91,7 +91,7 @@ struct ProbeOptions: ParsableArguments {
 
 /// Where the output goes: `--format F[=FILE]` (repeatable where `repeatable`) and `--output`.
 struct OutputOptions: ParsableArguments {
-    @Option(name: .customLong("format"), help: ArgumentHelp("Format, optionally with its file, repeatable: \(ReportFormat.allCases.map(\.rawValue).joined(separator: ", ")) (default text).", valueName: "format[=file]"))
+    @Option(name: .customLong("format"), help: ArgumentHelp("Format, optionally with its file, repeatable: \(ReportFormat.allCases.map(\.rawValue).joined(separator: ", ")) (default: text; report merge: json).", valueName: "format[=file]"))
     var formats: [FormatSpec] = []
 
     @Option(name: .shortAndLong, help: ArgumentHelp("The file of the one --format given without a file (default: stdout).", valueName: "file"))
@@ -109,17 +109,23 @@ struct OutputOptions: ParsableArguments {
 
 /// `--format text|json` for the outputs that are not reports, and the file it goes to.
 struct PlainOutputOptions: ParsableArguments {
-    @Option(help: "Output format: text or json.")
-    var format: FormatSpec = FormatSpec(.text)
+    /// text or json: the report formats an output that is not a report comes in.
+    struct PlainFormat: ExpressibleByArgument {
+        var format: ReportFormat
+        init(_ format: ReportFormat) { self.format = format }
+        init?(argument: String) {
+            guard let f = ReportFormat(rawValue: argument.lowercased()), f == .text || f == .json else { return nil }
+            format = f
+        }
+        static var allValueStrings: [String] { ["text", "json"] }
+        var defaultValueDescription: String { format.rawValue }
+    }
+
+    @Option(help: "Output format.")
+    var format = PlainFormat(.text)
 
     @Option(name: .shortAndLong, help: ArgumentHelp("Write to a file instead of stdout.", valueName: "file"))
     var output: String?
-
-    func validate() throws {
-        guard format.format == .text || format.format == .json, format.file == nil else {
-            throw ValidationError("--format: text or json")
-        }
-    }
 
     var isJSON: Bool { format.format == .json }
 
