@@ -38,7 +38,7 @@ public struct CheckRun: Sendable {
     /// Reads the baseline and checks the probe ids: a problem with either is a usage error,
     /// found before the scan (also when no probe will run, as with --static-only).
     func loadSuppression() throws -> Suppression {
-        let known = try settings.baseline.map { try ReportBaseline.load($0.path) }
+        let known = try settings.baselineFile.map { try ReportBaseline.load($0) }
         if let ids = probeIDs, let problem = (try? ProbeCatalog.bundled())?.unknownProbes(ids) {
             throw RunError(code: .usage, description: problem)
         }
@@ -101,7 +101,7 @@ public struct CheckRun: Sendable {
         // Probes in the images the scan could read.
         var probed: ((ArtifactAnalysis) -> ArtifactAnalysis?)? = nil
         let images = scan.images.filter { scanned.imageTargets[$0] != nil }
-        if runProbes, let engine, !images.isEmpty {
+        if runProbes, engine != nil, !images.isEmpty {
             var probe = ProbeRun(settings: settings, log: log)
             probe.images = images
             probe.include = inShard

@@ -26,8 +26,9 @@ public struct Settings: Sendable {
     /// Check only this share of the top-level files and archives.
     public var shard: Shard?
     public var ignores: [IgnoreRule] = []
-    /// Known findings that do not fail the run (--baseline).
-    public var baseline: ReportBaselineFile?
+    /// A baseline file (--baseline): its findings do not fail the run. Read when the run
+    /// starts, so that a file that is missing or not a baseline is a usage error.
+    public var baselineFile: String?
     /// Durations in the report (they make two reports of the same inputs differ).
     public var timings = false
 
@@ -70,12 +71,6 @@ public struct Shard: Sendable, Hashable {
         index = i
         count = n
     }
-}
-
-/// A baseline file's path (read when the run starts, so that a missing file is a usage error).
-public struct ReportBaselineFile: Sendable {
-    public var path: String
-    public init(path: String) { self.path = path }
 }
 
 /// What the command line gave; nil and empty stand for "not given", so that muslcheck.yml fills in.
@@ -136,7 +131,7 @@ extension Settings {
         s.runID = flags.runID
         s.shard = flags.shard
         s.ignores = config.ignores
-        s.baseline = flags.baseline.map(ReportBaselineFile.init)
+        s.baselineFile = flags.baseline
         s.timings = flags.timings
         return s
     }
