@@ -35,6 +35,7 @@ import TestSupport
             let names = try String(contentsOf: exportsURL, encoding: .utf8).split(separator: "\n")
             let work = FileManager.default.temporaryDirectory.appendingPathComponent("muslcheck-gcompat-standin")
             try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+            ScratchFolders.removeAtExit(work.path)
             let source = work.appendingPathComponent("standin.c")
             try names.map { "void \($0)(void) {}" }.joined(separator: "\n").write(to: source, atomically: true, encoding: .utf8)
             let lib = work.appendingPathComponent("libgcompat.so.0").path

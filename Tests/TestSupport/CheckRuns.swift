@@ -13,10 +13,12 @@ public enum CheckedFixtures {
         public var directory: String
     }
 
-    /// A fresh folder for a test's outputs.
+    /// A fresh folder for a test's outputs, removed when the test process exits (if the test
+    /// has not removed it already).
     public static func scratch(_ name: String) throws -> String {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("muslcheck-\(name)-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        ScratchFolders.removeAtExit(dir)
         return dir
     }
 
@@ -90,9 +92,16 @@ public enum JSONSchemaValidator {
 public enum HeadlessBrowser {
     public static let executable: String? = ["chromium", "chromium-browser", "google-chrome"].lazy.compactMap { try? TestCommand.which($0) }.first
 
+    /// The browser's profile, one per test process, removed when it exits.
+    static let profile: String = {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("muslcheck-chromium-\(getpid())").path
+        ScratchFolders.removeAtExit(dir)
+        return dir
+    }()
+
     static func base(_ extra: [String]) -> [String] {
         ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--disable-extensions",
-         "--user-data-dir=" + FileManager.default.temporaryDirectory.appendingPathComponent("muslcheck-chromium-\(getpid())").path] + extra
+         "--user-data-dir=" + profile] + extra
     }
 
     /// The DOM after the page's scripts ran.
@@ -108,5 +117,28 @@ public enum HeadlessBrowser {
         guard let exe = executable else { throw TestSupportError("chromium is not installed: run ci/setup (apt-get install chromium)") }
         let r = try TestCommand.run(exe, base(["--window-size=\(size)", "--hide-scrollbars", "--screenshot=\(png)", url]))
         guard r.status == 0 else { throw TestSupportError("chromium --screenshot failed (\(r.status)): \(r.stderr.suffix(500))") }
+    }
+}
+
+/// Folders the tests made, removed when the test process exits: nothing a test run makes
+/// outlives it.
+public enum ScratchFolders {
+    nonisolated(unsafe) private static var folders: [String] = []
+    private static let lock = NSLock()
+    private static let installed: Void = { atexit { ScratchFolders.removeAll() } }()
+
+    public static func removeAtExit(_ dir: String) {
+        _ = installed
+        lock.lock()
+        folders.append(dir)
+        lock.unlock()
+    }
+
+    static func removeAll() {
+        lock.lock()
+        let all = folders
+        folders = []
+        lock.unlock()
+        for dir in all { try? FileManager.default.removeItem(atPath: dir) }
     }
 }
