@@ -11,7 +11,7 @@ import TestSupport
 
     /// ld.so's trace: "name => path (addr)" loaded, "name => not found" missing; the vDSO and
     /// the loader itself left out.
-    static func trace(_ path: String) throws -> (loaded: [GlibcLibrarySearch.Loaded], missing: [String])? {
+    static func trace(_ path: String) throws -> (loaded: [GlibcLibrarySearch.Loaded], missing: [String], versionErrors: [String])? {
         let r = try TestCommand.run(interpreter, [path], environment: ["LD_TRACE_LOADED_OBJECTS": "1"])
         guard r.status == 0 else { return nil }
         var loaded: [GlibcLibrarySearch.Loaded] = []
@@ -25,7 +25,9 @@ import TestSupport
             let file = rest.split(separator: " (").first.map(String.init) ?? String(rest)
             loaded.append(.init(name: name, path: file))
         }
-        return (loaded, missing)
+        // What the loader reports of versions goes to stderr, prefixed with the traced name.
+        let versions = r.stderr.split(separator: "\n").map(String.init).filter { $0.contains(": version `") }
+        return (loaded, missing, versions)
     }
 
     @Test func theSearchFindsWhatGlibcsLoaderFindsForThisMachinesPrograms() throws {
@@ -44,6 +46,7 @@ import TestSupport
             let simulated = search.load(file, path: path, interpreter: Self.interpreter)
             #expect(simulated.loaded == real.loaded, "\(path)")
             #expect(simulated.missing == real.missing, "\(path)")
+            #expect(simulated.versionErrors == real.versionErrors, "\(path)")
             compared += 1
             found += real.loaded.count
             if file.interpreter == nil { checkedLibraries += 1 }
@@ -75,5 +78,28 @@ import TestSupport
         let missing = search.load(lib, path: dir + "/librunpath.so", interpreter: Self.interpreter)
         #expect(missing.missing == realMissing.missing)
         #expect(missing.missing == ["libdep.so"])
+    }
+
+    @Test func aVersionNoLibraryDefinesIsGlibcsMessage() throws {
+        guard FileManager.default.isExecutableFile(atPath: Self.interpreter), FileManager.default.isExecutableFile(atPath: "/usr/bin/ls") else {
+            print("skipped: no glibc loader at \(Self.interpreter) on this machine")
+            return
+        }
+        // A copy of ls asking libc.so.6 for GLIBC_9.34 instead of GLIBC_2.34 (same length).
+        let dir = try CheckedFixtures.scratch("glibc-version")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: "/usr/bin/ls")))
+        let wanted = Array("GLIBC_2.34\u{0}".utf8)
+        let at = try #require((0...(bytes.count - wanted.count)).first { bytes[$0..<$0 + wanted.count].elementsEqual(wanted) })
+        bytes.replaceSubrange(at..<at + 10, with: Array("GLIBC_9.34".utf8))
+        let copy = dir + "/ls"
+        try Data(bytes).write(to: URL(fileURLWithPath: copy))
+        let search = try GlibcLibrarySearch(root: "/", machine: .EM_X86_64, elfClass: .ELFCLASS64,
+                                            systemDirectories: ["/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib", "/usr/lib"])
+        let real = try #require(try Self.trace(copy))
+        let simulated = search.load(try ELFReader.read(path: copy), path: copy, shownAs: copy)
+        #expect(real.versionErrors == ["\(copy): /lib/x86_64-linux-gnu/libc.so.6: version `GLIBC_9.34' not found (required by \(copy))"])
+        #expect(simulated.versionErrors == real.versionErrors)
+        #expect(simulated.weakVersionsMissing.isEmpty)
     }
 }

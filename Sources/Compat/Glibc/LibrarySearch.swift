@@ -21,6 +21,10 @@ public struct GlibcLibrarySearch {
         public var loaded: [Loaded] = []
         /// Names no search found, in the order they were asked for ("libfoo.so.1 => not found").
         public var missing: [String] = []
+        /// Version needs no loaded object defines, in glibc's words (elf/dl-version.c).
+        public var versionErrors: [String] = []
+        /// Weak version needs (VER_FLG_WEAK) no loaded object defines: the load goes on.
+        public var weakVersionsMissing: [String] = []
     }
 
     /// The root filesystem ("/" for the machine itself, or a sysroot or an image's files).
@@ -64,8 +68,8 @@ public struct GlibcLibrarySearch {
 
     /// The load of a program (or library) at `path` inside the root. `interpreter`: the loader
     /// that runs it when the object names none (a library: the machine's glibc loader), which is
-    /// in the link map from the start.
-    public func load(_ file: ELFFile, path: String, interpreter: String? = nil) -> Outcome {
+    /// in the link map from the start. `shownAs`: how messages name the object (default: `path`).
+    public func load(_ file: ELFFile, path: String, interpreter: String? = nil, shownAs: String? = nil) -> Outcome {
         var out = Outcome()
         let main = Object(file: file, path: path, names: [], loader: nil)
         var objects = [main]
@@ -101,7 +105,26 @@ public struct GlibcLibrarySearch {
                 out.loaded.append(Loaded(name: name, path: foundPath))
             }
         }
+        checkVersions(objects, main: main, shownAs: shownAs ?? path, into: &out)
         return out
+    }
+
+    /// Mirrors glibc's _dl_check_map_versions (elf/dl-version.c): every version an object needs
+    /// from a file must be defined by the object loaded under that file's name. A file without
+    /// version definitions satisfies every need (glibc only warns in verbose mode).
+    func checkVersions(_ objects: [Object], main: Object, shownAs: String, into out: inout Outcome) {
+        for object in objects {
+            let requirer = object === main ? shownAs : object.path
+            for need in object.file.versionNeeds {
+                guard let provider = objects.first(where: { $0.names.contains(need.file) || $0.file.soname == need.file }),
+                      !provider.file.versionDefinitions.isEmpty else { continue }
+                let defined = Set(provider.file.versionDefinitions.filter { !$0.isBase }.map(\.name))
+                for version in need.versions where !defined.contains(version.name) {
+                    let message = "\(shownAs): \(provider.path): version `\(version.name)' not found (required by \(requirer))"
+                    if version.isWeak { out.weakVersionsMissing.append(message) } else { out.versionErrors.append(message) }
+                }
+            }
+        }
     }
 
     /// _dl_map_object's search for a name: a path as given; else DT_RPATH (of the requester and
