@@ -44,10 +44,11 @@ public struct FormatSpec: Sendable, Hashable {
     }
 }
 
-/// Resolves --format and --output into where each format goes; two formats on stdout are an
-/// error. With `textToFreeStdout`, the text report goes to stdout when no format does.
-public func resolveOutputs(_ specs: [FormatSpec], output: String?, textToFreeStdout: Bool = false) throws -> [FormatSpec] {
-    var resolved = specs.isEmpty ? [FormatSpec(.text)] : specs
+/// Resolves --format and --output into where each format goes (`fallback` when no format is
+/// given); two formats on stdout are an error. With `textToFreeStdout`, the text report goes to
+/// stdout when no format does.
+public func resolveOutputs(_ specs: [FormatSpec], output: String?, fallback: ReportFormat = .text, textToFreeStdout: Bool = false) throws -> [FormatSpec] {
+    var resolved = specs.isEmpty ? [FormatSpec(fallback)] : specs
     let toStdout = resolved.indices.filter { resolved[$0].file == nil }
     if let output {
         guard toStdout.count <= 1 else {

@@ -77,7 +77,7 @@ public struct GlibcLibrarySearch {
         var queue = [main]
         // The interpreter is loaded already: a DT_NEEDED of its soname is satisfied by it.
         if let interp = file.interpreter ?? interpreter, let real = realPath(interp), let f = read(interp) {
-            let rtld = Object(file: f, path: interp, names: [interp, f.soname ?? ""], loader: nil)
+            let rtld = Object(file: f, path: interp, names: Set([interp] + (f.soname.map { [$0] } ?? [])), loader: nil)
             identities[real] = rtld
             objects.append(rtld)
         }

@@ -74,8 +74,8 @@ struct Probe: ParsableCommand {
         // The probes' own settings come from the flags; muslcheck.yml gives the user probes only.
         let settings = Settings.resolve(flags, userProbes: userProbes, defaultPaths: [])
         let result = try exitingOnError { try ProbeRun(settings: settings, log: { Diagnostics.note($0) }).run() }
-        let text = ProbeTextRenderer(color: useColor(forFile: output.output)).render(result.output.images, catalog: try? ProbeCatalog.bundled())
-        try output.write(text: text, json: result.output)
+        try output.write(text: ProbeTextRenderer(color: useColor(forFile: output.output)).render(result.output.images, catalog: try? ProbeCatalog.bundled()),
+                         json: result.output)
         try finish(environmentErrors: result.environmentErrors, written: true, failed: result.failed)
     }
 }

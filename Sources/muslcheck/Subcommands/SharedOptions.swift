@@ -102,7 +102,7 @@ struct OutputOptions: ParsableArguments {
 
     /// Where each format goes; `fallback` when none is given.
     func resolved(fallback: ReportFormat = .text, textToFreeStdout: Bool = false) throws -> [FormatSpec] {
-        do { return try resolveOutputs(formats.isEmpty ? [FormatSpec(fallback)] : formats, output: output, textToFreeStdout: textToFreeStdout) }
+        do { return try resolveOutputs(formats, output: output, fallback: fallback, textToFreeStdout: textToFreeStdout) }
         catch let e as RunError { throw ValidationError(e.description) }
     }
 }
