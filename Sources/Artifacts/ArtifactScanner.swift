@@ -413,7 +413,9 @@ public final class ArtifactScanner: @unchecked Sendable {
             do throws(ArtifactError) {
                 if textFiles.contains(path) {
                     if entry.size <= 1 << 20 {
-                        tree.addText(path, String(decoding: try tar.readContent(), as: UTF8.self))
+                        let content = try tar.readContent()
+                        // A loader cache is binary: kept as bytes.
+                        if path.hasSuffix(".cache") { tree.addBytes(path, content) } else { tree.addText(path, String(decoding: content, as: UTF8.self)) }
                     }
                     tree.addOther(path, reason: "not an ELF file")
                     continue

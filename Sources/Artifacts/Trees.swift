@@ -62,6 +62,16 @@ public protocol ArtifactTree: AnyObject, Sendable {
     func text(_ path: String) -> String?
     /// Whether any entry (file, symlink, directory) exists at the path.
     func exists(_ path: String) -> Bool
+    /// A small file's bytes (a loader cache), if the tree has it.
+    func bytes(_ path: String) -> [UInt8]?
+}
+
+/// A regular file's bytes, when it is at most 16 MiB.
+func smallFileBytes(_ path: String) -> [UInt8]? {
+    var st = stat()
+    guard stat(path, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_size <= 1 << 24,
+          let data = FileManager.default.contents(atPath: path) else { return nil }
+    return [UInt8](data)
 }
 
 /// A cache bounded by a budget (symbols, say), in two generations of at most half of it each:
@@ -168,6 +178,8 @@ public final class DiskTree: ArtifactTree, @unchecked Sendable {
         return try? String(contentsOfFile: path, encoding: .utf8)
     }
 
+    public func bytes(_ path: String) -> [UInt8]? { smallFileBytes(path) }
+
     public func exists(_ path: String) -> Bool {
         var st = stat()
         return lstat(path, &st) == 0
@@ -184,6 +196,7 @@ public final class MemberTree: ArtifactTree, @unchecked Sendable {
     var symlinks: [String: String] = [:]
     var directories: Set<String> = []
     var texts: [String: String] = [:]
+    var binaries: [String: [UInt8]] = [:]
 
     /// Paths are absolute in the installed system (an image's filesystem) rather than relative
     /// to wherever an archive gets unpacked.
@@ -201,6 +214,7 @@ public final class MemberTree: ArtifactTree, @unchecked Sendable {
     func addSymlink(_ path: String, target: String) { symlinks[path] = target; addParents(path) }
     func addDirectory(_ path: String) { if !path.isEmpty { directories.insert(path) }; addParents(path) }
     func addText(_ path: String, _ text: String) { texts[path] = text }
+    func addBytes(_ path: String, _ bytes: [UInt8]) { binaries[path] = bytes }
     func addParents(_ path: String) {
         var p = path
         while let slash = p.lastIndex(of: "/") {
@@ -228,6 +242,11 @@ public final class MemberTree: ArtifactTree, @unchecked Sendable {
     public func text(_ path: String) -> String? {
         guard let resolved = resolve(path) else { return nil }
         return texts[resolved]
+    }
+
+    public func bytes(_ path: String) -> [UInt8]? {
+        guard let resolved = resolve(path) else { return nil }
+        return binaries[resolved]
     }
 
     public func exists(_ path: String) -> Bool {
@@ -298,6 +317,8 @@ public final class SysrootTree: ArtifactTree, @unchecked Sendable {
         return try? String(contentsOfFile: root + resolved, encoding: .utf8)
     }
 
+    public func bytes(_ path: String) -> [UInt8]? { resolve(path).flatMap { smallFileBytes(root + $0) } }
+
     public func exists(_ path: String) -> Bool {
         guard let resolved = resolve(path) else { return false }
         var st = stat()
@@ -340,6 +361,7 @@ public final class RemappedTree: ArtifactTree, @unchecked Sendable {
 
     public func text(_ path: String) -> String? { hostPath(path).flatMap { disk.text($0) } }
     public func exists(_ path: String) -> Bool { hostPath(path).map { disk.exists($0) } ?? false }
+    public func bytes(_ path: String) -> [UInt8]? { hostPath(path).flatMap { disk.bytes($0) } }
 }
 
 /// The ELF members of top-level archives, written to a private folder as the scan reads them,

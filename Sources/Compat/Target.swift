@@ -335,7 +335,7 @@ public final class Target: @unchecked Sendable {
     /// The text files a filesystem target reads; image exports keep these.
     public static let textFiles: Set<String> = [
         "etc/ld-musl-x86_64.path", "etc/ld-musl-aarch64.path", "etc/ld-musl-i386.path", "etc/os-release",
-        "etc/alpine-release", "lib/apk/db/installed", "etc/muslcheck-musl-version",
+        "etc/alpine-release", "lib/apk/db/installed", "etc/muslcheck-musl-version", "etc/ld.so.cache", "etc/debian_version",
     ]
 
     /// musl's version from the apk database ("P:musl" then "V:1.2.5-r10") or the test image's note.

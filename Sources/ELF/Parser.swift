@@ -749,9 +749,9 @@ struct Parser {
                 var use: RelocationUse = .referenced
                 switch kind {
                 case .plt: use.insert(.plt)
-                case .copy: use.insert(.copy)
-                case .tlsInitialExec: use.insert(.tlsInitialExec)
-                default: break
+                case .copy: use.formUnion([.copy, .nonPLT])
+                case .tlsInitialExec: use.formUnion([.tlsInitialExec, .nonPLT])
+                default: use.insert(.nonPLT)
                 }
                 uses[k] |= use.rawValue
             }

@@ -112,6 +112,8 @@ public struct RelocationUse: OptionSet, Sendable, Hashable {
     public static let copy = RelocationUse(rawValue: 1 << 2)
     /// Through an initial-exec TLS relocation.
     public static let tlsInitialExec = RelocationUse(rawValue: 1 << 3)
+    /// By a relocation other than a PLT one (glibc resolves these at load even when binding lazily).
+    public static let nonPLT = RelocationUse(rawValue: 1 << 4)
 }
 
 /// The relocations of the dynamic relocation tables (DT_RELA, DT_REL, DT_JMPREL), summarised:

@@ -51,118 +51,57 @@ public struct GlibcLibrarySearch {
         cacheFlags = LoaderCache.libc6Flags(elfMachine: machine.rawValue, is64: elfClass == .ELFCLASS64)
     }
 
-    /// A link-map entry: the object, the path it was loaded from, the names it answers to, and
-    /// the object that loaded it (for DT_RPATH inheritance).
-    final class Object {
-        let file: ELFFile
-        let path: String
-        var names: Set<String>
-        let loader: Object?
-        init(file: ELFFile, path: String, names: Set<String>, loader: Object?) {
-            self.file = file
-            self.path = path
-            self.names = names
-            self.loader = loader
-        }
-    }
-
     /// The load of a program (or library) at `path` inside the root. `interpreter`: the loader
     /// that runs it when the object names none (a library: the machine's glibc loader), which is
     /// in the link map from the start. `shownAs`: how messages name the object (default: `path`).
     public func load(_ file: ELFFile, path: String, interpreter: String? = nil, shownAs: String? = nil) -> Outcome {
         var out = Outcome()
-        let main = Object(file: file, path: path, names: [], loader: nil)
-        var objects = [main]
-        var identities: [String: Object] = [:]
-        var queue = [main]
+        var search = GlibcLinkMap.Search()
+        search.libraryPath = libraryPath
+        search.systemDirectories = systemDirectories
+        search.libExpansion = libExpansion
+        search.platform = platform
+        if let cache, let flags = cacheFlags { search.cache = { cache.lookup($0, flags: flags) } }
+        var map = GlibcLinkMap(files: RootFiles(owner: self), search: search)
+        let main = GlibcLinkMap.Object(image: GlibcImage(file: file), path: path, identity: realPath(path) ?? path, names: [],
+                                       loader: nil, source: .artifactTree, package: nil)
+        map.add(main)
         // The interpreter is loaded already: a DT_NEEDED of its soname is satisfied by it.
         if let interp = file.interpreter ?? interpreter, let real = realPath(interp), let f = read(interp) {
-            let rtld = Object(file: f, path: interp, names: Set([interp] + (f.soname.map { [$0] } ?? [])), loader: nil)
-            identities[real] = rtld
-            objects.append(rtld)
+            map.add(GlibcLinkMap.Object(image: GlibcImage(file: f), path: interp, identity: real,
+                                        names: Set([interp] + (f.soname.map { [$0] } ?? [])), loader: nil, source: .libc, package: nil),
+                    inMap: false)
         }
-        var index = 0
-        while index < queue.count {
-            let requester = queue[index]
-            index += 1
-            for name in requester.file.needed {
-                // _dl_map_object: an object loaded under this name, or with this soname, answers.
-                if objects.contains(where: { $0.names.contains(name) || $0.file.soname == name }) { continue }
-                guard let (found, foundPath) = find(name, requester: requester) else {
-                    if !out.missing.contains(name) { out.missing.append(name) }
-                    continue
-                }
-                // The same file under another name is the same object.
-                let identity = realPath(foundPath) ?? foundPath
-                if let same = identities[identity] {
-                    same.names.insert(name)
-                    continue
-                }
-                let object = Object(file: found, path: foundPath, names: [name], loader: requester)
-                identities[identity] = object
-                objects.append(object)
-                queue.append(object)
-                out.loaded.append(Loaded(name: name, path: foundPath))
-            }
+        _ = map.loadDependencies(of: [main], bindNow: false)
+        // In load order, each under the name it was first asked for.
+        out.loaded = map.objects.dropFirst().filter { $0.source != .libc }.map { o in
+            Loaded(name: firstName(o, in: map.objects), path: o.path)
         }
-        checkVersions(objects, main: main, shownAs: shownAs ?? path, into: &out)
+        out.missing = map.missing.map(\.name)
+        let shown = shownAs ?? path
+        for p in map.checkVersions(map.objects) {
+            let requirer = p.requirer === main ? shown : p.requirer.path
+            let message = "\(shown): \(p.provider.path): version `\(p.version)' not found (required by \(requirer))"
+            if p.weak { out.weakVersionsMissing.append(message) } else { out.versionErrors.append(message) }
+        }
         return out
     }
 
-    /// Mirrors glibc's _dl_check_map_versions (elf/dl-version.c): every version an object needs
-    /// from a file must be defined by the object loaded under that file's name. A file without
-    /// version definitions satisfies every need (glibc only warns in verbose mode).
-    func checkVersions(_ objects: [Object], main: Object, shownAs: String, into out: inout Outcome) {
-        for object in objects {
-            let requirer = object === main ? shownAs : object.path
-            for need in object.file.versionNeeds {
-                guard let provider = objects.first(where: { $0.names.contains(need.file) || $0.file.soname == need.file }),
-                      !provider.file.versionDefinitions.isEmpty else { continue }
-                let defined = Set(provider.file.versionDefinitions.filter { !$0.isBase }.map(\.name))
-                for version in need.versions where !defined.contains(version.name) {
-                    let message = "\(shownAs): \(provider.path): version `\(version.name)' not found (required by \(requirer))"
-                    if version.isWeak { out.weakVersionsMissing.append(message) } else { out.versionErrors.append(message) }
-                }
-            }
+    /// The name an object was first loaded under: the first DT_NEEDED, in load order, it answers.
+    func firstName(_ object: GlibcLinkMap.Object, in objects: [GlibcLinkMap.Object]) -> String {
+        for o in objects {
+            for name in o.image?.needed ?? [] where object.names.contains(name) { return name }
         }
+        return object.names.sorted().first ?? object.path
     }
 
-    /// _dl_map_object's search for a name: a path as given; else DT_RPATH (of the requester and
-    /// the objects that loaded it, when the requester has no DT_RUNPATH), LD_LIBRARY_PATH, the
-    /// requester's DT_RUNPATH, ld.so.cache, the system directories (unless DF_1_NODEFLIB).
-    func find(_ name: String, requester: Object) -> (ELFFile, String)? {
-        if name.contains("/") { return read(name).map { ($0, name) } }
-        var directories: [String] = []
-        let runpath = requester.file.dynamic?.runpath ?? []
-        if runpath.isEmpty {
-            var l: Object? = requester
-            while let object = l {
-                directories += expand(object.file.dynamic?.rpath ?? [], origin: object)
-                l = object.loader
-            }
-        }
-        directories += libraryPath
-        directories += expand(runpath, origin: requester)
-        for dir in directories {
-            let candidate = (dir.isEmpty ? "." : dir) + "/" + name
-            if let f = read(candidate) { return (f, candidate) }
-        }
-        if let cache, let flags = cacheFlags, let path = cache.lookup(name, flags: flags), let f = read(path) { return (f, path) }
-        guard (requester.file.dynamic?.flags1.rawValue ?? 0) & 0x800 == 0 else { return nil }  // DF_1_NODEFLIB
-        for dir in systemDirectories {
-            let candidate = dir + "/" + name
-            if let f = read(candidate) { return (f, candidate) }
-        }
-        return nil
-    }
-
-    /// $ORIGIN (the object's folder), $LIB and $PLATFORM in search path entries (_dl_dst_substitute).
-    func expand(_ entries: [String], origin object: Object) -> [String] {
-        let origin = ((realPath(object.path) ?? object.path) as NSString).deletingLastPathComponent
-        return entries.map { e in
-            e.replacingOccurrences(of: "${ORIGIN}", with: origin).replacingOccurrences(of: "$ORIGIN", with: origin)
-                .replacingOccurrences(of: "${LIB}", with: libExpansion).replacingOccurrences(of: "$LIB", with: libExpansion)
-                .replacingOccurrences(of: "${PLATFORM}", with: platform).replacingOccurrences(of: "$PLATFORM", with: platform)
+    /// The root's files, read from disk.
+    struct RootFiles: GlibcFiles {
+        let owner: GlibcLibrarySearch
+        func open(_ path: String) -> GlibcFile {
+            guard let f = try? ELFReader.read(path: owner.root + path) else { return .missing }
+            guard f.header.machine == owner.machine, f.header.fileClass == owner.elfClass else { return .otherClass }
+            return .image(GlibcImage(file: f), identity: owner.realPath(path) ?? path, source: .target, package: nil)
         }
     }
 

@@ -1,0 +1,247 @@
+import ELF
+import Foundation
+
+/// What a path is to glibc's loader (elf/dl-load.c, open_verify).
+enum GlibcFile {
+    /// An object of the right machine and class. `identity`: the file itself (its real path);
+    /// `shownPath`: the path the loader opened, as its messages name it.
+    case image(GlibcImage, identity: String, source: LoadedLibrary.Source, package: String?)
+    /// An ELF file of another machine or class: skipped, the search goes on.
+    case otherClass
+    /// Not an ELF file: "invalid ELF header", which stops the load.
+    case invalid(String)
+    case missing
+}
+
+/// Where glibc's loader finds files.
+protocol GlibcFiles {
+    func open(_ path: String) -> GlibcFile
+}
+
+/// glibc's link map for one load: the breadth-first walk over DT_NEEDED of elf/dl-deps.c
+/// (_dl_map_object_deps), each name found as elf/dl-load.c's _dl_map_object finds it; then the
+/// version check of elf/dl-version.c and the symbol lookups of elf/dl-lookup.c.
+struct GlibcLinkMap {
+    /// A link-map entry.
+    final class Object {
+        let image: GlibcImage?
+        /// l_name: the path it was opened at (shown in messages).
+        let path: String
+        let identity: String
+        var names: Set<String>
+        /// The object whose DT_NEEDED brought it in (its DT_RPATH is searched too).
+        let loader: Object?
+        let source: LoadedLibrary.Source
+        let package: String?
+        /// Relocated by a dlopen with RTLD_NOW (or by LD_BIND_NOW).
+        var bindNow = false
+        init(image: GlibcImage?, path: String, identity: String, names: Set<String>, loader: Object?,
+             source: LoadedLibrary.Source, package: String?) {
+            self.image = image
+            self.path = path
+            self.identity = identity
+            self.names = names
+            self.loader = loader
+            self.source = source
+            self.package = package
+        }
+        func answersTo(_ name: String) -> Bool { names.contains(name) || image?.soname == name }
+    }
+
+    /// Where a name is looked up: the directories in order, then the cache, then the system ones.
+    struct Search {
+        var libraryPath: [String] = []
+        var cache: (String) -> String? = { _ in nil }
+        var systemDirectories: [String] = []
+        /// What $LIB and $PLATFORM expand to.
+        var libExpansion = "lib/x86_64-linux-gnu"
+        var platform = "x86_64"
+        /// A library the target lacks that a package provides: (image, path, package).
+        var fromPackage: (String) -> (GlibcImage, String, String)? = { _ in nil }
+    }
+
+    let files: GlibcFiles
+    let search: Search
+    /// The link map in load order.
+    private(set) var objects: [Object] = []
+    private var byIdentity: [String: Object] = [:]
+    private(set) var missing: [MissingError] = []
+
+    init(files: GlibcFiles, search: Search) {
+        self.files = files
+        self.search = search
+    }
+
+    /// Puts an object in the map without loading its needs yet (the program, the loader).
+    mutating func add(_ object: Object, inMap: Bool = true) {
+        byIdentity[object.identity] = object
+        if inMap { objects.append(object) }
+    }
+
+    func object(identity: String) -> Object? { byIdentity[identity] }
+
+    /// Loads the needs of `roots` and of everything they bring in, breadth first; returns the
+    /// objects in that order, the roots first (an object's local scope).
+    mutating func loadDependencies(of roots: [Object], bindNow: Bool) -> [Object] {
+        var queue = roots
+        var seen = Set(roots.map(\.identity))
+        var index = 0
+        while index < queue.count {
+            let requester = queue[index]
+            index += 1
+            for name in requester.image?.needed ?? [] {
+                // _dl_map_object: an object loaded under this name, or with this soname, answers.
+                if let known = objects.first(where: { $0.answersTo(name) }) ?? byIdentity.values.first(where: { $0.answersTo(name) }) {
+                    if !objects.contains(where: { $0 === known }) { objects.append(known) }
+                    if seen.insert(known.identity).inserted { queue.append(known) }
+                    continue
+                }
+                switch find(name, requester: requester) {
+                case .failure(let m):
+                    if !missing.contains(where: { $0.name == m.name }) { missing.append(m) }
+                case .success(let (image, path, identity, source, package)):
+                    // The same file under another name is the same object.
+                    if let same = byIdentity[identity] {
+                        same.names.insert(name)
+                        if !objects.contains(where: { $0 === same }) { objects.append(same) }
+                        if seen.insert(same.identity).inserted { queue.append(same) }
+                        continue
+                    }
+                    let object = Object(image: image, path: path, identity: identity, names: [name], loader: requester,
+                                        source: source, package: package)
+                    object.bindNow = bindNow
+                    add(object)
+                    seen.insert(identity)
+                    queue.append(object)
+                }
+            }
+        }
+        return queue
+    }
+
+    typealias Found = (GlibcImage, String, String, LoadedLibrary.Source, String?)
+
+    /// _dl_map_object's search for a name: a path as given; else DT_RPATH (of the requester and
+    /// the objects that loaded it, when the requester has no DT_RUNPATH), LD_LIBRARY_PATH, the
+    /// requester's DT_RUNPATH, ld.so.cache, the system directories (unless DF_1_NODEFLIB).
+    func find(_ name: String, requester: Object) -> Result<Found, MissingError> {
+        func missing(_ reason: String, notLoadable: Bool = false) -> Result<Found, MissingError> {
+            .failure(MissingError(name: name, neededBy: requester, reason: reason, notLoadable: notLoadable))
+        }
+        func attempt(_ path: String) -> Result<Found, MissingError>? {
+            switch files.open(path) {
+            case .image(let image, let identity, let source, let package): return .success((image, path, identity, source, package))
+            case .invalid(let why): return missing(why, notLoadable: true)
+            case .otherClass, .missing: return nil
+            }
+        }
+        if name.contains("/") {
+            return attempt(name) ?? missing("No such file or directory")
+        }
+        var directories: [String] = []
+        let runpath = requester.image?.runpath ?? []
+        if runpath.isEmpty {
+            var l: Object? = requester
+            while let object = l {
+                directories += expand(object.image?.rpath ?? [], origin: object)
+                l = object.loader
+            }
+        }
+        directories += search.libraryPath
+        directories += expand(runpath, origin: requester)
+        for dir in directories {
+            if let r = attempt((dir.isEmpty ? "." : dir) + "/" + name) { return r }
+        }
+        if let path = search.cache(name), let r = attempt(path) { return r }
+        if !(requester.image?.noDefaultLibraries ?? false) {
+            for dir in search.systemDirectories {
+                if let r = attempt(dir + "/" + name) { return r }
+            }
+        }
+        if let (image, path, package) = search.fromPackage(name) {
+            return .success((image, path, "package:" + path, .package, package))
+        }
+        return missing("No such file or directory")
+    }
+
+    /// $ORIGIN (the object's folder), $LIB and $PLATFORM in search path entries (_dl_dst_substitute).
+    func expand(_ entries: [String], origin object: Object) -> [String] {
+        let base = object.identity.split(separator: ":", maxSplits: 1).last.map(String.init) ?? object.path
+        let origin = (base as NSString).deletingLastPathComponent
+        return entries.flatMap { $0.split(separator: ":", omittingEmptySubsequences: false).map(String.init) }.map { e in
+            e.replacingOccurrences(of: "${ORIGIN}", with: origin).replacingOccurrences(of: "$ORIGIN", with: origin)
+                .replacingOccurrences(of: "${LIB}", with: search.libExpansion).replacingOccurrences(of: "$LIB", with: search.libExpansion)
+                .replacingOccurrences(of: "${PLATFORM}", with: search.platform).replacingOccurrences(of: "$PLATFORM", with: search.platform)
+        }
+    }
+
+    struct MissingError: Error {
+        var name: String
+        var neededBy: Object
+        var reason: String
+        var notLoadable: Bool
+    }
+
+    /// A version need no loaded object defines (elf/dl-version.c, _dl_check_map_versions).
+    struct VersionProblem {
+        var requirer: Object
+        var provider: Object
+        var version: String
+        var weak: Bool
+    }
+
+    /// Every version an object needs from a file must be defined by the object loaded under that
+    /// file's name. A file without version definitions satisfies every need.
+    func checkVersions(_ objects: [Object]) -> [VersionProblem] {
+        var out: [VersionProblem] = []
+        for object in objects {
+            guard let file = object.image?.file else { continue }
+            for need in file.versionNeeds {
+                guard let provider = self.objects.first(where: { $0.answersTo(need.file) }) ?? byIdentity.values.first(where: { $0.answersTo(need.file) }),
+                      let image = provider.image, image.hasVersionDefinitions else { continue }
+                for version in need.versions where !image.definedVersions.contains(version.name) {
+                    out.append(VersionProblem(requirer: object, provider: provider, version: version.name, weak: version.isWeak))
+                }
+            }
+        }
+        return out
+    }
+
+    /// An undefined symbol no object in the scope defines.
+    struct Unresolved {
+        var object: Object
+        var name: String
+        var version: String?
+        /// The file the version need names.
+        var library: String?
+        /// Only PLT relocations use it, and the object binds lazily: it fails when first called.
+        var lazy: Bool
+    }
+
+    /// The lookups of _dl_relocate_object for `objects`, each in `scope` (_dl_lookup_symbol_x):
+    /// references no object answers, weak ones left out. `provided`: names the host program
+    /// defines (reported apart, never unresolved).
+    func unresolved(_ objects: [Object], scope: [Object], provided: (String) -> Bool) -> (unresolved: [Unresolved], provided: [String]) {
+        var out: [Unresolved] = []
+        var fromHost: [String] = []
+        for object in objects {
+            guard let file = object.image?.file else { continue }
+            let lazyObject = !object.bindNow && !(file.dynamic?.bindNow ?? false)
+            for s in file.symbols where s.isUndefined && s.relocationUse.contains(.referenced) && s.nameSpan.length > 0 {
+                guard s.binding != .STB_WEAK else { continue }
+                let name = s.name
+                let version = s.version
+                let pltOnly = !s.relocationUse.contains(.nonPLT)
+                let copy = s.relocationUse.contains(.copy)
+                let found = scope.contains { o in
+                    guard let image = o.image, !(copy && o === object) else { return false }
+                    return image.answers(name, version: version, plt: pltOnly)
+                }
+                if found { continue }
+                if provided(name) { fromHost.append(name); continue }
+                out.append(Unresolved(object: object, name: name, version: version, library: s.library, lazy: pltOnly && lazyObject))
+            }
+        }
+        return (out, fromHost)
+    }
+}
