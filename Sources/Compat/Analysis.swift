@@ -108,6 +108,8 @@ public struct AnalyzerOptions: Sendable {
     public var libraryPath: [String] = []
     /// Absolute paths of the scanned roots on disk (their absolute paths resolve in the scan).
     public var treeRoots: [String] = []
+    /// LD_BIND_NOW on glibc targets: every PLT relocation is resolved at load.
+    public var bindNow = false
     public init() {}
 }
 
@@ -355,6 +357,10 @@ public final class Analyzer: Sendable {
         case .pythonExtension, .nodeAddon, .jniLibrary: mode = .dlopen(hostID: host?.id ?? "")
         default: mode = .list
         }
+        if let system = target.glibc {
+            return glibcVerdict(item, file: file, tree: tree, archive: archive, libc: libc, host: host, target: target, system: system,
+                                mode: mode, findings: &findings)
+        }
         let exports = ArtifactExports(file)
         let outcome = simulate(item, tree: tree, target: target, mode: mode, host: host, exports: exports, loadedBy: loadedBy)
         var verdict: Verdict
@@ -460,6 +466,10 @@ public final class Analyzer: Sendable {
             return initialExecTLSFinding(error, display: display, target: target, object: object)
         case .relrUnsupported:
             return relrFinding(error, display: display, target: target, object: object)
+        case .missingVersion, .lazySymbol:
+            // Only glibc's loader reports these (glibcVerdict makes their findings).
+            return data.finding(.glibcVersionNotFound, message: error.message, subject: error.subject, fix: "", artifact: display,
+                                target: target.name, object: object)
         }
     }
 }

@@ -247,6 +247,23 @@ public final class CompatData: @unchecked Sendable {
     }
 
     public func machine(_ name: String) -> MachineFacts? { loader.machines[name] }
+
+    private var glibcData: Result<GlibcProfileData, CompatDataError>?
+
+    /// The Debian-based profiles' data (Resources/glibc), read on first use.
+    public func glibcProfiles() throws -> GlibcProfileData {
+        lock.lock()
+        defer { lock.unlock() }
+        if let glibcData { return try glibcData.get() }
+        let result: Result<GlibcProfileData, CompatDataError>
+        do { result = .success(try GlibcProfileData(resources: resources)) } catch let e as CompatDataError {
+            result = .failure(e)
+        } catch {
+            result = .failure(CompatDataError("cannot read the glibc profiles: \(error)"))
+        }
+        glibcData = result
+        return try result.get()
+    }
 }
 
 public struct CompatDataError: Error, CustomStringConvertible, Sendable {

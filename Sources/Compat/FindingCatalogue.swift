@@ -60,6 +60,16 @@ public enum FindingID: String, CaseIterable, Codable, Sendable {
     case loaderProbeFailed = "MC151"
     /// A user probe failed in the image.
     case userProbeFailed = "MC152"
+    /// glibc: a needed library is not found.
+    case glibcMissingLibrary = "MC200"
+    /// glibc: a version need the library does not define.
+    case glibcVersionNotFound = "MC201"
+    /// glibc: an undefined symbol at load.
+    case glibcUndefinedSymbol = "MC202"
+    /// glibc: an undefined function bound lazily, which fails when first called.
+    case glibcLazyUndefinedSymbol = "MC203"
+    /// glibc: a weak version need the library does not define.
+    case glibcWeakVersion = "MC204"
 }
 
 /// A fix sentence of findings.json: the entry of `finding` holds it in "fixes" under this name.
@@ -73,6 +83,7 @@ public enum FixTemplate: String, CaseIterable, Sendable {
     case needsGcompat, loadsThroughGcompat, needsGcompatPreloaded, preloadGcompat, notLoadable
     case unloadableFile, musllinuxWheel, staticGlibc, threadStack, hostProvided
     case contradiction, listByHand, startByHand, damagedAsFound, nestedArchive, archiveNotStaged, linkOutsideChecked, userProbe
+    case noLoader, muslProgram, aptPackage, debianPackage, distrolessPackage, muslLibrary, unknownGlibcLibrary, olderBuild, provideSymbol, provideLazySymbol, weakVersion
 
     /// The finding whose entry holds it.
     public var finding: FindingID {
@@ -82,7 +93,7 @@ public enum FixTemplate: String, CaseIterable, Sendable {
         case .damagedArchive, .unsupportedArchive: .malformedArchive
         case .archiveLimit: .archiveLimit
         case .brokenLink: .symlinkProblem
-        case .gcompatStub, .gcompatStubFails, .foreignInterpreter: .missingInterpreter
+        case .gcompatStub, .gcompatStubFails, .foreignInterpreter, .noLoader, .muslProgram: .missingInterpreter
         case .gcompatLibrary, .gcompatLibraryInWheel, .glibcOwnLibrary, .packageLibrary, .packageLibraryInWheel, .wheelLibrary, .unknownLibrary:
             .missingLibrary
         case .ifuncOnlyLibrary, .ifuncOnlyUnnamed: .ifuncDefinition
@@ -91,7 +102,12 @@ public enum FixTemplate: String, CaseIterable, Sendable {
         case .notApplicable: .notApplicable
         case .relr: .relrUnsupported
         case .hiddenOnly: .hiddenDefinitionOnly
-        case .package: .libraryFromPackage
+        case .package, .aptPackage: .libraryFromPackage
+        case .debianPackage, .distrolessPackage, .muslLibrary, .unknownGlibcLibrary: .glibcMissingLibrary
+        case .olderBuild: .glibcVersionNotFound
+        case .provideSymbol: .glibcUndefinedSymbol
+        case .provideLazySymbol: .glibcLazyUndefinedSymbol
+        case .weakVersion: .glibcWeakVersion
         case .unverifiedSymbols: .unverifiedSymbols
         case .needsGcompat, .loadsThroughGcompat: .needsGcompat
         case .needsGcompatPreloaded, .preloadGcompat: .needsGcompatPreload
@@ -111,9 +127,14 @@ public enum FixTemplate: String, CaseIterable, Sendable {
     public var placeholders: Set<String> {
         switch self {
         case .gcompatStub: ["interpreter"]
-        case .foreignInterpreter: ["target", "interpreter"]
+        case .foreignInterpreter, .muslProgram: ["target", "interpreter"]
         case .gcompatLibrary, .gcompatLibraryInWheel, .glibcOwnLibrary, .unknownLibrary: ["soname"]
-        case .packageLibrary, .packageLibraryInWheel, .package: ["package"]
+        case .packageLibrary, .packageLibraryInWheel, .package, .aptPackage: ["package"]
+        case .noLoader: ["target", "libc"]
+        case .debianPackage, .distrolessPackage: ["package", "soname"]
+        case .muslLibrary, .unknownGlibcLibrary: ["soname"]
+        case .olderBuild: ["artifact", "library", "glibc", "glibcMinor", "version"]
+        case .provideSymbol, .provideLazySymbol: ["object", "symbol"]
         case .ifuncOnlyLibrary: ["library"]
         case .hiddenOnly: ["symbol"]
         case .needsGcompatPreloaded, .preloadGcompat: ["library"]

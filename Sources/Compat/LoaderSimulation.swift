@@ -17,6 +17,10 @@ public struct LoaderError: Sendable, Hashable {
     public enum Kind: String, Sendable, Hashable {
         case missingInterpreter, missingLibrary, libraryNotLoadable, missingSymbol, unsupportedRelocation,
              initialExecTLS, relrUnsupported
+        /// glibc: a version need the library loaded under that name does not define.
+        case missingVersion
+        /// glibc: a symbol only PLT relocations use, in an object bound lazily: it fails when first called.
+        case lazySymbol
     }
     /// Why a symbol was not found.
     public enum SymbolReason: String, Sendable, Hashable {
@@ -38,6 +42,8 @@ public struct LoaderError: Sendable, Hashable {
     public var inArtifact: Bool
     /// For a missing symbol: the library its version need names (where it was expected from).
     public var library: String? = nil
+    /// For a missing symbol on glibc: the version the reference asks for.
+    public var version: String? = nil
 }
 
 /// A library the simulation loaded, and how it was found.
@@ -81,6 +87,8 @@ public struct LoadOutcome: Sendable {
     public var fromGcompat: [String] = []
     /// LFS64 names the loader mapped (NAME64 → NAME).
     public var lfs64Mapped: [String] = []
+    /// Problems that do not stop the load (glibc: a weak version need, a lazily bound symbol).
+    public var deferred: [LoaderError] = []
     public var ok: Bool { errors.isEmpty }
 }
 

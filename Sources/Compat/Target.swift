@@ -165,8 +165,18 @@ public final class Target: @unchecked Sendable {
         case image(String)
     }
 
+    /// The C library the target runs programs with.
+    public enum Libc: String, Sendable, Hashable, Codable {
+        case musl, glibc
+        /// No C library and no loader (distroless/static, scratch): only static programs run.
+        case none
+    }
+
     public let name: String
     public let kind: Kind
+    public let libc: Libc
+    /// glibc's loader, files and search facts, for a glibc (or no-libc) target.
+    public let glibc: GlibcSystem?
     /// The machine name in loader.json ("x86_64").
     public let machine: String
     public let machineFacts: CompatData.MachineFacts
@@ -202,9 +212,11 @@ public final class Target: @unchecked Sendable {
 
     init(name: String, kind: Kind, machine: String, muslVersion: String?, fs: any TargetFilesystem,
          libcExports: ExportTable, hasGcompat: Bool, lfs64Shim: Bool, supportsRELR: Bool, loaderPath: String,
-         systemPath: [String], packagesAvailable: Bool, data: CompatData) throws {
+         systemPath: [String], packagesAvailable: Bool, data: CompatData, libc: Libc = .musl, glibc: GlibcSystem? = nil) throws {
         self.name = name
         self.kind = kind
+        self.libc = libc
+        self.glibc = glibc
         self.machine = machine
         guard let facts = data.machine(machine) else { throw CompatDataError("no loader facts for machine \(machine)") }
         self.machineFacts = facts
@@ -263,16 +275,18 @@ public final class Target: @unchecked Sendable {
 
     /// The bundled profiles' names, gcompat variants included.
     public static func profileNames(data: CompatData) -> [String] {
-        data.targets.profiles.flatMap { [$0.name, $0.name + "+gcompat"] }
+        data.targets.profiles.flatMap { [$0.name, $0.name + "+gcompat"] } + glibcProfileNames(data: data)
     }
 
     /// A bundled profile: `alpine:3.22`, `musl:1.2.5`, either with `+gcompat`.
     public static func profile(_ requested: String, data: CompatData) throws -> Target {
+        if let glibc = try glibcProfile(requested, data: data) { return glibc }
         let wantsGcompat = requested.hasSuffix("+gcompat")
         let base = wantsGcompat ? String(requested.dropLast("+gcompat".count)) : requested
         guard let spec = data.targets.profiles.first(where: { $0.name == base }) else {
             let names = data.targets.profiles.map(\.name).joined(separator: ", ")
-            throw CompatDataError("unknown target '\(requested)'; bundled profiles: \(names) (each also with +gcompat); or use --sysroot DIR / --image REF")
+            let glibcNames = glibcProfileNames(data: data).joined(separator: ", ")
+            throw CompatDataError("unknown target '\(requested)'; bundled profiles: \(names) (each also with +gcompat); \(glibcNames); or use --sysroot DIR / --image REF")
         }
         let loaderPath = data.targets.loader
         var entries: [String: TargetEntry] = [loaderPath: .libc(path: loaderPath)]
@@ -306,7 +320,8 @@ public final class Target: @unchecked Sendable {
             }
         }
         guard let machine, let libcFile else {
-            throw CompatDataError("\(name): no musl loader (/lib/ld-musl-ARCH.so.1) in this filesystem; is it an Alpine/musl root filesystem?")
+            if let glibc = try glibcFilesystem(name: name, kind: kind, tree: tree, data: data) { return glibc }
+            throw CompatDataError("\(name): no loader (musl's /lib/ld-musl-ARCH.so.1 or glibc's ld-linux-*.so.*) and no /etc in this filesystem; is it a root filesystem?")
         }
         let libc = ExportTable(file: libcFile)
         let arch = data.loader.machines[machine]!.muslArch

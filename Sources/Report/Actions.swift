@@ -112,6 +112,25 @@ public struct ActionPlan: Sendable {
             case .malformedELF?, .damagedFile?:
                 note("damaged", Fixes.unloadableFile.replacingOccurrences(of: "the file", with: "the damaged files")
                         .replacingOccurrences(of: ": it is cut short or corrupted", with: ""), verdict: .incompatible)
+            case .missingInterpreter? where f.fix == Fixes.glibcInterpreterFix(f):
+                note("loader:" + f.fix, f.fix, subject: subject.map { ($0 as NSString).lastPathComponent }, verdict: v)
+            case .glibcMissingLibrary?:
+                guard let soname = subject else { continue }
+                if let package = (try? data?.glibcProfiles())??.sonames[soname], f.fix.hasPrefix("apt-get ") {
+                    note("apt:" + package, Fixes.aptInstall(package), subject: soname, verdict: v)
+                } else {
+                    note("glibc-library:" + f.fix, f.fix, subject: soname, verdict: v)
+                }
+            case .libraryFromPackage? where f.fix.hasPrefix("apt-get "):
+                note("apt:" + (f.fix.split(separator: " ").last.map(String.init) ?? f.fix), f.fix, subject: subject, verdict: v)
+            case .glibcVersionNotFound?:
+                note("glibc-version", "build against the target's libraries or older ones (a Debian 12 or manylinux build), or choose a newer base",
+                     subject: subject, verdict: v)
+            case .glibcUndefinedSymbol?, .glibcLazyUndefinedSymbol?:
+                if !a.findings.contains(where: { $0.findingID == .glibcMissingLibrary && $0.target == f.target }) {
+                    note("glibc-symbols", "link against the libraries that define these symbols, or build against the target's libraries",
+                         subject: subject, verdict: v)
+                }
             case .missingInterpreter?:
                 if v == .needsGcompat {
                     note("gcompat", Fixes.needsGcompat, verdict: v)

@@ -109,8 +109,15 @@ public struct TextRenderer {
                 }
             case .missingInterpreter?:
                 if incompatible && !a.findings.contains(where: { [.missingLibrary, .missingSymbol, .lfs64LoaderBug].contains($0.findingID) }) {
-                    add(&other, "made for glibc's loader")
+                    add(&other, f.subject.map { $0.contains("ld-musl") } ?? false ? "made for musl's loader"
+                        : f.subject.map { $0.isEmpty } ?? true ? "no loader on the target" : "made for glibc's loader")
                 }
+            case .glibcMissingLibrary?:
+                if let s = f.subject { add(&needs, s) }
+            case .glibcVersionNotFound?:
+                if let s = f.subject { add(&needs, s) }
+            case .glibcUndefinedSymbol?, .glibcLazyUndefinedSymbol?:
+                if let s = f.subject { add(&symbols, s) }
             case .ifuncDefinition?: add(&other, "IFUNC-only symbols")
             case .unsupportedRelocation?: add(&other, "relocations musl refuses: \(f.subject ?? "?")")
             case .initialExecTLS?: add(&other, "initial-exec TLS")

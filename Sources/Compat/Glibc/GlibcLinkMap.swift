@@ -80,6 +80,8 @@ struct GlibcLinkMap {
 
     func object(identity: String) -> Object? { byIdentity[identity] }
 
+    mutating func removeMissing(where drop: (MissingError) -> Bool) { missing.removeAll(where: drop) }
+
     /// Loads the needs of `roots` and of everything they bring in, breadth first; returns the
     /// objects in that order, the roots first (an object's local scope).
     mutating func loadDependencies(of roots: [Object], bindNow: Bool) -> [Object] {

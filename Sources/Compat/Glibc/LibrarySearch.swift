@@ -75,7 +75,7 @@ public struct GlibcLibrarySearch {
         _ = map.loadDependencies(of: [main], bindNow: false)
         // In load order, each under the name it was first asked for.
         out.loaded = map.objects.dropFirst().filter { $0.source != .libc }.map { o in
-            Loaded(name: firstName(o, in: map.objects), path: o.path)
+            Loaded(name: map.firstName(o), path: o.path)
         }
         out.missing = map.missing.map(\.name)
         let shown = shownAs ?? path
@@ -85,14 +85,6 @@ public struct GlibcLibrarySearch {
             if p.weak { out.weakVersionsMissing.append(message) } else { out.versionErrors.append(message) }
         }
         return out
-    }
-
-    /// The name an object was first loaded under: the first DT_NEEDED, in load order, it answers.
-    func firstName(_ object: GlibcLinkMap.Object, in objects: [GlibcLinkMap.Object]) -> String {
-        for o in objects {
-            for name in o.image?.needed ?? [] where object.names.contains(name) { return name }
-        }
-        return object.names.sorted().first ?? object.path
     }
 
     /// The root's files, read from disk.
