@@ -35,7 +35,7 @@ public final class GlibcProfileData: @unchecked Sendable {
     /// check versions against it and look symbols up in it.
     public final class Library: @unchecked Sendable {
         public let path: String
-        public let package: String
+        public internal(set) var package = ""
         /// Other paths (symbolic links in the package) that lead to it.
         public internal(set) var aliases: [String] = []
         public internal(set) var soname: String?
@@ -48,10 +48,7 @@ public final class GlibcProfileData: @unchecked Sendable {
         /// Accepted definitions by name: (version index, hidden). Index 1: unversioned.
         var definitions: [String: [GlibcDefinition]] = [:]
 
-        init(path: String, package: String) {
-            self.path = path
-            self.package = package
-        }
+        init(path: String) { self.path = path }
     }
 
     public let source: String
@@ -116,12 +113,13 @@ public final class GlibcProfileData: @unchecked Sendable {
             let words = line.split(separator: 0x20).map { String(decoding: $0, as: UTF8.self) }
             guard let key = words.first else { continue }
             if key == "library" {
-                guard current == nil, words.count == 3 else { throw fail("a library line needs PATH PACKAGE, after an end") }
-                current = Library(path: words[1], package: words[2])
+                guard current == nil, words.count == 2 else { throw fail("a library line needs a PATH, after an end") }
+                current = Library(path: words[1])
                 continue
             }
             guard let lib = current else { throw fail("\(key) outside a library block") }
             switch key {
+            case "package" where words.count == 2: lib.package = words[1]
             case "path" where words.count == 2: lib.aliases.append(words[1])
             case "soname" where words.count == 2: lib.soname = words[1]
             case "needed" where words.count == 2: lib.needed.append(words[1])
