@@ -14,7 +14,7 @@ struct Muslcheck: ParsableCommand {
         2 usage or configuration error; 3 container engine or environment error.
         """,
         version: MuslcheckVersion.current,
-        subcommands: [Check.self, Scan.self, Probe.self, Inspect.self, Targets.self, ReportCommand.self, Init.self]
+        subcommands: [Check.self, Scan.self, Plan.self, Probe.self, Inspect.self, Targets.self, ReportCommand.self, Init.self]
     )
 
     /// Parses, runs, and maps errors to muslcheck's documented exit codes (usage errors: 2).

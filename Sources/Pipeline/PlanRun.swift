@@ -1,0 +1,312 @@
+import Artifacts
+import Compat
+import Foundation
+import Report
+
+/// `muslcheck plan`: checks the artifacts against every candidate base image (a bundled profile,
+/// or a real local image under a candidate's name), and ranks the candidates by estimated size.
+public struct PlanRun {
+    public struct Candidate: Sendable, Hashable {
+        public var name: String
+        /// A real image to check against instead of the bundled profile.
+        public var image: String?
+        public init(name: String, image: String? = nil) {
+            self.name = name
+            self.image = image
+        }
+        /// "NAME" or "NAME=IMAGE".
+        public init?(argument: String) {
+            let parts = argument.split(separator: "=", maxSplits: 1).map(String.init)
+            guard let first = parts.first, !first.isEmpty else { return nil }
+            name = first
+            image = parts.count == 2 && !parts[1].isEmpty ? parts[1] : nil
+            if parts.count == 2 && image == nil { return nil }
+        }
+    }
+
+    var settings: Settings
+    var candidates: [Candidate]
+    /// The Python package index asked whether a wheel's version has a musllinux build (nil: not asked).
+    var indexURL: String?
+    var progress: ScanProgress?
+
+    public init(settings: Settings, candidates: [Candidate], indexURL: String?, progress: ScanProgress? = nil) {
+        self.settings = settings
+        self.candidates = candidates
+        self.indexURL = indexURL
+        self.progress = progress
+    }
+
+    /// Every bundled candidate: the Alpine releases, each plain and with gcompat, then the Debian-based ones.
+    public static func bundledCandidates(data: CompatData) -> [String] {
+        data.targets.profiles.filter { $0.name.hasPrefix("alpine:") }.flatMap { [$0.name, $0.name + "+gcompat"] }
+            + Target.glibcProfileNames(data: data)
+    }
+
+    public struct Result {
+        public var plan: PlanReport
+        public var environmentErrors: [String]
+    }
+
+    public func run() throws -> Result {
+        let data: CompatData
+        do { data = try CompatData.shared() } catch { throw RunError(code: .environment, description: "\(error)") }
+        let chosen = candidates.isEmpty ? Self.bundledCandidates(data: data).map { Candidate(name: $0) } : candidates
+        var seen = Set<String>()
+        for c in chosen where !seen.insert(c.name).inserted {
+            throw RunError(code: .usage, description: "--candidate \(c.name) is named twice")
+        }
+        var scanSettings = settings
+        scanSettings.targets = chosen.filter { $0.image == nil }.map(\.name)
+        scanSettings.images = chosen.compactMap(\.image)
+        scanSettings.sysroots = []
+        var scan = ScanRun(settings: scanSettings, progress: progress)
+        scan.imageArtifacts = false
+        scan.runPrefix = "plan-"
+        let result = try scan.run()
+        // The target's name in the report for each candidate.
+        var targetName: [String: String] = [:]
+        for c in chosen { targetName[c.name] = c.image ?? c.name }
+        let missingImages = chosen.filter { c in c.image != nil && !result.report.targets.contains { $0.name == c.image } }
+
+        var outcomes: [String: [PlanReport.ArtifactOutcome]] = [:]
+        var remaining: [String: ActionPlan] = [:]
+        var wheelFiles: [String: String] = [:]  // wheel file → an artifact in it
+        try result.report.forEachArtifact { a in
+            if let archive = a.archive, archive.lowercased().hasSuffix(".whl") { wheelFiles[archive] = a.path }
+            for c in chosen {
+                guard let t = targetName[c.name], let v = a.verdicts.first(where: { $0.target == t }) else { continue }
+                if v.verdict == .notApplicable { continue }
+                let own = a.findings.filter { f in
+                    (f.target == t && f.severity >= .warning) || (f.target == nil && f.findingID == .staticGlibc)
+                }
+                let outcome: PlanReport.Outcome
+                switch v.verdict {
+                case .incompatible: outcome = .fails
+                case .needsGcompat: outcome = c.name.hasSuffix("+gcompat") ? .runs : .runsWithGcompat
+                default: outcome = own.contains { $0.findingID == .libraryFromPackage } ? .runsWithPackages : .runs
+                }
+                if outcome == .fails {
+                    var one = a
+                    one.verdicts = [v]
+                    one.findings = own
+                    remaining[c.name, default: ActionPlan(data: data)].add(one)
+                }
+                var ids: [String] = []
+                for f in own where !ids.contains(f.id) { ids.append(f.id) }
+                outcomes[c.name, default: []].append(.init(path: a.path, outcome: outcome, findings: ids,
+                                                          message: outcome == .fails ? v.loaderMessages.first ?? own.first?.message : nil))
+            }
+        }
+        let sizes = try? AlpineSizes.read(data: data)
+        let glibcData = try? data.glibcProfiles()
+        let artifactBytes = Self.bytes(of: settings.paths)
+        var list: [PlanReport.Candidate] = []
+        for c in chosen where !missingImages.contains(c) {
+            let t = targetName[c.name]!
+            let arts = outcomes[c.name] ?? []
+            let packages = Self.packages(candidate: t, report: result.report)
+            let info = result.report.targets.first { $0.name == t }
+            let isGlibc = glibcData?.profiles.contains { $0.name == c.name } ?? false
+            let glibcSpec = glibcData?.profiles.first { $0.name == c.name }
+            let libc = glibcSpec?.libc ?? (info?.musl != nil || c.name.hasPrefix("alpine") || c.name.hasPrefix("musl") ? "musl" : "glibc")
+            let gcompat = c.name.hasSuffix("+gcompat") || arts.contains { $0.outcome == .runsWithGcompat }
+            var size: Int? = nil
+            var source = "unknown: muslcheck has no size data for \(c.name)"
+            if let spec = glibcSpec, let glibcData {
+                var closure = Set<String>()
+                var queue = packages
+                while let p = queue.popLast() {
+                    guard closure.insert(p).inserted, let spec = glibcData.packages[p] else { continue }
+                    queue += spec.depends.filter { !glibcSpecHas(glibcData, c.name, $0) }
+                }
+                size = spec.sizeBytes + closure.compactMap { glibcData.packages[$0]?.installedBytes }.reduce(0, +) + artifactBytes
+                source = spec.sizeSource + "; packages: Installed-Size from Debian 12's apt metadata"
+            } else if let sizes, let base = sizes.releases[String(c.name.split(separator: "+").first ?? "")] {
+                var all = packages + (gcompat ? [data.targets.gcompat.package] : [])
+                var closure = Set<String>()
+                while let p = all.popLast() {
+                    guard closure.insert(p).inserted else { continue }
+                    all += sizes.packages[p]?.depends ?? []
+                }
+                size = base.bytes + closure.compactMap { sizes.packages[$0]?.bytes }.reduce(0, +) + artifactBytes
+                source = base.source
+            }
+            list.append(PlanReport.Candidate(
+                name: c.name, libc: libc, version: info?.musl ?? (isGlibc && libc == "glibc" ? glibcData?.glibcVersion : nil),
+                image: c.image, runsAll: !arts.contains { $0.outcome != .runs }, packages: packages,
+                packageManager: libc == "musl" ? "apk" : (packages.isEmpty && !(glibcSpec?.packages.contains("apt") ?? false) ? nil : "apt"),
+                gcompat: gcompat, sizeBytes: size, sizeIsEstimate: true, sizeSource: source, artifacts: arts,
+                remaining: (remaining[c.name]?.actions ?? []).map { "\($0.text) (\($0.coverage))" }))
+        }
+        list.sort { a, b in
+            switch (a.sizeBytes, b.sizeBytes) {
+            case let (x?, y?) where x != y: return x < y
+            case (nil, _?): return false
+            case (_?, nil): return true
+            default: return a.name < b.name
+            }
+        }
+        var notes: [String] = []
+        let wheels = Self.wheels(Array(wheelFiles.keys).sorted(), indexURL: indexURL, notes: &notes)
+        // A manylinux wheel whose version publishes a musllinux build: pip on Alpine takes that one.
+        for w in wheels where w.musllinux == true {
+            for i in list.indices where list[i].libc == "musl" {
+                for k in list[i].artifacts.indices where list[i].artifacts[k].path.hasPrefix(w.file + "!") && list[i].artifacts[k].outcome != .runs {
+                    list[i].artifacts[k].outcome = .runs
+                    list[i].artifacts[k].message = "pip on Alpine installs the musllinux wheel of \(w.project) \(w.version) instead"
+                }
+                list[i].runsAll = !list[i].artifacts.contains { $0.outcome != .runs }
+            }
+        }
+        let (recommended, closest, reason) = Self.recommend(list)
+        if list.contains(where: { $0.artifacts.contains { $0.findings.contains(FindingID.staticGlibc.rawValue) } }) {
+            notes.append("a statically linked glibc program still loads NSS modules, gconv modules and locales at run time (MC121): on distroless/static or Alpine, name lookups beyond /etc/hosts, iconv and locales may not work")
+        }
+        let plan = PlanReport(
+            tool: .init(version: MuslcheckVersion.current),
+            inputs: .init(paths: settings.paths, candidates: chosen.map { c in c.image.map { "\(c.name)=\($0)" } ?? c.name }, indexURL: indexURL),
+            artifactBytes: artifactBytes, candidates: list, recommended: recommended, reason: reason, closest: closest,
+            wheels: wheels, notes: notes + result.notes)
+        var errors = result.environmentErrors
+        for c in missingImages { errors.append("--candidate \(c.name)=\(c.image!): the image could not be read; the candidate is left out") }
+        return Result(plan: plan, environmentErrors: errors)
+    }
+
+    /// The smallest candidate that runs everything (with its packages), and why; else the one
+    /// with the fewest failing artifacts, and what remains.
+    static func recommend(_ list: [PlanReport.Candidate]) -> (String?, String?, String) {
+        if let best = list.first(where: { $0.viable }) {
+            var reason = "the smallest candidate (\(PlanRenderer.megabytes(best.sizeBytes)), estimate) on which every artifact loads"
+            let needs = PlanRenderer.needs(best)
+            if needs != "nothing" { reason += ", with " + needs }
+            if let smaller = list.first, smaller.name != best.name {
+                reason += "; \(smaller.name) is smaller but \(smaller.failing) artifact\(smaller.failing == 1 ? "" : "s") fail there"
+            }
+            return (best.name, nil, reason)
+        }
+        guard let closest = list.min(by: { a, b in
+            a.failing != b.failing ? a.failing < b.failing : (a.sizeBytes ?? Int.max) < (b.sizeBytes ?? Int.max)
+        }) else { return (nil, nil, "no candidate was checked") }
+        var reason = "closest: \(closest.name), where \(closest.failing) of \(closest.artifacts.count) artifacts still fail"
+        if !closest.remaining.isEmpty { reason += "; to fix: " + closest.remaining.prefix(3).joined(separator: "; ") }
+        return (nil, closest.name, reason)
+    }
+
+    /// The packages a candidate's findings ask for (MC110's `apk add X` / `apt-get install ... X`).
+    static func packages(candidate target: String, report: StoredReport) -> [String] {
+        var out: [String] = []
+        try? report.forEachArtifact { a in
+            for f in a.findings where f.target == target && f.findingID == .libraryFromPackage {
+                if let p = f.fix.split(separator: " ").last.map(String.init), !out.contains(p) { out.append(p) }
+            }
+        }
+        return out.sorted()
+    }
+
+    /// The bytes of the inputs' regular files.
+    static func bytes(of paths: [String]) -> Int {
+        var total = 0
+        for p in paths {
+            var st = stat()
+            guard stat(p, &st) == 0 else { continue }
+            if st.st_mode & S_IFMT == S_IFREG { total += Int(st.st_size); continue }
+            guard let e = FileManager.default.enumerator(atPath: p) else { continue }
+            while let sub = e.nextObject() as? String {
+                var s = stat()
+                if lstat(p + "/" + sub, &s) == 0, s.st_mode & S_IFMT == S_IFREG { total += Int(s.st_size) }
+            }
+        }
+        return total
+    }
+
+    /// For each wheel: whether its version publishes a musllinux wheel for x86_64, from the
+    /// index's JSON simple API (PEP 691).
+    static func wheels(_ files: [String], indexURL: String?, notes: inout [String]) -> [PlanReport.Wheel] {
+        var out: [PlanReport.Wheel] = []
+        var offline = false
+        for file in files {
+            let base = (file as NSString).lastPathComponent
+            let parts = base.dropLast(4).split(separator: "-")
+            guard parts.count >= 5 else { continue }
+            let project = String(parts[0]), version = String(parts[1])
+            let platform = String(parts.last!)
+            guard platform.contains("manylinux") || platform.hasPrefix("linux_") else { continue }
+            guard let indexURL, !offline else {
+                out.append(.init(file: file, project: project, version: version, musllinux: nil,
+                                 note: indexURL == nil ? "not looked up (--index-url none)" : "unknown: the index could not be reached"))
+                continue
+            }
+            switch Self.musllinuxPublished(project: project, version: version, index: indexURL) {
+            case .success(true):
+                out.append(.init(file: file, project: project, version: version, musllinux: true,
+                                 note: "fine on Alpine: pip installs its musllinux wheel"))
+            case .success(false):
+                out.append(.init(file: file, project: project, version: version, musllinux: false,
+                                 note: "builds from source on Alpine (slow, needs a compiler): this version publishes no musllinux wheel for x86_64"))
+            case .failure(let why):
+                offline = true
+                notes.append("the package index \(indexURL) could not be reached (\(why)): whether the wheels have musllinux builds is unknown")
+                out.append(.init(file: file, project: project, version: version, musllinux: nil, note: "unknown: the index could not be reached"))
+            }
+        }
+        return out
+    }
+
+    struct IndexError: Error, CustomStringConvertible { var description: String }
+
+    static func musllinuxPublished(project: String, version: String, index: String) -> Swift.Result<Bool, IndexError> {
+        let normalized = project.lowercased().replacingOccurrences(of: "_", with: "-").replacingOccurrences(of: ".", with: "-")
+        guard let url = URL(string: (index.hasSuffix("/") ? index : index + "/") + normalized + "/") else {
+            return .failure(IndexError(description: "not a URL: \(index)"))
+        }
+        // curl, as a user would: no TLS or proxy stack of muslcheck's own.
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["curl", "-sS", "-L", "--max-time", "20", "-H", "Accept: application/vnd.pypi.simple.v1+json",
+                             "-w", "\n%{http_code}", url.absoluteString]
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        do { try process.run() } catch { return .failure(IndexError(description: "curl could not be started: \(error)")) }
+        let body = out.fileHandleForReading.readDataToEndOfFile()
+        let errText = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            return .failure(IndexError(description: errText.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? "curl exited with \(process.terminationStatus)" : errText.trimmingCharacters(in: .whitespacesAndNewlines)))
+        }
+        var text = String(decoding: body, as: UTF8.self)
+        guard let newline = text.lastIndex(of: "\n") else { return .failure(IndexError(description: "no answer")) }
+        let status = String(text[text.index(after: newline)...])
+        text = String(text[..<newline])
+        if status == "404" { return .success(false) }
+        guard status == "200" else { return .failure(IndexError(description: "HTTP \(status)")) }
+        let data = Data(text.utf8)
+        struct Page: Decodable { struct File: Decodable { var filename: String }; var files: [File] }
+        guard let page = try? JSONDecoder().decode(Page.self, from: data) else {
+            return .failure(IndexError(description: "the answer is not the JSON simple API"))
+        }
+        let prefix = normalized.replacingOccurrences(of: "-", with: "_") + "-" + version + "-"
+        return .success(page.files.contains { f in
+            f.filename.lowercased().hasPrefix(prefix.lowercased()) && f.filename.contains("musllinux") && f.filename.contains("x86_64")
+        })
+    }
+}
+
+/// Whether a Debian-based profile holds a package already.
+private func glibcSpecHas(_ data: GlibcProfileData, _ profile: String, _ package: String) -> Bool {
+    data.profiles.first { $0.name == profile }?.packages.contains(package) ?? false
+}
+
+/// Estimated sizes of Alpine releases and packages (Resources/glibc/alpine-sizes.json).
+struct AlpineSizes: Decodable {
+    struct Entry: Decodable { var bytes: Int; var depends: [String]?; var source: String }
+    var releases: [String: Entry]
+    var packages: [String: Entry]
+
+    static func read(data: CompatData) throws -> AlpineSizes {
+        let url = try CompatData.resourcesURL().appendingPathComponent("glibc/alpine-sizes.json")
+        return try JSONDecoder().decode(AlpineSizes.self, from: Data(contentsOf: url))
+    }
+}

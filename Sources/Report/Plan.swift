@@ -1,0 +1,311 @@
+import Compat
+import Foundation
+
+/// `muslcheck plan`: every candidate base image, whether the artifacts run on it and what it
+/// takes, its estimated size, and the recommendation.
+public struct PlanReport: Codable, Sendable {
+    public struct Tool: Codable, Sendable {
+        public var name = "muslcheck"
+        public var version: String
+        public init(version: String) { self.version = version }
+    }
+    public struct Inputs: Codable, Sendable {
+        public var paths: [String]
+        public var candidates: [String]
+        public var indexURL: String?
+        public init(paths: [String], candidates: [String], indexURL: String?) {
+            self.paths = paths
+            self.candidates = candidates
+            self.indexURL = indexURL
+        }
+    }
+    public enum Outcome: String, Codable, Sendable {
+        case runs
+        case runsWithPackages = "runs-with-packages"
+        case runsWithGcompat = "runs-with-gcompat"
+        case fails
+    }
+    public struct ArtifactOutcome: Codable, Sendable, Hashable {
+        public var path: String
+        public var outcome: Outcome
+        /// The ids of its findings on this candidate (warnings and errors; MC121 for static glibc).
+        public var findings: [String]
+        /// Why it fails, in the loader's words (the first message).
+        public var message: String?
+        public init(path: String, outcome: Outcome, findings: [String], message: String?) {
+            self.path = path
+            self.outcome = outcome
+            self.findings = findings
+            self.message = message
+        }
+    }
+    public struct Candidate: Codable, Sendable {
+        public var name: String
+        /// "musl", "glibc" or "none".
+        public var libc: String
+        /// The C library's version ("1.2.5", "2.36"), when known.
+        public var version: String?
+        /// The real image it was checked against (`--candidate NAME=IMAGE`), nil for the bundled profile.
+        public var image: String?
+        /// Every artifact runs as the base is.
+        public var runsAll: Bool
+        /// Packages to add (apk or apt names).
+        public var packages: [String]
+        /// The package manager the packages are for ("apk", "apt"), nil when none can be added.
+        public var packageManager: String?
+        /// gcompat is needed (or, a +gcompat candidate, part of it).
+        public var gcompat: Bool
+        public var sizeBytes: Int?
+        public var sizeIsEstimate: Bool
+        /// Where the size comes from.
+        public var sizeSource: String
+        public var artifacts: [ArtifactOutcome]
+        /// What is left to fix when artifacts fail, worst first.
+        public var remaining: [String]
+        /// No artifact fails once the packages (and gcompat) are added.
+        public var viable: Bool { !artifacts.contains { $0.outcome == .fails } }
+
+        public init(name: String, libc: String, version: String?, image: String?, runsAll: Bool, packages: [String],
+                    packageManager: String?, gcompat: Bool, sizeBytes: Int?, sizeIsEstimate: Bool, sizeSource: String,
+                    artifacts: [ArtifactOutcome], remaining: [String]) {
+            self.name = name
+            self.libc = libc
+            self.version = version
+            self.image = image
+            self.runsAll = runsAll
+            self.packages = packages
+            self.packageManager = packageManager
+            self.gcompat = gcompat
+            self.sizeBytes = sizeBytes
+            self.sizeIsEstimate = sizeIsEstimate
+            self.sizeSource = sizeSource
+            self.artifacts = artifacts
+            self.remaining = remaining
+        }
+        public var failing: Int { artifacts.filter { $0.outcome == .fails }.count }
+    }
+    public struct Wheel: Codable, Sendable, Hashable {
+        public init(file: String, project: String, version: String, musllinux: Bool?, note: String) {
+            self.file = file
+            self.project = project
+            self.version = version
+            self.musllinux = musllinux
+            self.note = note
+        }
+        public var file: String
+        public var project: String
+        public var version: String
+        /// Whether that version publishes a musllinux wheel for the machine; nil: unknown (no network).
+        public var musllinux: Bool?
+        public var note: String
+    }
+
+    public var tool: Tool
+    public var inputs: Inputs
+    /// Bytes of the artifacts' own files (counted in every candidate's size).
+    public var artifactBytes: Int
+    public var candidates: [Candidate]
+    public var recommended: String?
+    public var reason: String
+    /// When no candidate runs everything: the one closest to it.
+    public var closest: String?
+    public var wheels: [Wheel]
+    public var notes: [String]
+
+    public init(tool: Tool, inputs: Inputs, artifactBytes: Int, candidates: [Candidate], recommended: String?, reason: String,
+                closest: String?, wheels: [Wheel], notes: [String]) {
+        self.tool = tool
+        self.inputs = inputs
+        self.artifactBytes = artifactBytes
+        self.candidates = candidates
+        self.recommended = recommended
+        self.reason = reason
+        self.closest = closest
+        self.wheels = wheels
+        self.notes = notes
+    }
+}
+
+/// The formats `plan` writes.
+public enum PlanFormat: String, CaseIterable, Sendable {
+    case text, json, markdown, html, dockerfile
+}
+
+public enum PlanRenderer {
+    public static func megabytes(_ bytes: Int?) -> String {
+        guard let bytes else { return "?" }
+        return String(format: "%.1f MB", Double(bytes) / 1_000_000)
+    }
+
+    /// What a candidate needs, in a few words: "apk add libstdc++", "gcompat", "nothing".
+    public static func needs(_ c: PlanReport.Candidate) -> String {
+        var parts: [String] = []
+        if !c.packages.isEmpty {
+            parts.append((c.packageManager == "apt" ? "apt-get install " : "apk add ") + c.packages.joined(separator: " "))
+        }
+        if c.gcompat && !c.name.hasSuffix("+gcompat") { parts.append("gcompat") }
+        return parts.isEmpty ? "nothing" : parts.joined(separator: " + ")
+    }
+
+    static func status(_ c: PlanReport.Candidate) -> String {
+        if c.runsAll { return "runs all" }
+        if c.viable { return "runs with " + needs(c) }
+        return "\(c.failing) of \(c.artifacts.count) fail"
+    }
+
+    public static func text(_ plan: PlanReport) -> String {
+        var out = "muslcheck \(plan.tool.version) plan — \(plan.candidates.count) candidates, \(plan.candidates.first?.artifacts.count ?? 0) artifacts (\(megabytes(plan.artifactBytes)) of their own)\n\n"
+        if let r = plan.recommended {
+            out += "Recommended: \(r)\n  \(plan.reason)\n\n"
+        } else {
+            out += "No candidate runs every artifact.\n  \(plan.reason)\n\n"
+        }
+        out += "Candidates by estimated size:\n"
+        let width = max(10, plan.candidates.map(\.name.count).max() ?? 10)
+        for c in plan.candidates {
+            let mark = c.runsAll ? "✓" : (c.viable ? "!" : "✗")
+            let size = megabytes(c.sizeBytes) + (c.sizeIsEstimate ? "*" : "")
+            out += "  \(mark) \(c.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(c.libc.padding(toLength: 5, withPad: " ", startingAt: 0))  \(size.padding(toLength: 10, withPad: " ", startingAt: 0))  \(status(c))\n"
+        }
+        out += "  (* estimate: base + packages + the artifacts' own bytes; sources in the JSON)\n"
+        let others = plan.candidates.filter { !$0.viable }
+        if !others.isEmpty {
+            out += "\nWhat the others lack:\n"
+            for c in others {
+                let failing = c.artifacts.filter { $0.outcome == .fails }
+                let names = failing.prefix(3).map { ($0.path as NSString).lastPathComponent }.joined(separator: ", ") + (failing.count > 3 ? " and \(failing.count - 3) more" : "")
+                out += "  \(c.name): \(names) fail"
+                if let first = c.remaining.first { out += "; " + first }
+                out += "\n"
+            }
+        }
+        for w in plan.wheels {
+            out += "\nwheel \(w.project) \(w.version): \(w.note)"
+        }
+        if !plan.wheels.isEmpty { out += "\n" }
+        for n in plan.notes { out += "\nNote: \(n)\n" }
+        return out
+    }
+
+    public static func json(_ plan: PlanReport) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(plan), as: UTF8.self) + "\n"
+    }
+
+    static func cell(_ o: PlanReport.Outcome?) -> String {
+        switch o {
+        case .runs?: "runs"
+        case .runsWithPackages?: "+packages"
+        case .runsWithGcompat?: "+gcompat"
+        case .fails?: "FAILS"
+        case nil: "n/a"
+        }
+    }
+
+    /// The artifacts in the first candidate's order.
+    static func artifactPaths(_ plan: PlanReport) -> [String] {
+        var seen = Set<String>()
+        return plan.candidates.flatMap { $0.artifacts.map(\.path) }.filter { seen.insert($0).inserted }
+    }
+
+    public static func markdown(_ plan: PlanReport) -> String {
+        var out = "# muslcheck plan\n\n"
+        out += plan.recommended.map { "**Recommended: `\($0)`** — \(plan.reason)\n\n" } ?? "**No candidate runs every artifact.** \(plan.reason)\n\n"
+        out += "| candidate | libc | size (estimate) | needs | result |\n|---|---|---|---|---|\n"
+        for c in plan.candidates {
+            out += "| `\(c.name)` | \(c.libc) | \(megabytes(c.sizeBytes)) | \(needs(c)) | \(status(c)) |\n"
+        }
+        let paths = artifactPaths(plan)
+        out += "\n## Artifacts × candidates\n\n| artifact | " + plan.candidates.map { "`\($0.name)`" }.joined(separator: " | ") + " |\n"
+        out += "|---|" + plan.candidates.map { _ in "---|" }.joined() + "\n"
+        for p in paths {
+            out += "| `\(p)` | " + plan.candidates.map { c in cell(c.artifacts.first { $0.path == p }?.outcome) }.joined(separator: " | ") + " |\n"
+        }
+        if !plan.wheels.isEmpty {
+            out += "\n## Wheels\n\n" + plan.wheels.map { "- `\($0.project) \($0.version)`: \($0.note)" }.joined(separator: "\n") + "\n"
+        }
+        return out
+    }
+
+    public static func html(_ plan: PlanReport) -> String {
+        func esc(_ s: String) -> String {
+            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+        }
+        var out = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>muslcheck plan</title>\n"
+        out += "<style>body{font-family:system-ui,sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}.runs{background:#e6f4e6}.fails{background:#f8e0e0}.with{background:#fff4d6}</style></head><body>\n"
+        out += "<h1>muslcheck plan</h1>\n"
+        out += plan.recommended.map { "<p><strong>Recommended: \(esc($0))</strong> — \(esc(plan.reason))</p>\n" }
+            ?? "<p><strong>No candidate runs every artifact.</strong> \(esc(plan.reason))</p>\n"
+        out += "<table><tr><th>candidate</th><th>libc</th><th>size (estimate)</th><th>needs</th><th>result</th></tr>\n"
+        for c in plan.candidates {
+            out += "<tr><td>\(esc(c.name))</td><td>\(esc(c.libc))</td><td>\(megabytes(c.sizeBytes))</td><td>\(esc(needs(c)))</td><td>\(esc(status(c)))</td></tr>\n"
+        }
+        out += "</table>\n<h2>Artifacts × candidates</h2>\n<table><tr><th>artifact</th>" + plan.candidates.map { "<th>\(esc($0.name))</th>" }.joined() + "</tr>\n"
+        for p in artifactPaths(plan) {
+            out += "<tr><td>\(esc(p))</td>"
+            for c in plan.candidates {
+                let a = c.artifacts.first { $0.path == p }
+                let cls = a?.outcome == .runs ? "runs" : (a?.outcome == .fails ? "fails" : "with")
+                let title = a.map { ($0.message ?? "") + ($0.findings.isEmpty ? "" : " [" + $0.findings.joined(separator: ", ") + "]") } ?? ""
+                out += "<td class=\"\(cls)\" title=\"\(esc(title))\">\(cell(a?.outcome))</td>"
+            }
+            out += "</tr>\n"
+        }
+        out += "</table>\n</body></html>\n"
+        return out
+    }
+
+    /// The tag a bundled candidate's image is published under (pinned, never latest).
+    public static func baseTag(_ name: String) -> String {
+        let base = name.hasSuffix("+gcompat") ? String(name.dropLast(8)) : name
+        if base.hasPrefix("distroless/") { return "gcr.io/" + base + ":nonroot" }
+        return base
+    }
+
+    /// A multi-stage Dockerfile for the recommendation (or, when none runs everything, the
+    /// closest candidate, saying what still fails).
+    public static func dockerfile(_ plan: PlanReport) -> String {
+        guard let name = plan.recommended ?? plan.closest, let c = plan.candidates.first(where: { $0.name == name }) else {
+            return "# muslcheck plan: no candidate to build on\n"
+        }
+        var out = "# Written by muslcheck plan. Base: \(c.name) — \(plan.reason)\n"
+        if plan.recommended == nil {
+            out += "# WARNING: no candidate runs every artifact; on this one \(c.failing) still fail: \(c.remaining.first ?? "see muslcheck plan")\n"
+        }
+        out += "\n# The artifacts, as they are in the build context (replace with your own build stage).\n"
+        out += "FROM scratch AS artifacts\n"
+        for p in plan.inputs.paths {
+            let clean = p.hasPrefix("/") ? String(p.dropFirst()) : p
+            out += "COPY \(clean) /app/\(clean)\n"
+        }
+        out += "\n# The base: the smallest candidate on which every artifact loads, tag pinned (never latest).\n"
+        out += "# BASE can point at a mirror or a local copy of the same image.\n"
+        out += "ARG BASE=\(baseTag(c.name))\n"
+        out += "FROM ${BASE}\n"
+        var packages = c.packages
+        if c.gcompat && c.libc == "musl" && !packages.contains("gcompat") { packages.append("gcompat") }
+        if !packages.isEmpty {
+            if c.packageManager == "apt" {
+                out += "# Libraries the artifacts need that the base lacks (muslcheck resolved them from the missing sonames).\n"
+                out += "RUN apt-get update && apt-get install -y --no-install-recommends \(packages.joined(separator: " ")) && rm -rf /var/lib/apt/lists/*\n"
+            } else {
+                out += "# Libraries the artifacts need that the base lacks\(c.gcompat ? ", and gcompat for the glibc builds" : "").\n"
+                out += "RUN apk add --no-cache \(packages.joined(separator: " "))\n"
+            }
+        }
+        out += "# The artifacts themselves.\n"
+        out += "COPY --from=artifacts /app /app\n"
+        out += "# Run as a user without privileges.\n"
+        if c.name.hasPrefix("distroless/") {
+            out += "USER 65532:65532\n"
+        } else if c.libc == "musl" {
+            out += "RUN adduser -D -H -u 10001 app\nUSER 10001:10001\n"
+        } else {
+            out += "RUN useradd --system --no-create-home --uid 10001 app\nUSER 10001:10001\n"
+        }
+        out += "WORKDIR /app\n"
+        return out
+    }
+}

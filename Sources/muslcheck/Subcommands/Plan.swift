@@ -1,0 +1,117 @@
+import ArgumentParser
+import Compat
+import Foundation
+import Pipeline
+import Report
+
+struct Plan: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Rank candidate base images (Alpine, distroless, Debian slim) by size with what each needs to run the artifacts, and recommend one.",
+        discussion: """
+        By default every bundled candidate is checked: the Alpine releases, each plain and with \
+        gcompat, and distroless/static-debian12, distroless/base-debian12, distroless/cc-debian12 \
+        and debian:12-slim. --candidate NAME checks only the named ones; NAME=IMAGE checks NAME \
+        against a real local image instead of its profile. Sizes are estimates: the base, plus \
+        the packages to add, plus the artifacts' own bytes (sources in the JSON).
+
+        Formats: text (default), json, markdown, html (a candidates × artifacts matrix), and \
+        dockerfile (a multi-stage Dockerfile for the recommendation), each as F or F=FILE.
+
+        Exit status: 0 a candidate runs every artifact; 1 none does; 2 usage error; 3 engine or \
+        environment error (an image could not be read).
+        """
+    )
+
+    @Argument(help: "Files, directories and archives (wheels, jars, tarballs) to plan for (default: the current directory).")
+    var paths: [String] = []
+
+    @Option(name: .customLong("candidate"), help: ArgumentHelp("A candidate base: a bundled name, or NAME=IMAGE to check NAME against a local image; repeatable.", valueName: "name[=image]"))
+    var candidates: [String] = []
+
+    @Option(name: .customLong("image"), help: ArgumentHelp("A local image to check as a candidate of its own name; repeatable.", valueName: "ref"))
+    var images: [String] = []
+
+    @Option(name: .customLong("index-url"), help: ArgumentHelp("Python package index asked whether a wheel's version has a musllinux build ('none': do not ask).", valueName: "url"))
+    var indexURL = "https://pypi.org/simple"
+
+    @Option(name: .customLong("format"), help: ArgumentHelp("text, json, markdown, html or dockerfile, as F or F=FILE; repeatable.", valueName: "f[=file]"))
+    var formats: [String] = []
+
+    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Write the (single) format to this file.", valueName: "file"))
+    var output: String?
+
+    @Option(name: .customLong("library-path"), help: ArgumentHelp("LD_LIBRARY_PATH on the candidates.", valueName: "dirs"))
+    var libraryPath: String?
+
+    @OptionGroup var engineOptions: EngineOptions
+
+    @Option(name: .customLong("jobs"), help: ArgumentHelp("Worker threads (default: the number of cores).", valueName: "n"))
+    var jobs: Int?
+
+    func parsedFormats() throws -> [(PlanFormat, String?)] {
+        var out: [(PlanFormat, String?)] = []
+        for f in formats {
+            let parts = f.split(separator: "=", maxSplits: 1).map(String.init)
+            guard let format = PlanFormat(rawValue: parts[0]) else {
+                throw ValidationError("--format \(f): not one of \(PlanFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            out.append((format, parts.count == 2 ? parts[1] : nil))
+        }
+        if out.isEmpty { out = [(.text, output)] }
+        if let output {
+            guard out.count == 1, out[0].1 == nil || out[0].1 == output else { throw ValidationError("-o goes with a single --format without =FILE") }
+            out[0].1 = output
+        }
+        if out.filter({ $0.1 == nil }).count > 1 { throw ValidationError("only one format can go to standard output; give the others =FILE") }
+        return out
+    }
+
+    func validate() throws {
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        for c in candidates where PlanRun.Candidate(argument: c) == nil { throw ValidationError("--candidate \(c): expected NAME or NAME=IMAGE") }
+        _ = try parsedFormats()
+    }
+
+    func run() throws {
+        try requireInputs(paths)
+        var flags = Flags()
+        flags.paths = paths
+        flags.libraryPath = libraryPath
+        engineOptions.apply(to: &flags)
+        flags.jobs = jobs
+        let settings = Settings.resolve(flags)
+        let data = try exitingOnError {
+            do { return try CompatData.shared() } catch { throw RunError(code: .environment, description: "\(error)") }
+        }
+        var chosen = candidates.compactMap(PlanRun.Candidate.init(argument:)) + images.map { PlanRun.Candidate(name: $0, image: $0) }
+        let known = Set(PlanRun.bundledCandidates(data: data) + Target.profileNames(data: data))
+        for c in chosen where c.image == nil && !known.contains(c.name) {
+            throw ValidationError("--candidate \(c.name): not a bundled candidate (\(PlanRun.bundledCandidates(data: data).joined(separator: ", "))); give NAME=IMAGE to check a local image")
+        }
+        if chosen.isEmpty { chosen = [] }
+        let run = PlanRun(settings: settings, candidates: chosen, indexURL: indexURL == "none" ? nil : indexURL,
+                          progress: ScanProgress.forTerminal())
+        let result = try exitingOnError { try run.run() }
+        for (format, file) in try parsedFormats() {
+            let text: String
+            switch format {
+            case .text: text = PlanRenderer.text(result.plan)
+            case .json: text = try PlanRenderer.json(result.plan)
+            case .markdown: text = PlanRenderer.markdown(result.plan)
+            case .html: text = PlanRenderer.html(result.plan)
+            case .dockerfile: text = PlanRenderer.dockerfile(result.plan)
+            }
+            try exitingOnError {
+                do {
+                    let sink = try OutputSink(path: file)
+                    try sink.write(text)
+                    try sink.close()
+                } catch {
+                    throw RunError(code: .environment, description: "writing \(file ?? "standard output"): \(error)")
+                }
+            }
+            if let file { Diagnostics.note("wrote \(format.rawValue) to \(file)") }
+        }
+        try finish(environmentErrors: result.environmentErrors, written: true, failed: result.plan.recommended == nil)
+    }
+}
