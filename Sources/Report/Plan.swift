@@ -274,15 +274,16 @@ public enum PlanRenderer {
         if plan.recommended == nil {
             out += "# WARNING: no candidate runs every artifact; on this one \(c.failing) still fail: \(c.remaining.first ?? "see muslcheck plan")\n"
         }
+        out += "\n# The base: the smallest candidate on which every artifact loads, tag pinned (never latest).\n"
+        out += "# BASE can point at a mirror or a local copy of the same image (--build-arg BASE=...).\n"
+        out += "ARG BASE=\(baseTag(c.name))\n"
         out += "\n# The artifacts, as they are in the build context (replace with your own build stage).\n"
         out += "FROM scratch AS artifacts\n"
         for p in plan.inputs.paths {
             let clean = p.hasPrefix("/") ? String(p.dropFirst()) : p
             out += "COPY \(clean) /app/\(clean)\n"
         }
-        out += "\n# The base: the smallest candidate on which every artifact loads, tag pinned (never latest).\n"
-        out += "# BASE can point at a mirror or a local copy of the same image.\n"
-        out += "ARG BASE=\(baseTag(c.name))\n"
+        out += "\n# The chosen base.\n"
         out += "FROM ${BASE}\n"
         var packages = c.packages
         if c.gcompat && c.libc == "musl" && !packages.contains("gcompat") { packages.append("gcompat") }
