@@ -12,9 +12,29 @@ import TestSupport
 /// undefined symbols must agree, for each image read through muslcheck's export path and for
 /// the bundled profile of the same name. Host-provided symbols are removed from both sides.
 @Suite(.serialized) struct GlibcRealLoaderDifferentialTests {
-    /// Files where the simulation knowingly differs from the real loader, by file name (or
-    /// "variant file name"), with the reason.
-    static let knownDifferences: [String: String] = [:]
+    /// Files where the simulation knowingly differs from the real loader, with the reason: by
+    /// file name, "variant file name" or "variant image|profile file name".
+    static let knownDifferences: [String: String] = {
+        let crash = "glibc 2.36's ld.so dies (SIGSEGV) relocating this library in trace mode with LD_WARN when no "
+            + "libc.so.6 is loaded (every library that would bring it in is missing): the undefined symbols are never printed"
+        let data = "data gap: debian12-x86_64.libs (scripts/glibc-profiles) holds no library of libapt-pkg6.0, apt, "
+            + "libext2fs2 (libe2p, libext2fs), libss2, libsemanage2, libsepol2, libdebconfclient0, libxxhash0, though "
+            + "debian:12-slim installs them: the profile misses libraries the image has"
+        return [
+            "distroless-base libabsl_bad_any_cast_impl.so.20220623.0.0": crash,
+            "distroless-base libabsl_periodic_sampler.so.20220623.0.0": crash,
+            "distroless-base libabsl_random_internal_randen.so.20220623.0.0": crash,
+            "distroless-cc-no-libstdc++ libabsl_bad_any_cast_impl.so.20220623.0.0": crash,
+            "distroless-cc-no-libstdc++ libabsl_periodic_sampler.so.20220623.0.0": crash,
+            "debian-slim profile apt-get": data,
+            "debian-slim profile chattr": data,
+        ]
+    }()
+
+    static func knownDifference(variant: String, label: String, file: String) -> String? {
+        let base = baseName(file)
+        return knownDifferences[base] ?? knownDifferences[variant + " " + base] ?? knownDifferences[variant + " " + label + " " + base]
+    }
 
     static let interpreter = "/lib64/ld-linux-x86-64.so.2"
     static let busybox = "/.mc/busybox"
@@ -165,8 +185,10 @@ import TestSupport
         var loads = 0
         var errors = 0
         var failures: [String] = []
+        /// Known differences left out.
+        var skipped = 0
         static func + (a: Figures, b: Figures) -> Figures {
-            Figures(loads: a.loads + b.loads, errors: a.errors + b.errors, failures: a.failures + b.failures)
+            Figures(loads: a.loads + b.loads, errors: a.errors + b.errors, failures: a.failures + b.failures, skipped: a.skipped + b.skipped)
         }
     }
 
@@ -190,8 +212,7 @@ import TestSupport
             let analyzer = Analyzer(targets: [target], data: data)
             let tree = DiskTree(name: "glibc-differential")
             let results = ConcurrentMap.map(files) { file -> Figures in
-                let base = baseName(file)
-                if knownDifferences[base] != nil || knownDifferences[variant.name + " " + base] != nil { return Figures() }
+                if knownDifference(variant: variant.name, label: label, file: file) != nil { return Figures(skipped: 1) }
                 guard let result = real[file] else { return Figures(failures: ["[\(variant.name)] \(file): no loader output"]) }
                 guard result.lines > 0, let elf = try? ELFReader.read(path: file) else { return Figures() }
                 let host = analyzer.host(for: elf, name: file)
@@ -217,6 +238,7 @@ import TestSupport
                 if simSyms != realSyms {
                     diffs.append("symbols only muslcheck: \(simSyms.subtracting(realSyms).sorted().prefix(6)), only glibc: \(realSyms.subtracting(simSyms).sorted().prefix(6))")
                 }
+                if result.status >= 128 { diffs.append("glibc's loader died (status \(result.status))") }
                 let unparsed = result.otherLines.filter { !$0.contains("error while loading shared libraries: ") }
                 if !unparsed.isEmpty { diffs.append("loader lines not understood: \(unparsed.prefix(3))") }
                 let errors = result.missingLibraries.count + result.missingVersions.count + realSyms.count
@@ -252,7 +274,7 @@ import TestSupport
             let figures = try outcome.get()
             out[variant.name] = figures
             for (label, f) in figures.sorted(by: { $0.key < $1.key }) {
-                print("glibc loader vs simulation [\(variant.name) \(label)] \(what): \(f.loads) loads, \(f.errors) errors compared, \(f.failures.count) disagreements")
+                print("glibc loader vs simulation [\(variant.name) \(label)] \(what): \(f.loads) loads, \(f.errors) errors compared, \(f.failures.count) disagreements, \(f.skipped) known differences left out")
             }
         }
         return out
@@ -276,7 +298,7 @@ import TestSupport
         let noCxx = all["distroless-cc-no-libstdc++"]?["image"]
         let cc = all["distroless-cc"]?["image"]
         #expect((noCxx?.errors ?? 0) > (cc?.errors ?? 0) + 10, "libstdc++ removed must make C++ files fail")
-        #expect(total.failures.isEmpty, Comment(rawValue: "\(total.failures.count) disagreements:\n" + total.failures.prefix(30).joined(separator: "\n")))
+        #expect(total.failures.isEmpty, Comment(rawValue: "\(total.failures.count) disagreements:\n" + total.failures.prefix(Int(ProcessInfo.processInfo.environment["MC_DIFF_MAX"] ?? "30") ?? 30).joined(separator: "\n")))
     }
 
     @Test func systemFilesAgreeWithGlibcsLoaderInEveryImage() throws {
@@ -299,7 +321,7 @@ import TestSupport
         let noCxx = all["distroless-cc-no-libstdc++"]?["image"]
         let cc = all["distroless-cc"]?["image"]
         #expect((noCxx?.errors ?? 0) > (cc?.errors ?? 0) + 50, "libstdc++ removed must make C++ files fail")
-        #expect(total.failures.isEmpty, Comment(rawValue: "\(total.failures.count) disagreements:\n" + total.failures.prefix(30).joined(separator: "\n")))
+        #expect(total.failures.isEmpty, Comment(rawValue: "\(total.failures.count) disagreements:\n" + total.failures.prefix(Int(ProcessInfo.processInfo.environment["MC_DIFF_MAX"] ?? "30") ?? 30).joined(separator: "\n")))
     }
 
     @Test func manylinuxWheelsAgreeWithGlibcsLoaderInEveryImage() throws {
@@ -319,6 +341,6 @@ import TestSupport
         let all = try Self.run("\(wheels.count) manylinux wheels", files: files, mounts: [(root, root)], setup: setup)
         let total = Self.summary("\(wheels.count) manylinux wheels", all)
         #expect(total.loads >= 7 * 30, "compared \(total.loads) loads")
-        #expect(total.failures.isEmpty, Comment(rawValue: "\(total.failures.count) disagreements:\n" + total.failures.prefix(30).joined(separator: "\n")))
+        #expect(total.failures.isEmpty, Comment(rawValue: "\(total.failures.count) disagreements:\n" + total.failures.prefix(Int(ProcessInfo.processInfo.environment["MC_DIFF_MAX"] ?? "30") ?? 30).joined(separator: "\n")))
     }
 }

@@ -229,7 +229,10 @@ struct GlibcLinkMap {
         for object in objects {
             guard let file = object.image?.file else { continue }
             let lazyObject = !object.bindNow && !(file.dynamic?.bindNow ?? false)
-            for s in file.symbols where s.isUndefined && s.relocationUse.contains(.referenced) && s.nameSpan.length > 0 {
+            // An executable's copy-relocated variables are defined in it (its .bss), but the
+            // R_*_COPY relocation still looks them up, skipping the executable itself.
+            for s in file.symbols where (s.isUndefined || s.relocationUse.contains(.copy)) && s.relocationUse.contains(.referenced)
+                && s.nameSpan.length > 0 {
                 guard s.binding != .STB_WEAK else { continue }
                 let name = s.name
                 let version = s.version
