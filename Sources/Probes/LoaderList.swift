@@ -15,6 +15,8 @@ public struct LoaderListing: Codable, Sendable, Hashable {
     public var loaded: [String] = []
     /// The loader's exit status (127 after errors).
     public var status: Int
+    /// glibc: "requirer-basename VERSION" for each version need no library defines.
+    public var missingVersions: [String]?
 
     public init(status: Int) { self.status = status }
 
@@ -54,6 +56,38 @@ public struct LoaderListing: Codable, Sendable, Hashable {
         return r
     }
 
+    /// Parses what glibc's loader printed in trace mode (LD_TRACE_LOADED_OBJECTS=1, LD_WARN=yes):
+    /// "\tNAME => not found", "undefined symbol: NAME[, version V]\t(OBJECT)" and
+    /// "...: version `V' not found (required by R)".
+    public static func parseGlibc(_ output: String, status: Int) -> LoaderListing {
+        var r = LoaderListing(status: status)
+        var libs = Set<String>(), syms = Set<String>(), versions = Set<String>()
+        for line in output.split(separator: "\n") {
+            if line.hasPrefix("\t") {
+                let entry = line.trimmingCharacters(in: .whitespaces)
+                if entry.hasSuffix(" => not found") { libs.insert(String(entry.dropLast(" => not found".count))); continue }
+                var shown = entry
+                if shown.hasSuffix(")"), let open = shown.range(of: " (0x", options: .backwards) { shown = String(shown[..<open.lowerBound]) }
+                r.loaded.append(shown)
+            } else if let u = line.range(of: "undefined symbol: ") {
+                let rest = line[u.upperBound...]
+                let name = rest.prefix { $0 != "," && $0 != "\t" }
+                if let open = rest.lastIndex(of: "("), rest.hasSuffix(")") {
+                    syms.insert(base(rest[rest.index(after: open)..<rest.index(before: rest.endIndex)]) + " " + name)
+                }
+            } else if let v = line.range(of: ": version `"), let end = line.range(of: "' not found (required by ") {
+                let version = line[v.upperBound..<end.lowerBound]
+                versions.insert(base(line[end.upperBound...].dropLast()) + " " + version)
+            } else if !line.isEmpty {
+                r.otherErrors.append(String(line))
+            }
+        }
+        r.missingLibraries = libs.sorted()
+        r.missingSymbols = syms.sorted()
+        r.missingVersions = versions.sorted()
+        return r
+    }
+
     /// The same sets from a simulated load.
     public static func simulated(_ o: LoadOutcome) -> LoaderListing {
         func base(_ p: String) -> String { String(p.split(separator: "/").last ?? Substring(p)) }
@@ -61,6 +95,8 @@ public struct LoaderListing: Codable, Sendable, Hashable {
         r.missingLibraries = Set(o.errors.filter { $0.kind == .missingLibrary || $0.kind == .libraryNotLoadable }.map(\.subject)).sorted()
         r.missingSymbols = Set(o.errors.filter { $0.kind == .missingSymbol }.map { base($0.object) + " " + $0.subject }).sorted()
         r.unsupportedRelocations = Set(o.errors.filter { $0.kind == .unsupportedRelocation }.map { base($0.object) + " " + $0.subject }).sorted()
+        let versions = o.errors.filter { $0.kind == .missingVersion }
+        if !versions.isEmpty { r.missingVersions = Set(versions.map { base($0.object) + " " + $0.subject }).sorted() }
         return r
     }
 
@@ -81,6 +117,8 @@ public struct LoaderListing: Codable, Sendable, Hashable {
         }
         let rr = Set(real.unsupportedRelocations), sr = Set(simulated.unsupportedRelocations)
         if rr != sr { out.append("unsupported relocations: musl \(rr.sorted()), expected \(sr.sorted())") }
+        let rv = Set(real.missingVersions ?? []), sv = Set(simulated.missingVersions ?? [])
+        if rv != sv { out.append("missing versions: the loader \(rv.subtracting(sv).sorted()) not expected; expected \(sv.subtracting(rv).sorted()) not missing") }
         return out
     }
 }

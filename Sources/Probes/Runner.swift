@@ -198,8 +198,17 @@ public struct ProbeRunner: Sendable {
                     continue
                 }
                 // A library-heavy program can print thousands of missing symbols: keep them all.
-                jobs.append(DriverJob(id: "loader:\(i)", argv: ["/lib/ld-musl-x86_64.so.1", "--list", a.containerPath], timeout: Self.listTimeout,
-                                      outputCap: 8 << 20, killAt: 64 << 20))
+                if let glibc = target?.glibc {
+                    // glibc's loader in trace mode (ldd -d): missing libraries, versions, and the
+                    // symbols resolved at load.
+                    guard let interpreter = glibc.interpreter else { continue }
+                    jobs.append(DriverJob(id: "loader:\(i)", argv: [interpreter, a.containerPath],
+                                          env: ["LD_TRACE_LOADED_OBJECTS": "1", "LD_WARN": "yes"], timeout: Self.listTimeout,
+                                          outputCap: 8 << 20, killAt: 64 << 20))
+                } else {
+                    jobs.append(DriverJob(id: "loader:\(i)", argv: ["/lib/ld-musl-x86_64.so.1", "--list", a.containerPath], timeout: Self.listTimeout,
+                                          outputCap: 8 << 20, killAt: 64 << 20))
+                }
                 if execSmoke && a.isExecutable {
                     jobs.append(DriverJob(id: "exec:\(i)", argv: [a.containerPath, "--version"], timeout: 5, outputCap: 4096))
                 }
@@ -466,6 +475,23 @@ public struct ProbeRunner: Sendable {
         }
         if result.stdoutBytes > result.stdout.utf8.count || result.stderrBytes > result.stderr.utf8.count {
             out.note = "the loader's output was cut at \(result.stdout.utf8.count + result.stderr.utf8.count) of \(result.stdoutBytes + result.stderrBytes) bytes"
+            return out
+        }
+        if let target, let system = target.glibc {
+            let listing = LoaderListing.parseGlibc(result.stdout + "\n" + result.stderr, status: result.code ?? -1)
+            out.listing = listing
+            let sim = GlibcLoaderSimulation(target: target, system: system, tree: a.tree, treeRoots: ["/muslcheck"])
+            let outcome = sim.run(a.file, treePath: a.containerPath, displayPath: a.containerPath, mode: .list, host: a.host)
+            let expected = LoaderListing.simulated(outcome)
+            out.expected = expected
+            let provided = Set((a.host?.providesPrefixes ?? []).flatMap { prefix in
+                (listing.missingSymbols + expected.missingSymbols).compactMap { e in
+                    let name = String(e.split(separator: " ").last ?? "")
+                    return name.hasPrefix(prefix) ? name : nil
+                }
+            })
+            out.differences = LoaderListing.differences(real: listing, simulated: expected, hostProvided: provided)
+            out.agreement = out.differences.isEmpty ? .confirmed : .contradicted
             return out
         }
         let listing = LoaderListing.parse(stdout: result.stdout, stderr: result.stderr, status: result.code ?? -1)
