@@ -184,11 +184,14 @@ import TestSupport
     struct Figures {
         var loads = 0
         var errors = 0
+        /// Of the errors, missing versions.
+        var versions = 0
         var failures: [String] = []
         /// Known differences left out.
         var skipped = 0
         static func + (a: Figures, b: Figures) -> Figures {
-            Figures(loads: a.loads + b.loads, errors: a.errors + b.errors, failures: a.failures + b.failures, skipped: a.skipped + b.skipped)
+            Figures(loads: a.loads + b.loads, errors: a.errors + b.errors, versions: a.versions + b.versions, failures: a.failures + b.failures,
+                    skipped: a.skipped + b.skipped)
         }
     }
 
@@ -242,7 +245,7 @@ import TestSupport
                 let unparsed = result.otherLines.filter { !$0.contains("error while loading shared libraries: ") }
                 if !unparsed.isEmpty { diffs.append("loader lines not understood: \(unparsed.prefix(3))") }
                 let errors = result.missingLibraries.count + result.missingVersions.count + realSyms.count
-                return Figures(loads: 1, errors: errors,
+                return Figures(loads: 1, errors: errors, versions: result.missingVersions.count,
                                failures: diffs.isEmpty ? [] : ["[\(variant.name) \(label)] \(file): " + diffs.joined(separator: "; ")])
             }
             figures[label] = results.reduce(Figures(), +)
@@ -274,31 +277,67 @@ import TestSupport
             let figures = try outcome.get()
             out[variant.name] = figures
             for (label, f) in figures.sorted(by: { $0.key < $1.key }) {
-                print("glibc loader vs simulation [\(variant.name) \(label)] \(what): \(f.loads) loads, \(f.errors) errors compared, \(f.failures.count) disagreements, \(f.skipped) known differences left out")
+                print("glibc loader vs simulation [\(variant.name) \(label)] \(what): \(f.loads) loads, \(f.errors) errors compared (\(f.versions) missing versions), \(f.failures.count) disagreements, \(f.skipped) known differences left out")
             }
         }
         return out
     }
 
+    /// The disagreements for the failure message: the first 30, or MUSLCHECK_DIFF_MAX of them.
+    static func listed(_ failures: [String]) -> Comment {
+        let limit = ProcessInfo.processInfo.environment["MUSLCHECK_DIFF_MAX"].flatMap { Int($0) } ?? 30
+        return Comment(rawValue: "\(failures.count) disagreements:\n" + failures.prefix(limit).joined(separator: "\n"))
+    }
+
     static func summary(_ what: String, _ all: [String: [String: Figures]]) -> Figures {
         let total = all.values.flatMap(\.values).reduce(Figures(), +)
-        print("glibc loader vs simulation: \(total.loads) loads, \(total.errors) errors compared (\(what))")
+        print("glibc loader vs simulation: \(total.loads) loads, \(total.errors) errors compared (\(what); \(total.versions) missing versions)")
         return total
+    }
+
+    /// A library built twice with one soname: the newer build (version VD_2 added: f2 and the
+    /// variable `counter` moved there) linked into a program and a library, the older one (only
+    /// VD_1) found first through their RUNPATH. glibc's loader then misses a version and symbols
+    /// of that version, one of them through a copy relocation.
+    static func olderLibraryFiles() throws -> String {
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("muslcheck-glibc-versions-\(getpid())").path
+        ScratchFolders.removeAtExit(work)
+        let script = """
+        set -e
+        w=\(work)
+        mkdir -p $w/new $w/old
+        cd $w
+        printf 'int counter = 1;\\nint f1(void) { return 1; }\\nint f2(void) { return 2; }\\n' > lib.c
+        printf 'VD_1 { global: f1; local: *; };\\nVD_2 { global: f2; counter; } VD_1;\\n' > new.map
+        printf 'VD_1 { global: f1; f2; counter; local: *; };\\n' > old.map
+        printf 'extern int counter; int f1(void); int f2(void);\\nint main(void) { return f1() + f2() + counter; }\\n' > main.c
+        printf 'int f1(void); int f2(void);\\nint g(void) { return f1() + f2(); }\\n' > user.c
+        gcc -O1 -shared -fPIC -Wl,--version-script=new.map -Wl,-soname,libvdemo.so.1 -o new/libvdemo.so.1 lib.c
+        gcc -O1 -shared -fPIC -Wl,--version-script=old.map -Wl,-soname,libvdemo.so.1 -o old/libvdemo.so.1 lib.c
+        gcc -O1 -no-pie -o use-vdemo main.c -Lnew -l:libvdemo.so.1 -Wl,-rpath,'$ORIGIN/old'
+        gcc -O1 -shared -fPIC -o libuses-vdemo.so user.c -Lnew -l:libvdemo.so.1 -Wl,-rpath,'$ORIGIN/old'
+        rm -f *.c *.map
+        """
+        let r = try TestCommand.run("/bin/sh", ["-c", script])
+        guard r.status == 0 else { throw TestSupportError("building the versioned library pair failed: \(r.stderr)") }
+        return work
     }
 
     @Test func fixturesAgreeWithGlibcsLoaderInEveryImage() throws {
         guard let setup = try requireSetup() else { return }
-        let files = Self.loadable(ELFFiles.find(under: [setup.fixtures], limit: nil))
+        let older = try Self.olderLibraryFiles()
+        let files = Self.loadable(ELFFiles.find(under: [setup.fixtures, older], limit: nil))
         #expect(files.count >= 20)
-        let all = try Self.run("fixtures", files: files, mounts: [(setup.fixtures, setup.fixtures)], setup: setup)
+        let all = try Self.run("fixtures", files: files, mounts: [(setup.fixtures, setup.fixtures), (older, older)], setup: setup)
         let total = Self.summary("fixtures", all)
         #expect(total.loads >= 7 * 20, "compared \(total.loads) loads")
         #expect(total.errors >= 100, "the images must make the loader fail in many ways")
+        #expect(total.versions >= 7 * 2, "missing versions compared: \(total.versions)")
         // Without libstdc++ the C++ fixture loses its library and every C++ symbol.
         let noCxx = all["distroless-cc-no-libstdc++"]?["image"]
         let cc = all["distroless-cc"]?["image"]
         #expect((noCxx?.errors ?? 0) > (cc?.errors ?? 0) + 10, "libstdc++ removed must make C++ files fail")
-        #expect(total.failures.isEmpty, Comment(rawValue: "\(total.failures.count) disagreements:\n" + total.failures.prefix(Int(ProcessInfo.processInfo.environment["MC_DIFF_MAX"] ?? "30") ?? 30).joined(separator: "\n")))
+        #expect(total.failures.isEmpty, Self.listed(total.failures))
     }
 
     @Test func systemFilesAgreeWithGlibcsLoaderInEveryImage() throws {
@@ -321,7 +360,7 @@ import TestSupport
         let noCxx = all["distroless-cc-no-libstdc++"]?["image"]
         let cc = all["distroless-cc"]?["image"]
         #expect((noCxx?.errors ?? 0) > (cc?.errors ?? 0) + 50, "libstdc++ removed must make C++ files fail")
-        #expect(total.failures.isEmpty, Comment(rawValue: "\(total.failures.count) disagreements:\n" + total.failures.prefix(Int(ProcessInfo.processInfo.environment["MC_DIFF_MAX"] ?? "30") ?? 30).joined(separator: "\n")))
+        #expect(total.failures.isEmpty, Self.listed(total.failures))
     }
 
     @Test func manylinuxWheelsAgreeWithGlibcsLoaderInEveryImage() throws {
@@ -341,6 +380,6 @@ import TestSupport
         let all = try Self.run("\(wheels.count) manylinux wheels", files: files, mounts: [(root, root)], setup: setup)
         let total = Self.summary("\(wheels.count) manylinux wheels", all)
         #expect(total.loads >= 7 * 30, "compared \(total.loads) loads")
-        #expect(total.failures.isEmpty, Comment(rawValue: "\(total.failures.count) disagreements:\n" + total.failures.prefix(Int(ProcessInfo.processInfo.environment["MC_DIFF_MAX"] ?? "30") ?? 30).joined(separator: "\n")))
+        #expect(total.failures.isEmpty, Self.listed(total.failures))
     }
 }
