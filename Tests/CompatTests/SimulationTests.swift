@@ -203,7 +203,8 @@ import TestSupport
             #expect("\(error)".contains("alpine:3.22"))
             #expect("\(error)".contains("--sysroot"))
         }
-        #expect(Target.profileNames(data: try CompatData.shared()).count == 20)
+        // The Alpine and musl profiles, each also with gcompat, and the four Debian-based ones.
+        #expect(Target.profileNames(data: try CompatData.shared()).count == 24)
     }
 }
 

@@ -14,18 +14,32 @@ extension Fixes {
     public static func aptInstall(_ package: String) -> String { text(.aptPackage, ["package": package]) }
 
     /// MC100 on a glibc or no-libc target.
-    static func glibcInterpreter(_ interpreter: String, target: Target) -> String {
+    public static func glibcInterpreter(_ interpreter: String, target: Target) -> String {
         target.libc == .none ? text(.noLoader, ["target": target.name, "libc": "glibc (distroless/base-debian12 or larger)"])
             : text(.muslProgram, ["target": target.name, "interpreter": interpreter])
     }
 
     /// MC200: a library glibc's loader does not find. `package`: the Debian package that has it;
     /// `canInstall`: the target has apt.
-    static func glibcMissingLibrary(_ soname: String, package: String?, canInstall: Bool) -> String {
+    public static func glibcMissingLibrary(_ soname: String, package: String?, canInstall: Bool) -> String {
         if soname.hasPrefix("libc.musl-") || soname == "libc.so" { return text(.muslLibrary, ["soname": soname]) }
         guard let package else { return text(.unknownGlibcLibrary, ["soname": soname]) }
         return text(canInstall ? .debianPackage : .distrolessPackage, ["package": package, "soname": soname])
     }
+
+    /// MC201: a version need the target's library does not define.
+    public static func olderBuild(artifact: String, library: String, glibc: String, version: String) -> String {
+        let minor = glibc.split(separator: ".").dropFirst().first.map(String.init) ?? "?"
+        return text(.olderBuild, ["artifact": artifact, "library": library, "glibc": glibc, "glibcMinor": minor, "version": version])
+    }
+
+    /// MC202 / MC203: an undefined symbol, at load or when first called.
+    public static func provideSymbol(object: String, symbol: String, lazy: Bool) -> String {
+        text(lazy ? .provideLazySymbol : .provideSymbol, ["object": object, "symbol": symbol])
+    }
+
+    /// MC204: a weak version need.
+    public static var weakVersion: String { text(.weakVersion) }
 }
 
 extension Analyzer {
@@ -65,17 +79,15 @@ extension Analyzer {
                 own.append(libraryNotLoadableFinding(e, display: display, target: target, object: object))
             case .missingVersion:
                 let weak = outcome.deferred.contains(e)
-                let glibc = system.version ?? "?"
-                let minor = glibc.split(separator: ".").dropFirst().first.map(String.init) ?? "?"
                 own.append(data.finding(weak ? .glibcWeakVersion : .glibcVersionNotFound, message: e.message, subject: e.subject,
-                                        fix: weak ? Fixes.text(.weakVersion)
-                                            : Fixes.text(.olderBuild, ["artifact": display, "library": e.library ?? "the library", "glibc": glibc,
-                                                                       "glibcMinor": minor, "version": e.subject]),
+                                        fix: weak ? Fixes.weakVersion
+                                            : Fixes.olderBuild(artifact: display, library: e.library ?? "the library",
+                                                               glibc: system.version ?? "?", version: e.subject),
                                         artifact: display, target: target.name, object: object))
             case .missingSymbol, .lazySymbol:
                 let lazy = e.kind == .lazySymbol
                 own.append(data.finding(lazy ? .glibcLazyUndefinedSymbol : .glibcUndefinedSymbol, message: e.message, subject: e.subject,
-                                        fix: Fixes.text(lazy ? .provideLazySymbol : .provideSymbol, ["object": e.object, "symbol": e.subject]),
+                                        fix: Fixes.provideSymbol(object: e.object, symbol: e.subject, lazy: lazy),
                                         artifact: display, target: target.name, object: object))
             default:
                 own.append(finding(for: e, item: item, archive: archive, target: target, gcompatFixes: false))
