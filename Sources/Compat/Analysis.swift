@@ -293,9 +293,11 @@ public final class Analyzer: Sendable {
         if kind == .sharedLibrary, file.dynamic?.flags.contains(.DF_STATIC_TLS) == true || file.relocations.count(of: .tlsInitialExec, machine: file.header.machine) > 0 {
             analysis.findings.append(initialExecTLSLibraryFinding(display: display))
         }
+        // The artifact as glibc's loader sees it: made once for all glibc targets.
+        let glibcImage = targets.contains { $0.glibc != nil } && file.dynamic != nil ? GlibcImage(file: file) : nil
         for target in targets {
             analysis.verdicts.append(verdict(item, file: file, tree: tree, archive: archive, kind: kind, libc: libc, host: host,
-                                             target: target, loadedBy: loadedBy, findings: &analysis.findings))
+                                             target: target, loadedBy: loadedBy, glibcImage: glibcImage, findings: &analysis.findings))
         }
         return analysis
     }
@@ -336,7 +338,8 @@ public final class Analyzer: Sendable {
     }
 
     func verdict(_ item: ScannedELF, file: ELFFile, tree: any ArtifactTree, archive: String?, kind: ArtifactKind, libc: BuiltFor,
-                 host: CompatData.HostSpec?, target: Target, loadedBy: ScannedELF?, findings: inout [Finding]) -> TargetVerdict {
+                 host: CompatData.HostSpec?, target: Target, loadedBy: ScannedELF?, glibcImage: GlibcImage? = nil,
+                 findings: inout [Finding]) -> TargetVerdict {
         let display = item.displayPath
         if let reason = notApplicableReason(file, target: target) {
             findings.append(notApplicableFinding(display: display, reason: reason, target: target))
@@ -359,7 +362,7 @@ public final class Analyzer: Sendable {
         }
         if let system = target.glibc {
             return glibcVerdict(item, file: file, tree: tree, archive: archive, libc: libc, host: host, target: target, system: system,
-                                mode: mode, findings: &findings)
+                                mode: mode, image: glibcImage, findings: &findings)
         }
         let exports = ArtifactExports(file)
         let outcome = simulate(item, tree: tree, target: target, mode: mode, host: host, exports: exports, loadedBy: loadedBy)

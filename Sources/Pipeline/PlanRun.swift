@@ -72,6 +72,7 @@ public struct PlanRun {
         var outcomes: [String: [PlanReport.ArtifactOutcome]] = [:]
         var remaining: [String: ActionPlan] = [:]
         var wheelFiles: [String: String] = [:]  // wheel file → an artifact in it
+        var packagesOf: [String: Set<String>] = [:]
         try result.report.forEachArtifact { a in
             if let archive = a.archive, archive.lowercased().hasSuffix(".whl") { wheelFiles[archive] = a.path }
             for c in chosen {
@@ -94,6 +95,10 @@ public struct PlanRun {
                 }
                 var ids: [String] = []
                 for f in own where !ids.contains(f.id) { ids.append(f.id) }
+                // The packages its findings ask for (MC110's `apk add X` / `apt-get install ... X`).
+                for f in own where f.findingID == .libraryFromPackage {
+                    if let p = f.fix.split(separator: " ").last.map(String.init) { packagesOf[c.name, default: []].insert(p) }
+                }
                 outcomes[c.name, default: []].append(.init(path: a.path, outcome: outcome, findings: ids,
                                                           message: outcome == .fails ? v.loaderMessages.first ?? own.first?.message : nil))
             }
@@ -105,7 +110,7 @@ public struct PlanRun {
         for c in chosen where !missingImages.contains(c) {
             let t = targetName[c.name]!
             let arts = outcomes[c.name] ?? []
-            let packages = Self.packages(candidate: t, report: result.report)
+            let packages = (packagesOf[c.name] ?? []).sorted()
             let info = result.report.targets.first { $0.name == t }
             let isGlibc = glibcData?.profiles.contains { $0.name == c.name } ?? false
             let glibcSpec = glibcData?.profiles.first { $0.name == c.name }
@@ -191,17 +196,6 @@ public struct PlanRun {
         var reason = "closest: \(closest.name), where \(closest.failing) of \(closest.artifacts.count) artifacts still fail"
         if !closest.remaining.isEmpty { reason += "; to fix: " + closest.remaining.prefix(3).joined(separator: "; ") }
         return (nil, closest.name, reason)
-    }
-
-    /// The packages a candidate's findings ask for (MC110's `apk add X` / `apt-get install ... X`).
-    static func packages(candidate target: String, report: StoredReport) -> [String] {
-        var out: [String] = []
-        try? report.forEachArtifact { a in
-            for f in a.findings where f.target == target && f.findingID == .libraryFromPackage {
-                if let p = f.fix.split(separator: " ").last.map(String.init), !out.contains(p) { out.append(p) }
-            }
-        }
-        return out.sorted()
     }
 
     /// The bytes of the inputs' regular files.

@@ -20,7 +20,6 @@ public final class GlibcImage: @unchecked Sendable {
     /// The object has a version table (.gnu.version): check_match then compares versions.
     let hasVersionTable: Bool
     private let lock = NSLock()
-    private var definitionTable: [String: [GlibcDefinition]]?
 
     init(file: ELFFile) {
         self.file = file
@@ -35,6 +34,7 @@ public final class GlibcImage: @unchecked Sendable {
         versionNames = names
         definedVersions = Set(names.values)
         hasVersionTable = file.symbols.contains { $0.versionIndex != nil }
+        slots = Self.slots(file)
     }
 
     init(library: GlibcProfileData.Library) {
@@ -50,7 +50,7 @@ public final class GlibcImage: @unchecked Sendable {
         versionNames = names
         definedVersions = Set(library.versions)
         hasVersionTable = true
-        definitionTable = library.definitions
+        slots = [0]
     }
 
     /// Whether the object has version definitions (a need on a file without any always holds).
@@ -58,57 +58,107 @@ public final class GlibcImage: @unchecked Sendable {
 
     func versionName(_ index: UInt16) -> String? { versionNames[index] }
 
-    /// The definitions of `name` that glibc's check_match (elf/dl-lookup.c) looks at: defined,
-    /// global, weak or unique, a data, function, TLS or IFUNC type, a value unless TLS; and an
+    /// An ELF file's definitions that glibc's check_match (elf/dl-lookup.c) looks at, in an
+    /// open-addressing table by name hash (symbol index + 1; 0 is empty): defined, global, weak
+    /// or unique, a data, function, TLS or IFUNC type, a value unless TLS or absolute; and an
     /// executable's undefined functions with a PLT address.
-    func definitions(_ name: String) -> [GlibcDefinition] {
-        lock.lock()
-        defer { lock.unlock() }
-        if definitionTable == nil, let file { definitionTable = Self.table(file) }
-        return definitionTable?[name] ?? []
+    private let slots: [Int32]
+
+    static func slots(_ file: ELFFile) -> [Int32] {
+        let isExecutable = file.header.type == .ET_EXEC || file.interpreter != nil
+        return file.symbols.withUnsafeBufferPointer { symbols in
+            var size = 16
+            while size < symbols.count * 2 { size <<= 1 }
+            var table = [Int32](repeating: 0, count: size)
+            let mask = UInt64(size - 1)
+            for k in symbols.indices {
+                let b = symbols[k].binding
+                guard b == .STB_GLOBAL || b == .STB_WEAK || b == .STB_GNU_UNIQUE, symbols[k].nameSpan.length > 0 else { continue }
+                let t = symbols[k].type
+                guard t == .STT_NOTYPE || t == .STT_OBJECT || t == .STT_FUNC || t == .STT_COMMON || t == .STT_TLS || t == .STT_GNU_IFUNC else { continue }
+                if symbols[k].isUndefined {
+                    // A function's canonical PLT address in an executable answers non-PLT lookups.
+                    guard isExecutable, symbols[k].value != 0, t == .STT_FUNC else { continue }
+                } else {
+                    guard symbols[k].value != 0 || t == .STT_TLS || symbols[k].sectionIndex == 0xfff1 else { continue }  // SHN_ABS
+                }
+                var i = Int(symbols[k].nameHash & mask)
+                while table[i] != 0 { i = (i + 1) & Int(mask) }
+                table[i] = Int32(k + 1)
+            }
+            return table
+        }
     }
 
-    static func table(_ file: ELFFile) -> [String: [GlibcDefinition]] {
-        var out: [String: [GlibcDefinition]] = [:]
-        let isExecutable = file.header.type == .ET_EXEC || file.interpreter != nil
-        for s in file.symbols {
-            let b = s.binding
-            guard b == .STB_GLOBAL || b == .STB_WEAK || b == .STB_GNU_UNIQUE, s.nameSpan.length > 0 else { continue }
-            let t = s.type
-            guard t == .STT_NOTYPE || t == .STT_OBJECT || t == .STT_FUNC || t == .STT_COMMON || t == .STT_TLS || t == .STT_GNU_IFUNC else { continue }
-            let raw = s.versionIndex ?? 1
-            if s.isUndefined {
-                // A function's canonical PLT address in an executable answers non-PLT lookups.
-                guard isExecutable, s.value != 0, t == .STT_FUNC else { continue }
-                out[s.name, default: []].append(GlibcDefinition(versionIndex: raw & 0x7fff, hidden: raw & 0x8000 != 0, pltAddress: true,
-                                                                 neededVersion: s.version))
-                continue
-            }
-            guard s.value != 0 || t == .STT_TLS || s.sectionIndex == 0xfff1 else { continue }  // SHN_ABS
-            out[s.name, default: []].append(GlibcDefinition(versionIndex: raw & 0x7fff, hidden: raw & 0x8000 != 0))
+    /// Calls `body` with each definition of `name` (its `symbolNameHash` is `hash`) until it returns true.
+    @inline(__always)
+    func forEachDefinition(_ name: String, hash: UInt64, _ body: (GlibcDefinition) -> Bool) -> Bool {
+        guard let file else {
+            for d in library?.definitions[name] ?? [] where body(d) { return true }
+            return false
         }
+        let mask = slots.count - 1
+        var i = Int(hash & UInt64(mask))
+        while slots[i] != 0 {
+            let k = Int(slots[i] - 1)
+            i = (i + 1) & mask
+            guard file.symbols[k].nameHash == hash, file.symbols[k].hasName(name) else { continue }
+            let raw = file.symbols[k].versionIndex ?? 1
+            let undefined = file.symbols[k].isUndefined
+            if body(GlibcDefinition(versionIndex: raw & 0x7fff, hidden: raw & 0x8000 != 0, pltAddress: undefined,
+                                    neededVersion: undefined ? file.symbols[k].version : nil)) { return true }
+        }
+        return false
+    }
+
+    /// One reference a relocation looks up (elf/dl-reloc.c): strong, by name and version.
+    struct Reference {
+        var name: String
+        var hash: UInt64
+        var version: String?
+        /// The file its version need names.
+        var library: String?
+        /// Only PLT relocations use it (bound lazily unless the object binds now).
+        var pltOnly: Bool
+        /// A copy relocation: the object itself is skipped.
+        var copy: Bool
+    }
+
+    /// The strong references of the file's relocations, read once. An executable's
+    /// copy-relocated variables are defined in it (its .bss), but the R_*_COPY relocation still
+    /// looks them up, skipping the executable itself.
+    var references: [Reference] {
+        lock.lock()
+        defer { lock.unlock() }
+        if let cached = referenceList { return cached }
+        var out: [Reference] = []
+        for s in file?.symbols ?? [] where (s.isUndefined || s.relocationUse.contains(.copy)) && s.relocationUse.contains(.referenced)
+            && s.nameSpan.length > 0 && s.binding != .STB_WEAK {
+            out.append(Reference(name: s.name, hash: s.nameHash, version: s.version, library: s.library,
+                                 pltOnly: !s.relocationUse.contains(.nonPLT), copy: s.relocationUse.contains(.copy)))
+        }
+        referenceList = out
         return out
     }
+    private var referenceList: [Reference]?
 
     /// check_match's verdict on this object for a reference: whether some definition answers it.
     /// `version`: the version the reference needs (nil: unversioned); `plt`: a PLT relocation's lookup.
-    func answers(_ name: String, version: String?, plt: Bool) -> Bool {
-        let defs = definitions(name)
-        guard !defs.isEmpty else { return false }
+    func answers(_ name: String, hash: UInt64, version: String?, plt: Bool) -> Bool {
         var versionedDefaults = 0
-        for d in defs {
-            if d.pltAddress && plt { continue }
+        let found = forEachDefinition(name, hash: hash) { d in
+            if d.pltAddress && plt { return false }
             guard hasVersionTable else { return true }
             if let version {
                 // The same version, or an unversioned (index 0 or 1) default definition.
                 if (d.pltAddress ? d.neededVersion : versionName(d.versionIndex)) == version { return true }
-                if d.versionIndex < 2 && !d.hidden { return true }
-            } else {
-                // No version asked: index 0-2 answers; of the later ones only a lone default does.
-                if d.versionIndex < 3 { return true }
-                if !d.hidden { versionedDefaults += 1 }
+                return d.versionIndex < 2 && !d.hidden
             }
+            // No version asked: index 0-2 answers; of the later ones only a lone default does.
+            if d.versionIndex < 3 { return true }
+            if !d.hidden { versionedDefaults += 1 }
+            return false
         }
-        return versionedDefaults == 1
+        return found || versionedDefaults == 1
     }
 }

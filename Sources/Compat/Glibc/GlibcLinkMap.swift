@@ -229,22 +229,14 @@ struct GlibcLinkMap {
         for object in objects {
             guard let file = object.image?.file else { continue }
             let lazyObject = !object.bindNow && !(file.dynamic?.bindNow ?? false)
-            // An executable's copy-relocated variables are defined in it (its .bss), but the
-            // R_*_COPY relocation still looks them up, skipping the executable itself.
-            for s in file.symbols where (s.isUndefined || s.relocationUse.contains(.copy)) && s.relocationUse.contains(.referenced)
-                && s.nameSpan.length > 0 {
-                guard s.binding != .STB_WEAK else { continue }
-                let name = s.name
-                let version = s.version
-                let pltOnly = !s.relocationUse.contains(.nonPLT)
-                let copy = s.relocationUse.contains(.copy)
+            for r in object.image!.references {
                 let found = scope.contains { o in
-                    guard let image = o.image, !(copy && o === object) else { return false }
-                    return image.answers(name, version: version, plt: pltOnly)
+                    guard let image = o.image, !(r.copy && o === object) else { return false }
+                    return image.answers(r.name, hash: r.hash, version: r.version, plt: r.pltOnly)
                 }
                 if found { continue }
-                if provided(name) { fromHost.append(name); continue }
-                out.append(Unresolved(object: object, name: name, version: version, library: s.library, lazy: pltOnly && lazyObject))
+                if provided(r.name) { fromHost.append(r.name); continue }
+                out.append(Unresolved(object: object, name: r.name, version: r.version, library: r.library, lazy: r.pltOnly && lazyObject))
             }
         }
         return (out, fromHost)

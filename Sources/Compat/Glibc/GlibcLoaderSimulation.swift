@@ -26,6 +26,7 @@ public struct GlibcLoaderSimulation {
     /// roots are read from the tree, the rest from the target.
     struct Files: GlibcFiles {
         let target: any TargetGlibcFiles
+        let system: GlibcSystem
         let tree: any ArtifactTree
         let treeRoots: [String]
 
@@ -42,7 +43,8 @@ public struct GlibcLoaderSimulation {
             switch tree.lookup(path) {
             case .elf(let file, let resolved):
                 guard file.header.type == .ET_DYN || file.header.type == .ET_EXEC else { return .invalid("only ET_DYN and ET_EXEC can be loaded") }
-                return .image(GlibcImage(file: file), identity: "tree:" + lexicallyNormalized(resolved), source: .artifactTree, package: nil)
+                let key = lexicallyNormalized(resolved)
+                return .image(system.treeImage(file, tree: tree, path: key), identity: "tree:" + key, source: .artifactTree, package: nil)
             case .notELF(_, let reason):
                 return reason.contains("symbolic links") ? .missing : .invalid("invalid ELF header")
             case .directory, .missing:
@@ -51,10 +53,11 @@ public struct GlibcLoaderSimulation {
         }
     }
 
+    /// `image`: the artifact's image when another target's run made it already (it is the same file).
     public func run(_ artifact: ELFFile, treePath: String, displayPath: String, mode: LoadMode,
-                    host: CompatData.HostSpec? = nil) -> LoadOutcome {
+                    host: CompatData.HostSpec? = nil, image: GlibcImage? = nil) -> LoadOutcome {
         var outcome = LoadOutcome()
-        let files = Files(target: system.files, tree: tree, treeRoots: treeRoots)
+        let files = Files(target: system.files, system: system, tree: tree, treeRoots: treeRoots)
         var search = GlibcLinkMap.Search()
         search.libraryPath = libraryPath
         search.systemDirectories = system.systemDirectories
@@ -86,7 +89,7 @@ public struct GlibcLoaderSimulation {
         }
         map.add(rtld, inMap: false)
 
-        let artifactObject = GlibcLinkMap.Object(image: GlibcImage(file: artifact), path: displayPath,
+        let artifactObject = GlibcLinkMap.Object(image: image ?? GlibcImage(file: artifact), path: displayPath,
                                                  identity: "tree:" + lexicallyNormalized(treePath), names: [], loader: nil,
                                                  source: .artifactTree, package: nil)
         var relocated: [GlibcLinkMap.Object]

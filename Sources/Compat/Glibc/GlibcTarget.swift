@@ -17,6 +17,20 @@ public final class GlibcSystem: @unchecked Sendable {
     let fromPackage: (String) -> (GlibcImage, String, String)?
     /// Debian packages the image holds (a bundled profile).
     public let packages: [String]
+    private let lock = NSLock()
+    /// Images of the scanned files that loads found (a scan's libraries load each other), by tree and path.
+    private var treeImages = Generations<String, GlibcImage>(budget: 400_000)
+
+    /// The image of a file of the artifacts' tree, made once per path.
+    func treeImage(_ file: ELFFile, tree: any ArtifactTree, path: String) -> GlibcImage {
+        let key = "\(ObjectIdentifier(tree).hashValue):" + path
+        lock.lock()
+        defer { lock.unlock() }
+        if let hit = treeImages.newer(key) { return hit }
+        let image = treeImages.older(key) ?? GlibcImage(file: file)
+        treeImages.add(image, for: key, cost: file.symbols.count + 1)
+        return image
+    }
 
     init(version: String?, interpreter: String?, systemDirectories: [String], files: any TargetGlibcFiles,
          cache: @escaping (String) -> String?, fromPackage: @escaping (String) -> (GlibcImage, String, String)?, packages: [String]) {

@@ -45,12 +45,12 @@ extension Fixes {
 extension Analyzer {
     /// The verdict on a glibc (or no-libc) target: glibc's loader simulated (GlibcLoaderSimulation).
     func glibcVerdict(_ item: ScannedELF, file: ELFFile, tree: any ArtifactTree, archive: String?, libc: BuiltFor, host: CompatData.HostSpec?,
-                      target: Target, system: GlibcSystem, mode: LoadMode, findings: inout [Finding]) -> TargetVerdict {
+                      target: Target, system: GlibcSystem, mode: LoadMode, image: GlibcImage?, findings: inout [Finding]) -> TargetVerdict {
         let display = item.displayPath
         var sim = GlibcLoaderSimulation(target: target, system: system, tree: tree, treeRoots: options.treeRoots)
         sim.libraryPath = options.libraryPath
         sim.bindNow = options.bindNow
-        let outcome = sim.run(file, treePath: item.treePath, displayPath: display, mode: mode, host: host)
+        let outcome = sim.run(file, treePath: item.treePath, displayPath: display, mode: mode, host: host, image: image)
 
         // A symbol expected from a missing library is told with that library.
         var missing: [String: Set<String>] = [:]
