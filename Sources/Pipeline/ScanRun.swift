@@ -95,7 +95,8 @@ public struct ScanRun: Sendable {
 
         mutating func add(_ t: Target, kind: String) {
             targets.append(t)
-            infos.append(.init(name: t.name, kind: kind, musl: t.muslVersion, gcompat: t.hasGcompat))
+            infos.append(.init(name: t.name, kind: kind, musl: t.muslVersion, gcompat: t.hasGcompat,
+                               libc: t.libc == .musl ? nil : t.libc.rawValue, glibc: t.glibc?.version))
         }
     }
 
@@ -187,8 +188,10 @@ public struct ScanRun: Sendable {
                 case .success(let image):
                     set.images[ref] = image
                     set.targets.append(image.target)
-                    set.infos.append(.init(name: ref, kind: "image", musl: image.target.muslVersion, gcompat: image.target.hasGcompat,
-                                           imageID: image.imageID, digest: image.digest))
+                    let t = image.target
+                    set.infos.append(.init(name: ref, kind: "image", musl: t.muslVersion, gcompat: t.hasGcompat,
+                                           imageID: image.imageID, digest: image.digest,
+                                           libc: t.libc == .musl ? nil : t.libc.rawValue, glibc: t.glibc?.version))
                 case .failure(let error):
                     errors.append("--image \(ref): \(error.message)")
                 }

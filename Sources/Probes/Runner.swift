@@ -185,11 +185,15 @@ public struct ProbeRunner: Sendable {
         guard let runDir = (musl ?? glibc)?.directory else { report.error = "no probe driver could be built"; return report }
         if musl == nil { report.notes.append("no musl C compiler found (install musl-tools, or set MUSLCHECK_MUSL_CC): built-in probes skipped") }
 
-        var jobs: [DriverJob] = [
-            DriverJob(id: "info:os-release", argv: ["@read", "/etc/os-release"], timeout: 5),
-            DriverJob(id: "info:musl", argv: ["/lib/ld-musl-x86_64.so.1"], timeout: 5),
-        ]
-        jobs += probeJobs(root: Self.probesMount, built: musl)
+        var jobs: [DriverJob] = [DriverJob(id: "info:os-release", argv: ["@read", "/etc/os-release"], timeout: 5)]
+        if target?.glibc != nil {
+            // The built-in probes show where musl behaves differently from glibc: on a glibc (or
+            // no-libc) image there is no musl to compare.
+            report.notes.append("\(image) is a \(target?.libc == .none ? "no-libc" : "glibc") image: the built-in probes, which compare musl with glibc, were not run")
+        } else {
+            jobs.append(DriverJob(id: "info:musl", argv: ["/lib/ld-musl-x86_64.so.1"], timeout: 5))
+            jobs += probeJobs(root: Self.probesMount, built: musl)
+        }
         if runLoaderProbe {
             for (i, a) in artifacts.enumerated() {
                 if a.isStatic {
@@ -235,7 +239,7 @@ public struct ProbeRunner: Sendable {
             report.osRelease = Self.prettyName(os.stdout)
         }
         if let v = results["info:musl"], let version = Self.muslVersion(v.stderr) { report.musl = version }
-        report.probes = outcomes(results, built: musl)
+        report.probes = target?.glibc != nil ? [] : outcomes(results, built: musl)
         if let gc = report.probes.firstIndex(where: { $0.id == "gcompat" }), let pre = results["probe:gcompat:preload"] {
             // Merge the preloaded run into the gcompat probe's values.
             if let o = parseProbeLine(pre, id: "gcompat"), o.status == .ok {

@@ -40,18 +40,30 @@ public struct CompatibilityReport: Codable, Sendable, Hashable {
         /// "profile", "sysroot" or "image".
         public var kind: String
         public var musl: String?
+        /// "glibc" or "none" for a target that is not musl (nil: musl).
+        public var libc: String?
+        /// glibc's version on a glibc target.
+        public var glibc: String?
         public var gcompat: Bool
         /// For an image: its id and registry digest.
         public var imageID: String?
         public var digest: String?
-        public init(name: String, kind: String, musl: String?, gcompat: Bool, imageID: String? = nil, digest: String? = nil) {
+        public init(name: String, kind: String, musl: String?, gcompat: Bool, imageID: String? = nil, digest: String? = nil,
+                    libc: String? = nil, glibc: String? = nil) {
             self.name = name
             self.kind = kind
+            self.libc = libc
+            self.glibc = glibc
             self.musl = musl
             self.gcompat = gcompat
             self.imageID = imageID
             self.digest = digest
         }
+    }
+
+    /// "musl's loader", or "glibc's loader" on a glibc target: who confirms a verdict in the image.
+    public static func loaderName(_ target: String, in targets: [TargetInfo]) -> String {
+        targets.first { $0.name == target }?.libc == "glibc" ? "glibc's loader" : "musl's loader"
     }
 
     public struct Counts: Codable, Sendable, Hashable {

@@ -257,7 +257,7 @@ public struct TextRenderer {
                 out.append(ProbeTextRenderer(color: color).render(report.probes, catalog: catalog)
                     .split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "  " + $0 }.joined(separator: "\n"))
             } else {
-                out.append(contentsOf: probeDifferences(report.probes, summaries: summaries))
+                out.append(contentsOf: probeDifferences(report.probes, summaries: summaries, targets: report.targets))
             }
         }
         if !report.suppressed.isEmpty {
@@ -292,7 +292,7 @@ public struct TextRenderer {
 
     /// Per image: where its probes differ from glibc (the baseline's run, or glibc's known
     /// values), one line per probe, and the loader probe's counts.
-    func probeDifferences(_ images: [ImageProbeReport], summaries: [ArtifactSummary]) -> [String] {
+    func probeDifferences(_ images: [ImageProbeReport], summaries: [ArtifactSummary], targets: [CompatibilityReport.TargetInfo] = []) -> [String] {
         var out: [String] = []
         for r in images {
             var facts: [String] = []
@@ -321,7 +321,8 @@ public struct TextRenderer {
                 let n = r.loaderCounts
                 // Object files and other machines' files: nothing loads them, the probe leaves them out.
                 let left = summaries.filter { $0.verdicts[r.image] == .notApplicable }.count
-                out.append("  musl's loader: \(Self.count(r.loader.count, "artifact")), \(n.confirmed) confirmed, "
+                let who = CompatibilityReport.loaderName(r.image, in: targets)
+                out.append("  \(who): \(Self.count(r.loader.count, "artifact")), \(n.confirmed) confirmed, "
                            + (n.contradicted > 0 ? paint("\(n.contradicted) contradicted", .red) : "0 contradicted")
                            + ", \(n.notChecked) not checked" + (n.notChecked + n.contradicted > 0 ? " (--verbose says why)" : "")
                            + (left > 0 ? "; \(Self.count(left, "not-applicable file")) left out (object files, other machines' files)" : ""))
@@ -397,7 +398,10 @@ public struct TextRenderer {
             facts.append("as loaded by \(short)")
         }
         let probes = a.verdicts.compactMap { v in
-            v.loaderProbe.map { report.targets.count == 1 ? "musl's loader: \($0)" : "musl's loader in \(v.target): \($0)" }
+            v.loaderProbe.map { p in
+                let who = CompatibilityReport.loaderName(v.target, in: report.targets)
+                return report.targets.count == 1 ? "\(who): \(p)" : "\(who) in \(v.target): \(p)"
+            }
         }
         facts.append(contentsOf: probes)
         let excused = a.verdicts.compactMap { v in v.excused.map { "excused on \(v.target): \($0)" } }

@@ -35,7 +35,8 @@ public struct GlibcLoaderSimulation {
         func inTree(_ path: String) -> Bool {
             if treeIsTarget { return false }
             if !path.hasPrefix("/") { return true }
-            return tree is DiskTree && treeRoots.contains { path == $0 || path.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }
+            // Absolute paths under the scanned roots (on disk, or where a probe mounts them).
+            return treeRoots.contains { path == $0 || path.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }
         }
 
         func open(_ path: String) -> GlibcFile {
