@@ -188,6 +188,8 @@ public struct CheckRun: Sendable {
             if image.error != nil { failedImages.insert(image.image) }
             byImage[image.image] = Dictionary(image.loader.map { ($0.artifact, $0) }, uniquingKeysWith: { a, _ in a })
         }
+        // Images where glibc's loader ran the listing (the runner notes that it is a glibc image).
+        let glibcImages = Set(result.output.images.filter { $0.notes.contains { $0.contains(" is a glibc image") } }.map(\.image))
         return { a in
             var out = a
             for i in out.verdicts.indices {
@@ -201,7 +203,7 @@ public struct CheckRun: Sendable {
                     case .contradicted:
                         out.findings.append(data.finding(
                             FindingID.loaderProbeContradiction,
-                            message: "musl's loader in \(image) contradicts the static verdict (\(out.verdicts[i].verdict.rawValue)): "
+                            message: "\(glibcImages.contains(image) ? "glibc's" : "musl's") loader in \(image) contradicts the static verdict (\(out.verdicts[i].verdict.rawValue)): "
                                 + o.differences.joined(separator: "; "),
                             fix: Fixes.contradiction,
                             artifact: a.path, target: image))

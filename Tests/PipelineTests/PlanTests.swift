@@ -205,4 +205,21 @@ import TestSupport
         let user = try DockerTest.docker(["image", "inspect", "-f", "{{.Config.User}}", tag])
         #expect(user.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "65532:65532")
     }
+
+    @Test func checkOnAGlibcImageIsConfirmedByGlibcsLoaderThere() throws {
+        guard requireImages() else { return }
+        let root = try Self.folder(["hello-glibc", "libcxxlib.so", "hello-musl", "libversioned.so.1", "use-versioned-glibc"])
+        var s = Self.settings([root + "/app"])
+        s.images = ["muslcheck-test/distroless-cc:debian12"]
+        let result = try CheckRun(settings: s).run()
+        #expect(result.environmentErrors.isEmpty, "\(result.environmentErrors)")
+        #expect(result.report.targets.first?.libc == "glibc" && result.report.targets.first?.glibc == "2.36")
+        let image = try #require(result.report.probes.first)
+        #expect(image.probes.isEmpty && image.notes.contains { $0.contains("is a glibc image") })
+        #expect(image.loader.count == 5)
+        #expect(image.loader.allSatisfy { $0.agreement == .confirmed }, "\(image.loader.map { "\($0.artifact): \($0.agreement) \($0.differences)" })")
+        var verdicts: [String: Verdict] = [:]
+        try result.report.forEachArtifact { verdicts[($0.path as NSString).lastPathComponent] = $0.verdicts.first?.verdict }
+        #expect(verdicts["hello-musl"] == .incompatible && verdicts["libcxxlib.so"] == .compatible)
+    }
 }
