@@ -57,7 +57,19 @@ public struct PlanRun {
             throw RunError(code: .usage, description: "--candidate \(c.name) is named twice")
         }
         var scanSettings = settings
-        scanSettings.targets = chosen.filter { $0.image == nil }.map(\.name)
+        // Bundled candidates that are the same target to the loader (Alpine releases with the same
+        // musl and base libraries; a +gcompat variant, whose outcome follows from the plain
+        // one's) are checked once, as their representative.
+        var representative: [String: String] = [:]
+        var byKey: [String: String] = [:]
+        for c in chosen where c.image == nil {
+            let plain = c.name.hasSuffix("+gcompat") ? String(c.name.dropLast(8)) : c.name
+            guard let spec = data.targets.profiles.first(where: { $0.name == plain }) else { representative[c.name] = c.name; continue }
+            let key = spec.musl + "|" + spec.exports + "|" + spec.baseLibraries.joined(separator: ",")
+            if byKey[key] == nil { byKey[key] = plain }
+            representative[c.name] = byKey[key]!
+        }
+        scanSettings.targets = Array(Set(representative.values)).sorted()
         scanSettings.images = chosen.compactMap(\.image)
         scanSettings.sysroots = []
         var scan = ScanRun(settings: scanSettings, progress: progress)
@@ -66,7 +78,7 @@ public struct PlanRun {
         let result = try scan.run()
         // The target's name in the report for each candidate.
         var targetName: [String: String] = [:]
-        for c in chosen { targetName[c.name] = c.image ?? c.name }
+        for c in chosen { targetName[c.name] = c.image ?? representative[c.name] ?? c.name }
         let missingImages = chosen.filter { c in c.image != nil && !result.report.targets.contains { $0.name == c.image } }
 
         var outcomes: [String: [PlanReport.ArtifactOutcome]] = [:]
@@ -78,13 +90,16 @@ public struct PlanRun {
             for c in chosen {
                 guard let t = targetName[c.name], let v = a.verdicts.first(where: { $0.target == t }) else { continue }
                 if v.verdict == .notApplicable { continue }
+                let withGcompat = c.name.hasSuffix("+gcompat")
                 let own = a.findings.filter { f in
-                    (f.target == t && f.severity >= .warning) || (f.target == nil && f.findingID == .staticGlibc)
+                    // gcompat is part of a +gcompat candidate: that it needs it is no finding there.
+                    ((f.target == t && f.severity >= .warning) || (f.target == nil && f.findingID == .staticGlibc))
+                        && !(withGcompat && f.findingID == .needsGcompat)
                 }
                 let outcome: PlanReport.Outcome
                 switch v.verdict {
                 case .incompatible: outcome = .fails
-                case .needsGcompat: outcome = c.name.hasSuffix("+gcompat") ? .runs : .runsWithGcompat
+                case .needsGcompat: outcome = withGcompat ? .runs : .runsWithGcompat
                 default: outcome = own.contains { $0.findingID == .libraryFromPackage } ? .runsWithPackages : .runs
                 }
                 if outcome == .fails {
@@ -114,7 +129,7 @@ public struct PlanRun {
             let info = result.report.targets.first { $0.name == t }
             let isGlibc = glibcData?.profiles.contains { $0.name == c.name } ?? false
             let glibcSpec = glibcData?.profiles.first { $0.name == c.name }
-            let libc = glibcSpec?.libc ?? (info?.musl != nil || c.name.hasPrefix("alpine") || c.name.hasPrefix("musl") ? "musl" : "glibc")
+            let libc = glibcSpec?.libc ?? info?.libc ?? "musl"
             let gcompat = c.name.hasSuffix("+gcompat") || arts.contains { $0.outcome == .runsWithGcompat }
             var size: Int? = nil
             var source = "unknown: muslcheck has no size data for \(c.name)"
@@ -138,7 +153,7 @@ public struct PlanRun {
                 source = base.source
             }
             list.append(PlanReport.Candidate(
-                name: c.name, libc: libc, version: info?.musl ?? (isGlibc && libc == "glibc" ? glibcData?.glibcVersion : nil),
+                name: c.name, libc: libc, version: info?.musl ?? info?.glibc ?? (isGlibc && libc == "glibc" ? glibcData?.glibcVersion : nil),
                 image: c.image, runsAll: !arts.contains { $0.outcome != .runs }, packages: packages,
                 packageManager: libc == "musl" ? "apk" : (packages.isEmpty && !(glibcSpec?.packages.contains("apt") ?? false) ? nil : "apt"),
                 gcompat: gcompat, sizeBytes: size, sizeIsEstimate: true, sizeSource: source, artifacts: arts,
