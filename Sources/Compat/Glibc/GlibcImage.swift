@@ -38,6 +38,7 @@ public final class GlibcImage: @unchecked Sendable {
     }
 
     init(library: GlibcProfileData.Library) {
+        _ = library.seal()
         file = nil
         self.library = library
         soname = library.soname
@@ -94,8 +95,7 @@ public final class GlibcImage: @unchecked Sendable {
     @inline(__always)
     func forEachDefinition(_ name: String, hash: UInt64, _ body: (GlibcDefinition) -> Bool) -> Bool {
         guard let file else {
-            for d in library?.definitions[name] ?? [] where body(d) { return true }
-            return false
+            return library?.forEachDefinition(name, hash: hash, body) ?? false
         }
         let mask = slots.count - 1
         var i = Int(hash & UInt64(mask))

@@ -1,3 +1,4 @@
+import ELF
 import Foundation
 
 /// The glibc side of the bundled data (Resources/glibc): Debian 12's libraries with their
@@ -45,8 +46,47 @@ public final class GlibcProfileData: @unchecked Sendable {
         public internal(set) var flags1: UInt32 = 0
         /// The non-base version definitions in table order: index 2, 3, ...
         public internal(set) var versions: [String] = []
-        /// Accepted definitions by name: (version index, hidden). Index 1: unversioned.
-        var definitions: [String: [GlibcDefinition]] = [:]
+        /// Accepted definitions: name, its symbolNameHash, (version index, hidden). Index 1: unversioned.
+        var names: [String] = []
+        var hashes: [UInt64] = []
+        var definitions: [GlibcDefinition] = []
+        /// Open-addressing table over the definitions by name hash (index + 1; 0 is empty).
+        var slots: [Int32]?
+        private let lock = NSLock()
+
+        /// Hashes the names and builds the table, on first use (most libraries of the data are
+        /// not in the profile at hand).
+        func seal() -> [Int32] {
+            lock.lock()
+            defer { lock.unlock() }
+            if let slots { return slots }
+            hashes = names.map { symbolNameHash($0) }
+            var size = 16
+            while size < names.count * 2 { size <<= 1 }
+            var table = [Int32](repeating: 0, count: size)
+            for k in names.indices {
+                var i = Int(hashes[k] & UInt64(size - 1))
+                while table[i] != 0 { i = (i + 1) & (size - 1) }
+                table[i] = Int32(k + 1)
+            }
+            slots = table
+            return table
+        }
+
+        /// Calls `body` with each definition of `name` until it returns true.
+        @inline(__always)
+        func forEachDefinition(_ name: String, hash: UInt64, _ body: (GlibcDefinition) -> Bool) -> Bool {
+            // Sealed when its image was made (GlibcImage(library:)), before any lookup.
+            guard let slots else { return false }
+            let mask = slots.count - 1
+            var i = Int(hash & UInt64(mask))
+            while slots[i] != 0 {
+                let k = Int(slots[i] - 1)
+                i = (i + 1) & mask
+                if hashes[k] == hash && names[k] == name && body(definitions[k]) { return true }
+            }
+            return false
+        }
 
         init(path: String) { self.path = path }
     }
@@ -134,7 +174,8 @@ public final class GlibcProfileData: @unchecked Sendable {
                     guard let k = lib.versions.firstIndex(of: words[2]) else { throw fail("version \(words[2]) is not among the library's versions") }
                     index = UInt16(k + 2)
                 }
-                lib.definitions[words[1], default: []].append(GlibcDefinition(versionIndex: index, hidden: key == "hidden"))
+                lib.names.append(words[1])
+                lib.definitions.append(GlibcDefinition(versionIndex: index, hidden: key == "hidden"))
             case "end":
                 out[lib.path] = lib
                 current = nil
