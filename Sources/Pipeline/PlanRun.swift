@@ -79,17 +79,30 @@ public struct PlanRun {
         // The target's name in the report for each candidate.
         var targetName: [String: String] = [:]
         for c in chosen { targetName[c.name] = c.image ?? representative[c.name] ?? c.name }
+        // musl, glibc or none, per target name.
+        var libcOfTarget: [String: String] = [:]
+        for t in result.report.targets { libcOfTarget[t.name] = t.libc ?? "musl" }
         let missingImages = chosen.filter { c in c.image != nil && !result.report.targets.contains { $0.name == c.image } }
 
         var outcomes: [String: [PlanReport.ArtifactOutcome]] = [:]
         var remaining: [String: ActionPlan] = [:]
-        var wheelFiles: [String: String] = [:]  // wheel file → an artifact in it
         var packagesOf: [String: Set<String>] = [:]
+        var notes: [String] = []
+        // A manylinux wheel whose version publishes a musllinux build: pip on Alpine takes that
+        // one, so its files say nothing about Alpine.
+        let wheels = Self.wheels(Self.wheelFiles(in: settings.paths), indexURL: indexURL, notes: &notes)
+        let fineOnAlpine = Dictionary(wheels.filter { $0.musllinux == true }.map { (($0.file as NSString).lastPathComponent, $0) },
+                                      uniquingKeysWith: { a, _ in a })
         try result.report.forEachArtifact { a in
-            if let archive = a.archive, archive.lowercased().hasSuffix(".whl") { wheelFiles[archive] = a.path }
+            let musllinux = a.archive.flatMap { fineOnAlpine[($0 as NSString).lastPathComponent] }
             for c in chosen {
                 guard let t = targetName[c.name], let v = a.verdicts.first(where: { $0.target == t }) else { continue }
                 if v.verdict == .notApplicable { continue }
+                if let w = musllinux, libcOfTarget[t] == "musl" {
+                    outcomes[c.name, default: []].append(.init(path: a.path, outcome: .runs, findings: [],
+                                                              message: "pip on Alpine installs the musllinux wheel of \(w.project) \(w.version) instead"))
+                    continue
+                }
                 let withGcompat = c.name.hasSuffix("+gcompat")
                 let own = a.findings.filter { f in
                     // gcompat is part of a +gcompat candidate: that it needs it is no finding there.
@@ -167,18 +180,6 @@ public struct PlanRun {
             default: return a.name < b.name
             }
         }
-        var notes: [String] = []
-        let wheels = Self.wheels(Array(wheelFiles.keys).sorted(), indexURL: indexURL, notes: &notes)
-        // A manylinux wheel whose version publishes a musllinux build: pip on Alpine takes that one.
-        for w in wheels where w.musllinux == true {
-            for i in list.indices where list[i].libc == "musl" {
-                for k in list[i].artifacts.indices where list[i].artifacts[k].path.hasPrefix(w.file + "!") && list[i].artifacts[k].outcome != .runs {
-                    list[i].artifacts[k].outcome = .runs
-                    list[i].artifacts[k].message = "pip on Alpine installs the musllinux wheel of \(w.project) \(w.version) instead"
-                }
-                list[i].runsAll = !list[i].artifacts.contains { $0.outcome != .runs }
-            }
-        }
         let (recommended, closest, reason) = Self.recommend(list)
         if list.contains(where: { $0.artifacts.contains { $0.findings.contains(FindingID.staticGlibc.rawValue) } }) {
             notes.append("a statically linked glibc program still loads NSS modules, gconv modules and locales at run time (MC121): on distroless/static or Alpine, name lookups beyond /etc/hosts, iconv and locales may not work")
@@ -211,6 +212,19 @@ public struct PlanRun {
         var reason = "closest: \(closest.name), where \(closest.failing) of \(closest.artifacts.count) artifacts still fail"
         if !closest.remaining.isEmpty { reason += "; to fix: " + closest.remaining.prefix(3).joined(separator: "; ") }
         return (nil, closest.name, reason)
+    }
+
+    /// The wheels among the inputs (files, and files in folders).
+    static func wheelFiles(in paths: [String]) -> [String] {
+        var out: [String] = []
+        for p in paths {
+            if p.lowercased().hasSuffix(".whl") { out.append(p); continue }
+            guard let e = FileManager.default.enumerator(atPath: p) else { continue }
+            while let sub = e.nextObject() as? String {
+                if sub.lowercased().hasSuffix(".whl") { out.append(p + "/" + sub) }
+            }
+        }
+        return out.sorted()
     }
 
     /// The bytes of the inputs' regular files.

@@ -222,4 +222,30 @@ import TestSupport
         try result.report.forEachArtifact { verdicts[($0.path as NSString).lastPathComponent] = $0.verdicts.first?.verdict }
         #expect(verdicts["hello-musl"] == .incompatible && verdicts["libcxxlib.so"] == .compatible)
     }
+
+    @Test func aManylinuxWheelIsFineOnAlpineWhenItsVersionPublishesAMusllinuxWheel() throws {
+        let wheel: String
+        switch Wheels.all() {
+        case .success(let w):
+            guard let numpy = w.first(where: { $0.contains("numpy") && $0.contains("manylinux") }) else { print("skipped: no numpy wheel"); return }
+            wheel = numpy
+        case .failure(let e): print("skipped: \(e)"); return
+        }
+        // No index reachable: unknown, said so; the manylinux files decide.
+        let offline = try PlanRun(settings: Self.settings([wheel]), candidates: [.init(name: "alpine:3.22")],
+                                  indexURL: "http://127.0.0.1:9/simple").run().plan
+        #expect(offline.wheels.count == 1 && offline.wheels.first?.musllinux == nil)
+        #expect(offline.notes.contains { $0.contains("could not be reached") })
+        #expect(offline.candidates.first?.artifacts.contains { $0.outcome != .runs } == true, "the manylinux files need gcompat or packages on Alpine")
+        // The public index: numpy 2.1.3 publishes musllinux x86_64 wheels.
+        guard (try? TestCommand.run("curl", ["-sS", "--max-time", "10", "-o", "/dev/null", "https://pypi.org/simple/"]))?.status == 0 else {
+            print("skipped: pypi.org cannot be reached from here")
+            return
+        }
+        let online = try PlanRun(settings: Self.settings([wheel]), candidates: [.init(name: "alpine:3.22")],
+                                 indexURL: "https://pypi.org/simple").run().plan
+        #expect(online.wheels.first?.musllinux == true && online.wheels.first?.project == "numpy")
+        let alpine = try #require(online.candidates.first)
+        #expect(alpine.runsAll && alpine.packages.isEmpty && !alpine.gcompat)
+    }
 }
