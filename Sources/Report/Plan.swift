@@ -112,6 +112,24 @@ public struct PlanReport: Codable, Sendable {
     public var wheels: [Wheel]
     public var notes: [String]
 
+    enum CodingKeys: String, CodingKey {
+        case tool, inputs, artifactBytes, candidates, recommended, reason, closest, wheels, notes
+    }
+
+    /// `recommended` is always written: a name, or null when no candidate runs everything.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(tool, forKey: .tool)
+        try c.encode(inputs, forKey: .inputs)
+        try c.encode(artifactBytes, forKey: .artifactBytes)
+        try c.encode(candidates, forKey: .candidates)
+        if let recommended { try c.encode(recommended, forKey: .recommended) } else { try c.encodeNil(forKey: .recommended) }
+        try c.encode(reason, forKey: .reason)
+        try c.encodeIfPresent(closest, forKey: .closest)
+        try c.encode(wheels, forKey: .wheels)
+        try c.encode(notes, forKey: .notes)
+    }
+
     public init(tool: Tool, inputs: Inputs, artifactBytes: Int, candidates: [Candidate], recommended: String?, reason: String,
                 closest: String?, wheels: [Wheel], notes: [String]) {
         self.tool = tool
@@ -132,6 +150,9 @@ public enum PlanFormat: String, CaseIterable, Sendable {
 }
 
 public enum PlanRenderer {
+    /// The JSON Schema of `plan --format json` (draft 2020-12), shipped with muslcheck.
+    public static var schemaURL: URL? { Bundle.module.url(forResource: "plan.schema", withExtension: "json", subdirectory: "Resources") }
+
     public static func megabytes(_ bytes: Int?) -> String {
         guard let bytes else { return "?" }
         return String(format: "%.1f MB", Double(bytes) / 1_000_000)

@@ -61,6 +61,11 @@ import TestSupport
             #expect(first[key] != nil, "candidates[].\(key)")
         }
         #expect(object["recommended"] as? String == plan.recommended && object["reason"] is String)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("muslcheck-plan-\(getpid()).json")
+        ScratchFolders.removeAtExit(file.path)
+        try json.write(to: file, atomically: true, encoding: .utf8)
+        let schema = try #require(PlanRenderer.schemaURL)
+        #expect(try JSONSchemaValidator.errors(document: file.path, schema: schema.path) == [])
         #expect(PlanRenderer.text(plan).contains("Recommended: \(plan.recommended!)"))
         #expect(PlanRenderer.markdown(plan).contains("| `app/hello-glibc` |") || PlanRenderer.markdown(plan).contains("hello-glibc"))
         #expect(PlanRenderer.html(plan).contains("<table>"))
@@ -79,6 +84,7 @@ import TestSupport
         let plan = try PlanRun(settings: Self.settings([root + "/app"]),
                                candidates: [.init(name: "distroless/cc-debian12"), .init(name: "alpine:3.22")], indexURL: nil).run().plan
         #expect(plan.recommended == nil)
+        #expect(try PlanRenderer.json(plan).contains("\"recommended\" : null"), "recommended is written as null")
         let closest = try #require(plan.closest)
         #expect(plan.reason.contains(closest) && plan.reason.contains("still fail"))
     }
