@@ -90,7 +90,8 @@ public struct PlanRun {
         var notes: [String] = []
         // A manylinux wheel whose version publishes a musllinux build: pip on Alpine takes that
         // one, so its files say nothing about Alpine.
-        let wheels = Self.wheels(Self.wheelFiles(in: settings.paths), indexURL: indexURL, notes: &notes)
+        let inputs = Self.inputFiles(settings.paths)
+        let wheels = Self.wheels(inputs.wheels, indexURL: indexURL, notes: &notes)
         let fineOnAlpine = Dictionary(wheels.filter { $0.musllinux == true }.map { (($0.file as NSString).lastPathComponent, $0) },
                                       uniquingKeysWith: { a, _ in a })
         try result.report.forEachArtifact { a in
@@ -133,7 +134,7 @@ public struct PlanRun {
         }
         let sizes = try? AlpineSizes.read(data: data)
         let glibcData = try? data.glibcProfiles()
-        let artifactBytes = Self.bytes(of: settings.paths)
+        let artifactBytes = inputs.bytes
         var list: [PlanReport.Candidate] = []
         for c in chosen where !missingImages.contains(c) {
             let t = targetName[c.name]!
@@ -214,33 +215,34 @@ public struct PlanRun {
         return (nil, closest.name, reason)
     }
 
-    /// The wheels among the inputs (files, and files in folders).
-    static func wheelFiles(in paths: [String]) -> [String] {
-        var out: [String] = []
-        for p in paths {
-            if p.lowercased().hasSuffix(".whl") { out.append(p); continue }
-            guard let e = FileManager.default.enumerator(atPath: p) else { continue }
-            while let sub = e.nextObject() as? String {
-                if sub.lowercased().hasSuffix(".whl") { out.append(p + "/" + sub) }
-            }
-        }
-        return out.sorted()
-    }
-
-    /// The bytes of the inputs' regular files.
-    static func bytes(of paths: [String]) -> Int {
-        var total = 0
-        for p in paths {
+    /// One walk over the inputs (links not followed): the bytes of their regular files, and the wheels.
+    static func inputFiles(_ paths: [String]) -> (bytes: Int, wheels: [String]) {
+        var bytes = 0
+        var wheels: [String] = []
+        func visit(_ path: String, depth: Int) {
             var st = stat()
-            guard stat(p, &st) == 0 else { continue }
-            if st.st_mode & S_IFMT == S_IFREG { total += Int(st.st_size); continue }
-            guard let e = FileManager.default.enumerator(atPath: p) else { continue }
-            while let sub = e.nextObject() as? String {
-                var s = stat()
-                if lstat(p + "/" + sub, &s) == 0, s.st_mode & S_IFMT == S_IFREG { total += Int(s.st_size) }
+            // A path named on the command line is followed if it is a link; the rest are not.
+            guard (depth == 0 ? stat(path, &st) : lstat(path, &st)) == 0 else { return }
+            switch st.st_mode & S_IFMT {
+            case S_IFREG:
+                bytes += Int(st.st_size)
+                if path.lowercased().hasSuffix(".whl") { wheels.append(path) }
+            case S_IFDIR where depth < 64:
+                guard let dir = opendir(path) else { return }
+                defer { closedir(dir) }
+                while let entry = readdir(dir) {
+                    let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                        String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+                    }
+                    if name == "." || name == ".." { continue }
+                    visit(path + "/" + name, depth: depth + 1)
+                }
+            default:
+                break
             }
         }
-        return total
+        for p in paths { visit(p, depth: 0) }
+        return (bytes, wheels.sorted())
     }
 
     /// For each wheel: whether its version publishes a musllinux wheel for x86_64, from the
