@@ -70,6 +70,12 @@ struct Plan: ParsableCommand {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         for c in candidates where PlanRun.Candidate(argument: c) == nil { throw ValidationError("--candidate \(c): expected NAME or NAME=IMAGE") }
         _ = try parsedFormats()
+        if let data = try? CompatData.shared() {
+            let known = Set(PlanRun.bundledCandidates(data: data) + Target.profileNames(data: data))
+            for c in candidates.compactMap(PlanRun.Candidate.init(argument:)) where c.image == nil && !known.contains(c.name) {
+                throw ValidationError("--candidate \(c.name): not a bundled candidate (\(PlanRun.bundledCandidates(data: data).joined(separator: ", "))); give NAME=IMAGE to check a local image")
+            }
+        }
     }
 
     func run() throws {
@@ -83,12 +89,7 @@ struct Plan: ParsableCommand {
         let data = try exitingOnError {
             do { return try CompatData.shared() } catch { throw RunError(code: .environment, description: "\(error)") }
         }
-        var chosen = candidates.compactMap(PlanRun.Candidate.init(argument:)) + images.map { PlanRun.Candidate(name: $0, image: $0) }
-        let known = Set(PlanRun.bundledCandidates(data: data) + Target.profileNames(data: data))
-        for c in chosen where c.image == nil && !known.contains(c.name) {
-            throw ValidationError("--candidate \(c.name): not a bundled candidate (\(PlanRun.bundledCandidates(data: data).joined(separator: ", "))); give NAME=IMAGE to check a local image")
-        }
-        if chosen.isEmpty { chosen = [] }
+        let chosen = candidates.compactMap(PlanRun.Candidate.init(argument:)) + images.map { PlanRun.Candidate(name: $0, image: $0) }
         let run = PlanRun(settings: settings, candidates: chosen, indexURL: indexURL == "none" ? nil : indexURL,
                           progress: ScanProgress.forTerminal())
         let result = try exitingOnError { try run.run() }
