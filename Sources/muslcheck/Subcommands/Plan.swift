@@ -86,9 +86,6 @@ struct Plan: ParsableCommand {
         engineOptions.apply(to: &flags)
         flags.jobs = jobs
         let settings = Settings.resolve(flags)
-        let data = try exitingOnError {
-            do { return try CompatData.shared() } catch { throw RunError(code: .environment, description: "\(error)") }
-        }
         let chosen = candidates.compactMap(PlanRun.Candidate.init(argument:)) + images.map { PlanRun.Candidate(name: $0, image: $0) }
         let run = PlanRun(settings: settings, candidates: chosen, indexURL: indexURL == "none" ? nil : indexURL,
                           progress: ScanProgress.forTerminal())
