@@ -306,6 +306,12 @@ public final class Target: @unchecked Sendable {
 
     /// A real root filesystem: an image's export or a directory on disk, read through `tree`.
     public static func filesystem(name: String, kind: Kind, tree: any ArtifactTree, data: CompatData) throws -> Target {
+        // A real glibc (libc.so.6 defining GLIBC_2.x versions) makes a glibc root, even with musl's
+        // loader beside it (Debian's musl package); gcompat's libc.so.6 on Alpine defines none.
+        if glibcVersion(tree: tree, interpreter: "/lib64/ld-linux-x86-64.so.2") != nil,
+           let glibc = try glibcFilesystem(name: name, kind: kind, tree: tree, data: data), glibc.glibc?.interpreter != nil {
+            return glibc
+        }
         // The machine: the loader file that exists decides (x86_64 first).
         var machine: String? = nil
         var loaderPath = data.targets.loader
