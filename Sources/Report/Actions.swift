@@ -20,7 +20,7 @@ public struct Action: Sendable, Hashable {
     public var coverage: String {
         let n = artifacts.count
         let noun = kinds.count == 1 ? kinds.keys.first! : "artifact"
-        return "\(n) \(noun)\(n == 1 ? "" : "s")"
+        return "\(n) \(n == 1 ? noun : noun == "library" ? "libraries" : noun + "s")"
     }
 }
 
