@@ -105,6 +105,13 @@ public struct ContainerEngine: Sendable {
         return (id, digests.first)
     }
 
+    /// The image's size in bytes as the engine reports it (uncompressed, all layers), nil when unknown.
+    public func imageSize(_ ref: String) -> Int? {
+        let r = run(["image", "inspect", "--format", "{{.Size}}", ref], timeout: 60)
+        guard r.status == 0 else { return nil }
+        return Int(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
     /// Creates (does not start) a container of `image`, labelled with the run id; returns its id.
     public func createContainer(image: String, runID: String, arguments: [String] = [], command: [String] = ["/bin/true"]) throws(EngineError) -> String {
         let r = run(["create", "--label", "\(runLabel)=\(runID)"] + arguments + [image] + command, timeout: 120)

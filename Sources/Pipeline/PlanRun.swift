@@ -147,7 +147,16 @@ public struct PlanRun {
             let gcompat = c.name.hasSuffix("+gcompat") || arts.contains { $0.outcome == .runsWithGcompat }
             var size: Int? = nil
             var source = "unknown: muslcheck has no size data for \(c.name)"
-            if let spec = glibcSpec, let glibcData {
+            var measured = false
+            if let image = c.image, case .success(let engine) = scan.makeEngine(), let bytes = engine.imageSize(image) {
+                // The real image, as the engine reports its size; packages to add are estimates on top.
+                size = bytes + artifactBytes
+                measured = true
+                source = "\(image): its size as \(engine.kind.rawValue) image inspect reports it (uncompressed), plus the artifacts' own bytes"
+                if !packages.isEmpty || (gcompat && !c.name.hasSuffix("+gcompat")) {
+                    source += "; the packages to add are not counted"
+                }
+            } else if let spec = glibcSpec, let glibcData {
                 var closure = Set<String>()
                 var queue = packages
                 while let p = queue.popLast() {
@@ -170,7 +179,7 @@ public struct PlanRun {
                 name: c.name, libc: libc, version: info?.musl ?? info?.glibc ?? (isGlibc && libc == "glibc" ? glibcData?.glibcVersion : nil),
                 image: c.image, runsAll: !arts.contains { $0.outcome != .runs }, packages: packages,
                 packageManager: libc == "musl" ? "apk" : (packages.isEmpty && !(glibcSpec?.packages.contains("apt") ?? false) ? nil : "apt"),
-                gcompat: gcompat, sizeBytes: size, sizeIsEstimate: true, sizeSource: source, artifacts: arts,
+                gcompat: gcompat, sizeBytes: size, sizeIsEstimate: !measured || !packages.isEmpty, sizeSource: source, artifacts: arts,
                 remaining: (remaining[c.name]?.actions ?? []).map { "\($0.text) (\($0.coverage))" }))
         }
         list.sort { a, b in

@@ -167,6 +167,12 @@ import TestSupport
         let plan = try PlanRun(settings: Self.settings(paths), candidates: Self.standIns.map { .init(name: $0.name, image: $0.image) },
                                indexURL: nil).run().plan
         #expect(plan.candidates.count == Self.standIns.count)
+        // A real image's size is measured, not estimated (packages to add aside).
+        for c in plan.candidates {
+            #expect(c.sizeSource.contains("image inspect") && (c.sizeIsEstimate == !c.packages.isEmpty), "\(c.name): \(c.sizeSource)")
+            let reported = try DockerTest.docker(["image", "inspect", "-f", "{{.Size}}", c.image!]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(c.sizeBytes == (Int(reported) ?? -1) + plan.artifactBytes, "\(c.name)")
+        }
         let name = try #require(plan.recommended)
         let recommended = try #require(plan.candidates.first { $0.name == name })
         let image = try #require(Self.standIns.first { $0.name == name }?.image)
