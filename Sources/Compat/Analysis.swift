@@ -361,6 +361,10 @@ public final class Analyzer: Sendable {
         default: mode = .list
         }
         if let system = target.glibc {
+            if libc == .musl, let musl = system.muslSibling {
+                return verdict(item, file: file, tree: tree, archive: archive, kind: kind, libc: libc, host: host, target: musl,
+                               loadedBy: loadedBy, findings: &findings)
+            }
             return glibcVerdict(item, file: file, tree: tree, archive: archive, libc: libc, host: host, target: target, system: system,
                                 mode: mode, image: glibcImage, findings: &findings)
         }

@@ -309,9 +309,18 @@ public final class Target: @unchecked Sendable {
         // A real glibc (libc.so.6 defining GLIBC_2.x versions) makes a glibc root, even with musl's
         // loader beside it (Debian's musl package); gcompat's libc.so.6 on Alpine defines none.
         if glibcVersion(tree: tree, interpreter: "/lib64/ld-linux-x86-64.so.2") != nil,
-           let glibc = try glibcFilesystem(name: name, kind: kind, tree: tree, data: data), glibc.glibc?.interpreter != nil {
+           let glibc = try glibcFilesystem(name: name, kind: kind, tree: tree, data: data), let system = glibc.glibc, system.interpreter != nil {
+            // musl's programs there start under musl's loader: they are judged by musl's rules.
+            system.muslSibling = try? muslFilesystem(name: name, kind: kind, tree: tree, data: data)
             return glibc
         }
+        if let musl = try muslFilesystem(name: name, kind: kind, tree: tree, data: data) { return musl }
+        if let glibc = try glibcFilesystem(name: name, kind: kind, tree: tree, data: data) { return glibc }
+        throw CompatDataError("\(name): no loader (musl's /lib/ld-musl-ARCH.so.1 or glibc's ld-linux-*.so.*) and no /etc in this filesystem; is it a root filesystem?")
+    }
+
+    /// A root filesystem with musl's loader (`/lib/ld-musl-ARCH.so.1`), or nil.
+    static func muslFilesystem(name: String, kind: Kind, tree: any ArtifactTree, data: CompatData) throws -> Target? {
         // The machine: the loader file that exists decides (x86_64 first).
         var machine: String? = nil
         var loaderPath = data.targets.loader
@@ -325,10 +334,7 @@ public final class Target: @unchecked Sendable {
                 break
             }
         }
-        guard let machine, let libcFile else {
-            if let glibc = try glibcFilesystem(name: name, kind: kind, tree: tree, data: data) { return glibc }
-            throw CompatDataError("\(name): no loader (musl's /lib/ld-musl-ARCH.so.1 or glibc's ld-linux-*.so.*) and no /etc in this filesystem; is it a root filesystem?")
-        }
+        guard let machine, let libcFile else { return nil }
         let libc = ExportTable(file: libcFile)
         let arch = data.loader.machines[machine]!.muslArch
         // /etc/ld-musl-ARCH.path: present (even empty) replaces the default search path.

@@ -17,6 +17,9 @@ public final class GlibcSystem: @unchecked Sendable {
     let fromPackage: (String) -> (GlibcImage, String, String)?
     /// Debian packages the image holds (a bundled profile).
     public let packages: [String]
+    /// musl's loader in the same root (Debian's musl package): musl's programs are judged as
+    /// musl loads them. Set once, when the target is made.
+    public internal(set) var muslSibling: Target?
     private let lock = NSLock()
     /// Images of the scanned files that loads found (a scan's libraries load each other), by tree and path.
     private var treeImages = Generations<String, GlibcImage>(budget: 400_000)
