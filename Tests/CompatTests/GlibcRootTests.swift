@@ -1,5 +1,5 @@
 import Artifacts
-import Compat
+@testable import Compat
 import ELF
 import Foundation
 import Testing
@@ -27,5 +27,25 @@ import TestSupport
         }
         // The musl program starts under musl's loader here; the glibc ones under glibc's.
         #expect(verdicts == ["hello-musl": .nativeMusl, "hello-glibc": .compatible, "libcxxlib.so": .compatible])
+    }
+}
+
+/// Hostile needs: a library that asks for tens of thousands of names ends in time, each missing name once.
+@Suite struct GlibcHostileNeedsTests {
+    @Test func twentyThousandMissingNeedsAreReportedOnceEachInTime() throws {
+        var text = "library /lib/libmany.so\npackage hostile\nsoname libmany.so\n"
+        for k in 0..<20_000 { text += "needed libgone\(k % 10_000).so\n" }
+        text += "end\n"
+        let libs = try GlibcProfileData.parseLibraries(Array(text.utf8), name: "hostile")
+        let lib = try #require(libs["/lib/libmany.so"])
+        struct Nothing: GlibcFiles { func open(_ path: String) -> GlibcFile { .missing } }
+        var map = GlibcLinkMap(files: Nothing(), search: GlibcLinkMap.Search())
+        let root = GlibcLinkMap.Object(image: GlibcImage(library: lib), path: lib.path, identity: "hostile", names: [], loader: nil,
+                                       source: .artifactTree, package: nil)
+        map.add(root)
+        _ = map.loadDependencies(of: [root], bindNow: false)
+        let missing = map.missing.map(\.name)
+        #expect(missing.count == 10_000)
+        #expect(Set(missing).count == 10_000)
     }
 }

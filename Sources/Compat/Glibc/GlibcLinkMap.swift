@@ -65,7 +65,10 @@ struct GlibcLinkMap {
     /// The link map in load order.
     private(set) var objects: [Object] = []
     private var byIdentity: [String: Object] = [:]
+    /// Every name an object answers to (the names it was loaded under, its soname): the first wins.
+    private var byName: [String: Object] = [:]
     private(set) var missing: [MissingError] = []
+    private var missingNames: Set<String> = []
 
     init(files: GlibcFiles, search: Search) {
         self.files = files
@@ -75,12 +78,17 @@ struct GlibcLinkMap {
     /// Puts an object in the map without loading its needs yet (the program, the loader).
     mutating func add(_ object: Object, inMap: Bool = true) {
         byIdentity[object.identity] = object
+        for name in object.names where byName[name] == nil { byName[name] = object }
+        if let soname = object.image?.soname, byName[soname] == nil { byName[soname] = object }
         if inMap { objects.append(object) }
     }
 
     func object(identity: String) -> Object? { byIdentity[identity] }
 
-    mutating func removeMissing(where drop: (MissingError) -> Bool) { missing.removeAll(where: drop) }
+    mutating func removeMissing(where drop: (MissingError) -> Bool) {
+        missing.removeAll(where: drop)
+        missingNames = Set(missing.map(\.name))
+    }
 
     /// Loads the needs of `roots` and of everything they bring in, breadth first; returns the
     /// objects in that order, the roots first (an object's local scope).
@@ -93,18 +101,19 @@ struct GlibcLinkMap {
             index += 1
             for name in requester.image?.needed ?? [] {
                 // _dl_map_object: an object loaded under this name, or with this soname, answers.
-                if let known = objects.first(where: { $0.answersTo(name) }) ?? byIdentity.values.first(where: { $0.answersTo(name) }) {
+                if let known = byName[name] {
                     if !objects.contains(where: { $0 === known }) { objects.append(known) }
                     if seen.insert(known.identity).inserted { queue.append(known) }
                     continue
                 }
                 switch find(name, requester: requester) {
                 case .failure(let m):
-                    if !missing.contains(where: { $0.name == m.name }) { missing.append(m) }
+                    if missingNames.insert(m.name).inserted { missing.append(m) }
                 case .success(let (image, path, identity, source, package)):
                     // The same file under another name is the same object.
                     if let same = byIdentity[identity] {
                         same.names.insert(name)
+                        if byName[name] == nil { byName[name] = same }
                         if !objects.contains(where: { $0 === same }) { objects.append(same) }
                         if seen.insert(same.identity).inserted { queue.append(same) }
                         continue
@@ -199,7 +208,7 @@ struct GlibcLinkMap {
         for object in objects {
             guard let file = object.image?.file else { continue }
             for need in file.versionNeeds {
-                guard let provider = self.objects.first(where: { $0.answersTo(need.file) }) ?? byIdentity.values.first(where: { $0.answersTo(need.file) }),
+                guard let provider = byName[need.file],
                       let image = provider.image, image.hasVersionDefinitions else { continue }
                 for version in need.versions where !image.definedVersions.contains(version.name) {
                     out.append(VersionProblem(requirer: object, provider: provider, version: version.name, weak: version.isWeak))
