@@ -3,8 +3,8 @@ import Foundation
 
 /// What a path is to glibc's loader (elf/dl-load.c, open_verify).
 enum GlibcFile {
-    /// An object of the right machine and class. `identity`: the file itself (its real path);
-    /// `shownPath`: the path the loader opened, as its messages name it.
+    /// An object of the right machine and class. `identity`: the file itself (its real path,
+    /// after where it lies: "target:", "tree:").
     case image(GlibcImage, identity: String, source: LoadedLibrary.Source, package: String?)
     /// An ELF file of another machine or class: skipped, the search goes on.
     case otherClass
@@ -35,6 +35,9 @@ struct GlibcLinkMap {
         let package: String?
         /// Relocated by a dlopen with RTLD_NOW (or by LD_BIND_NOW).
         var bindNow = false
+        /// Its DT_RPATH and DT_RUNPATH with $ORIGIN, $LIB and $PLATFORM expanded, made on first use.
+        var expandedRpath: [String]?
+        var expandedRunpath: [String]?
         init(image: GlibcImage?, path: String, identity: String, names: Set<String>, loader: Object?,
              source: LoadedLibrary.Source, package: String?) {
             self.image = image
@@ -45,7 +48,6 @@ struct GlibcLinkMap {
             self.source = source
             self.package = package
         }
-        func answersTo(_ name: String) -> Bool { names.contains(name) || image?.soname == name }
     }
 
     /// Where a name is looked up: the directories in order, then the cache, then the system ones.
@@ -69,6 +71,8 @@ struct GlibcLinkMap {
     private var byName: [String: Object] = [:]
     private(set) var missing: [MissingError] = []
     private var missingNames: Set<String> = []
+    /// The identities of `objects` (the loader joins the map only when something needs it).
+    private var inMap: Set<String> = []
 
     init(files: GlibcFiles, search: Search) {
         self.files = files
@@ -80,10 +84,13 @@ struct GlibcLinkMap {
         byIdentity[object.identity] = object
         for name in object.names where byName[name] == nil { byName[name] = object }
         if let soname = object.image?.soname, byName[soname] == nil { byName[soname] = object }
-        if inMap { objects.append(object) }
+        if inMap { enter(object) }
     }
 
-    func object(identity: String) -> Object? { byIdentity[identity] }
+    /// Appends an object to the link map, once.
+    private mutating func enter(_ object: Object) {
+        if inMap.insert(object.identity).inserted { objects.append(object) }
+    }
 
     mutating func removeMissing(where drop: (MissingError) -> Bool) {
         missing.removeAll(where: drop)
@@ -102,7 +109,7 @@ struct GlibcLinkMap {
             for name in requester.image?.needed ?? [] {
                 // _dl_map_object: an object loaded under this name, or with this soname, answers.
                 if let known = byName[name] {
-                    if !objects.contains(where: { $0 === known }) { objects.append(known) }
+                    enter(known)
                     if seen.insert(known.identity).inserted { queue.append(known) }
                     continue
                 }
@@ -114,7 +121,7 @@ struct GlibcLinkMap {
                     if let same = byIdentity[identity] {
                         same.names.insert(name)
                         if byName[name] == nil { byName[name] = same }
-                        if !objects.contains(where: { $0 === same }) { objects.append(same) }
+                        enter(same)
                         if seen.insert(same.identity).inserted { queue.append(same) }
                         continue
                     }
@@ -150,16 +157,15 @@ struct GlibcLinkMap {
             return attempt(name) ?? missing("No such file or directory")
         }
         var directories: [String] = []
-        let runpath = requester.image?.runpath ?? []
-        if runpath.isEmpty {
+        if requester.image?.runpath.isEmpty ?? true {
             var l: Object? = requester
             while let object = l {
-                directories += expand(object.image?.rpath ?? [], origin: object)
+                directories += expanded(object, runpath: false)
                 l = object.loader
             }
         }
         directories += search.libraryPath
-        directories += expand(runpath, origin: requester)
+        directories += expanded(requester, runpath: true)
         for dir in directories {
             if let r = attempt((dir.isEmpty ? "." : dir) + "/" + name) { return r }
         }
@@ -175,12 +181,22 @@ struct GlibcLinkMap {
         return missing("No such file or directory")
     }
 
+    /// An object's DT_RPATH or DT_RUNPATH, expanded once per object (each of its needs searches it).
+    func expanded(_ object: Object, runpath: Bool) -> [String] {
+        if let done = runpath ? object.expandedRunpath : object.expandedRpath { return done }
+        let dirs = expand((runpath ? object.image?.runpath : object.image?.rpath) ?? [], origin: object)
+        if runpath { object.expandedRunpath = dirs } else { object.expandedRpath = dirs }
+        return dirs
+    }
+
     /// $ORIGIN (the object's folder), $LIB and $PLATFORM in search path entries (_dl_dst_substitute).
     func expand(_ entries: [String], origin object: Object) -> [String] {
+        guard !entries.isEmpty else { return [] }
         let base = object.identity.split(separator: ":", maxSplits: 1).last.map(String.init) ?? object.path
         let origin = (base as NSString).deletingLastPathComponent
         return entries.flatMap { $0.split(separator: ":", omittingEmptySubsequences: false).map(String.init) }.map { e in
-            e.replacingOccurrences(of: "${ORIGIN}", with: origin).replacingOccurrences(of: "$ORIGIN", with: origin)
+            guard e.contains("$") else { return e }
+            return e.replacingOccurrences(of: "${ORIGIN}", with: origin).replacingOccurrences(of: "$ORIGIN", with: origin)
                 .replacingOccurrences(of: "${LIB}", with: search.libExpansion).replacingOccurrences(of: "$LIB", with: search.libExpansion)
                 .replacingOccurrences(of: "${PLATFORM}", with: search.platform).replacingOccurrences(of: "$PLATFORM", with: search.platform)
         }

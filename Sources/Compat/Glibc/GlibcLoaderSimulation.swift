@@ -27,6 +27,8 @@ public struct GlibcLoaderSimulation {
     struct Files: GlibcFiles {
         let target: any TargetGlibcFiles
         let system: GlibcSystem
+        let machine: ELFMachine
+        let elfClass: ELFClass
         let tree: any ArtifactTree
         let treeRoots: [String]
 
@@ -41,16 +43,12 @@ public struct GlibcLoaderSimulation {
 
         func open(_ path: String) -> GlibcFile {
             guard inTree(path) else { return target.open(path) }
-            switch tree.lookup(path) {
-            case .elf(let file, let resolved):
-                guard file.header.type == .ET_DYN || file.header.type == .ET_EXEC else { return .invalid("only ET_DYN and ET_EXEC can be loaded") }
-                let key = lexicallyNormalized(resolved)
-                return .image(system.treeImage(file, tree: tree, path: key), identity: "tree:" + key, source: .artifactTree, package: nil)
-            case .notELF(_, let reason):
-                return reason.contains("symbolic links") ? .missing : .invalid("invalid ELF header")
-            case .directory, .missing:
-                return path.hasPrefix("/") ? target.open(path) : .missing
-            }
+            // A folder on disk is one tree for the whole scan: its images are made once per path.
+            // An archive's tree lives for its own artifacts only, and another may hold the same paths.
+            let found = GlibcFile(tree.lookup(path), machine: machine, elfClass: elfClass, images: tree is DiskTree ? system.diskImages : nil,
+                                  key: lexicallyNormalized, place: "tree:", source: .artifactTree)
+            if case .missing = found, path.hasPrefix("/") { return target.open(path) }
+            return found
         }
     }
 
@@ -58,7 +56,8 @@ public struct GlibcLoaderSimulation {
     public func run(_ artifact: ELFFile, treePath: String, displayPath: String, mode: LoadMode,
                     host: CompatData.HostSpec? = nil, image: GlibcImage? = nil) -> LoadOutcome {
         var outcome = LoadOutcome()
-        let files = Files(target: system.files, system: system, tree: tree, treeRoots: treeRoots)
+        let files = Files(target: system.files, system: system, machine: target.elfMachine, elfClass: target.elfClass, tree: tree,
+                          treeRoots: treeRoots)
         var search = GlibcLinkMap.Search()
         search.libraryPath = libraryPath
         search.systemDirectories = system.systemDirectories

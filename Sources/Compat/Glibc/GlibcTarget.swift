@@ -20,20 +20,8 @@ public final class GlibcSystem: @unchecked Sendable {
     /// musl's loader in the same root (Debian's musl package): musl's programs are judged as
     /// musl loads them. Set once, when the target is made.
     public internal(set) var muslSibling: Target?
-    private let lock = NSLock()
-    /// Images of the scanned files that loads found (a scan's libraries load each other), by tree and path.
-    private var treeImages = Generations<String, GlibcImage>(budget: 400_000)
-
-    /// The image of a file of the artifacts' tree, made once per path.
-    func treeImage(_ file: ELFFile, tree: any ArtifactTree, path: String) -> GlibcImage {
-        let key = "\(ObjectIdentifier(tree).hashValue):" + path
-        lock.lock()
-        defer { lock.unlock() }
-        if let hit = treeImages.newer(key) { return hit }
-        let image = treeImages.older(key) ?? GlibcImage(file: file)
-        treeImages.add(image, for: key, cost: file.symbols.count + 1)
-        return image
-    }
+    /// Images of the scanned files on disk that loads found (a scan's libraries load each other), by path.
+    let diskImages = GlibcImageCache()
 
     init(version: String?, interpreter: String?, systemDirectories: [String], files: any TargetGlibcFiles,
          cache: @escaping (String) -> String?, fromPackage: @escaping (String) -> (GlibcImage, String, String)?, packages: [String]) {
@@ -91,8 +79,7 @@ final class TreeGlibcFiles: TargetGlibcFiles, @unchecked Sendable {
     let tree: any ArtifactTree
     let machine: ELFMachine
     let elfClass: ELFClass
-    private let lock = NSLock()
-    private var images = Generations<String, GlibcImage>(budget: 400_000)
+    let images = GlibcImageCache()
 
     init(tree: any ArtifactTree, machine: ELFMachine, elfClass: ELFClass) {
         self.tree = tree
@@ -101,21 +88,42 @@ final class TreeGlibcFiles: TargetGlibcFiles, @unchecked Sendable {
     }
 
     func open(_ path: String) -> GlibcFile {
-        switch tree.lookup(path) {
+        GlibcFile(tree.lookup(path), machine: machine, elfClass: elfClass, images: images, key: normalizePath, place: "target:", source: .target)
+    }
+}
+
+/// Images of ELF files by path, made once per path; bounded by their symbols (two generations).
+final class GlibcImageCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var images = Generations<String, GlibcImage>(budget: 400_000)
+
+    func image(_ file: ELFFile, key: String) -> GlibcImage {
+        lock.lock()
+        defer { lock.unlock() }
+        if let hit = images.newer(key) { return hit }
+        let image = images.older(key) ?? GlibcImage(file: file)
+        images.add(image, for: key, cost: file.symbols.count + 1)
+        return image
+    }
+}
+
+extension GlibcFile {
+    /// What open_verify makes of a file a tree holds: another machine's or class's ELF file is
+    /// skipped, a file that is not ELF stops the load. `key` normalises the resolved path, which
+    /// after `place` ("target:", "tree:") is the object's identity. `images`: where images made
+    /// once per path are kept (nil: made each time).
+    init(_ lookup: TreeLookup, machine: ELFMachine, elfClass: ELFClass, images: GlibcImageCache?, key: (String) -> String,
+         place: String, source: LoadedLibrary.Source) {
+        switch lookup {
         case .elf(let file, let resolved):
-            guard file.header.machine == machine, file.header.fileClass == elfClass else { return .otherClass }
-            guard file.header.type == .ET_DYN || file.header.type == .ET_EXEC else { return .invalid("only ET_DYN and ET_EXEC can be loaded") }
-            let key = normalizePath(resolved)
-            lock.lock()
-            defer { lock.unlock() }
-            if let hit = images.newer(key) { return .image(hit, identity: "target:" + key, source: .target, package: nil) }
-            let image = images.older(key) ?? GlibcImage(file: file)
-            images.add(image, for: key, cost: file.symbols.count + 1)
-            return .image(image, identity: "target:" + key, source: .target, package: nil)
+            guard file.header.machine == machine, file.header.fileClass == elfClass else { self = .otherClass; return }
+            guard file.header.type == .ET_DYN || file.header.type == .ET_EXEC else { self = .invalid("only ET_DYN and ET_EXEC can be loaded"); return }
+            let k = key(resolved)
+            self = .image(images?.image(file, key: k) ?? GlibcImage(file: file), identity: place + k, source: source, package: nil)
         case .notELF(_, let reason):
-            return reason.contains("symbolic links") ? .missing : .invalid("invalid ELF header")
+            self = reason.contains("symbolic links") ? .missing : .invalid("invalid ELF header")
         case .directory, .missing:
-            return .missing
+            self = .missing
         }
     }
 }
