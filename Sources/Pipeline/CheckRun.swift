@@ -124,7 +124,7 @@ public struct CheckRun: Sendable {
                 if result.output.compilers["musl"] == nil {
                     notes.append("no musl C compiler found (install musl-tools, or set MUSLCHECK_MUSL_CC): the built-in probes did not run; the loader probe did")
                 }
-                probed = loaderFolding(result, data: data)
+                probed = loaderFolding(result, data: data, glibcImages: Set(report.targets.filter { $0.libc == "glibc" }.map(\.name)))
                 report.problems = (report.problems + userProbeFindings(result, data: data)).sorted(by: Finding.order)
             } catch let e as RunError where e.code == .environment {
                 notes.append("the probes did not run: \(e.description)")
@@ -180,7 +180,8 @@ public struct CheckRun: Sendable {
     /// The loader probe's outcomes as a change to each artifact: each image verdict's
     /// confirmation, a contradiction a finding (MC150), an artifact the probe could not check a
     /// warning (MC151). nil when the loader probe did not run.
-    func loaderFolding(_ result: ProbeRun.Result, data: CompatData) -> ((ArtifactAnalysis) -> ArtifactAnalysis?)? {
+    /// `glibcImages`: the images whose listing glibc's loader made.
+    func loaderFolding(_ result: ProbeRun.Result, data: CompatData, glibcImages: Set<String> = []) -> ((ArtifactAnalysis) -> ArtifactAnalysis?)? {
         guard probeIDs?.contains("loader") ?? true else { return nil }
         var byImage: [String: [String: LoaderProbeOutcome]] = [:]
         var failedImages: Set<String> = []
@@ -188,8 +189,6 @@ public struct CheckRun: Sendable {
             if image.error != nil { failedImages.insert(image.image) }
             byImage[image.image] = Dictionary(image.loader.map { ($0.artifact, $0) }, uniquingKeysWith: { a, _ in a })
         }
-        // Images where glibc's loader ran the listing (the runner notes that it is a glibc image).
-        let glibcImages = Set(result.output.images.filter { $0.notes.contains { $0.contains(" is a glibc image") } }.map(\.image))
         return { a in
             var out = a
             for i in out.verdicts.indices {
