@@ -127,6 +127,10 @@ public final class Analyzer: Sendable {
         self.targets = targets
         self.data = data
         self.options = options
+        // The bundled Debian-based profiles name the same libraries by the same paths: what an
+        // object's own dependencies leave unanswered is the same on each.
+        let shared = GlibcLoadMemo()
+        for t in targets where t.kind == .profile { t.glibc?.residuals = shared }
         policies = data.manylinux.map { p in (p.name, p.symbolVersions.mapValues { $0.mapValues { $0.map(VersionNumber.init) } }) }
     }
 

@@ -72,13 +72,20 @@ public struct PlanRun {
         scanSettings.targets = Array(Set(representative.values)).sorted()
         scanSettings.images = chosen.compactMap(\.image)
         scanSettings.sysroots = []
-        var scan = ScanRun(settings: scanSettings, progress: progress)
-        scan.imageArtifacts = false
-        scan.runPrefix = "plan-"
-        let result = try scan.run()
         // The target's name in the report for each candidate.
         var targetName: [String: String] = [:]
         for c in chosen { targetName[c.name] = c.image ?? representative[c.name] ?? c.name }
+        // Each artifact's outcome on each candidate is worked out on the scan's threads as the
+        // artifact is analysed; the input files' bytes are counted meanwhile.
+        let collector = Collector(candidates: chosen, targetName: targetName)
+        let paths = settings.paths
+        let counted = Background { Self.inputFiles(paths) }
+        var scan = ScanRun(settings: scanSettings, progress: progress)
+        scan.imageArtifacts = false
+        scan.runPrefix = "plan-"
+        scan.consumer = { a in collector.add(a) }
+        let result = try scan.run()
+        let inputs = counted.value
         // musl, glibc or none, per target name.
         var libcOfTarget: [String: String] = [:]
         for t in result.report.targets { libcOfTarget[t.name] = t.libc ?? "musl" }
@@ -90,46 +97,21 @@ public struct PlanRun {
         var notes: [String] = []
         // A manylinux wheel whose version publishes a musllinux build: pip on Alpine takes that
         // one, so its files say nothing about Alpine.
-        let inputs = Self.inputFiles(settings.paths)
         let wheels = Self.wheels(inputs.wheels, indexURL: indexURL, notes: &notes)
         let fineOnAlpine = Dictionary(wheels.filter { $0.musllinux == true }.map { (($0.file as NSString).lastPathComponent, $0) },
                                       uniquingKeysWith: { a, _ in a })
-        try result.report.forEachArtifact { a in
+        for a in collector.artifacts() {
             let musllinux = a.archive.flatMap { fineOnAlpine[($0 as NSString).lastPathComponent] }
-            for c in chosen {
-                guard let t = targetName[c.name], let v = a.verdicts.first(where: { $0.target == t }) else { continue }
-                if v.verdict == .notApplicable { continue }
+            for (c, on) in zip(chosen, a.candidates) {
+                guard let on, let t = targetName[c.name] else { continue }
                 if let w = musllinux, libcOfTarget[t] == "musl" {
                     outcomes[c.name, default: []].append(.init(path: a.path, outcome: .runs, findings: [],
                                                               message: "pip on Alpine installs the musllinux wheel of \(w.project) \(w.version) instead"))
                     continue
                 }
-                let withGcompat = c.name.hasSuffix("+gcompat")
-                let own = a.findings.filter { f in
-                    // gcompat is part of a +gcompat candidate: that it needs it is no finding there.
-                    ((f.target == t && f.severity >= .warning) || (f.target == nil && f.findingID == .staticGlibc))
-                        && !(withGcompat && f.findingID == .needsGcompat)
-                }
-                let outcome: PlanReport.Outcome
-                switch v.verdict {
-                case .incompatible: outcome = .fails
-                case .needsGcompat: outcome = withGcompat ? .runs : .runsWithGcompat
-                default: outcome = own.contains { $0.findingID == .libraryFromPackage } ? .runsWithPackages : .runs
-                }
-                if outcome == .fails {
-                    var one = a
-                    one.verdicts = [v]
-                    one.findings = own
-                    remaining[c.name, default: ActionPlan(data: data)].add(one)
-                }
-                var ids: [String] = []
-                for f in own where !ids.contains(f.id) { ids.append(f.id) }
-                // The packages its findings ask for (MC110's `apk add X` / `apt-get install ... X`).
-                for f in own where f.findingID == .libraryFromPackage {
-                    if let p = f.fix.split(separator: " ").last.map(String.init) { packagesOf[c.name, default: []].insert(p) }
-                }
-                outcomes[c.name, default: []].append(.init(path: a.path, outcome: outcome, findings: ids,
-                                                          message: outcome == .fails ? v.loaderMessages.first ?? own.first?.message : nil))
+                if let failing = on.failing { remaining[c.name, default: ActionPlan(data: data)].add(failing) }
+                for p in on.packages { packagesOf[c.name, default: []].insert(p) }
+                outcomes[c.name, default: []].append(on.outcome)
             }
         }
         let sizes = try? AlpineSizes.read(data: data)
@@ -325,6 +307,101 @@ public struct PlanRun {
         return .success(page.files.contains { f in
             f.filename.lowercased().hasPrefix(prefix.lowercased()) && f.filename.contains("musllinux") && f.filename.contains("x86_64")
         })
+    }
+}
+
+extension PlanRun {
+    /// Each artifact's outcome per candidate, worked out as the scan hands analyses over (on its
+    /// worker threads); the same path again replaces the earlier result, as in a report.
+    final class Collector: @unchecked Sendable {
+        struct OnCandidate {
+            var outcome: PlanReport.ArtifactOutcome
+            /// The artifact's verdict and findings there, when it fails (for what remains to fix).
+            var failing: ArtifactAnalysis?
+            /// The packages its findings ask for (MC110's `apk add X` / `apt-get install ... X`).
+            var packages: [String]
+        }
+        struct Artifact {
+            var path: String
+            var archive: String?
+            /// Per candidate, in the candidates' order: nil where it was not judged (not applicable).
+            var candidates: [OnCandidate?]
+        }
+        let candidates: [Candidate]
+        let targetName: [String: String]
+        private let lock = NSLock()
+        private var byPath: [String: Artifact] = [:]
+
+        init(candidates: [Candidate], targetName: [String: String]) {
+            self.candidates = candidates
+            self.targetName = targetName
+        }
+
+        func add(_ a: ArtifactAnalysis) {
+            let one = Artifact(path: a.path, archive: a.archive, candidates: candidates.map { Self.outcome(a, on: $0, target: targetName[$0.name]) })
+            lock.lock()
+            byPath[a.path] = one
+            lock.unlock()
+        }
+
+        /// Every artifact in path order.
+        func artifacts() -> [Artifact] {
+            lock.lock()
+            defer { lock.unlock() }
+            return byPath.values.sorted { $0.path < $1.path }
+        }
+
+        static func outcome(_ a: ArtifactAnalysis, on c: Candidate, target: String?) -> OnCandidate? {
+            guard let t = target, let v = a.verdicts.first(where: { $0.target == t }), v.verdict != .notApplicable else { return nil }
+            let withGcompat = c.name.hasSuffix("+gcompat")
+            let own = a.findings.filter { f in
+                // gcompat is part of a +gcompat candidate: that it needs it is no finding there.
+                ((f.target == t && f.severity >= .warning) || (f.target == nil && f.findingID == .staticGlibc))
+                    && !(withGcompat && f.findingID == .needsGcompat)
+            }
+            let outcome: PlanReport.Outcome
+            switch v.verdict {
+            case .incompatible: outcome = .fails
+            case .needsGcompat: outcome = withGcompat ? .runs : .runsWithGcompat
+            default: outcome = own.contains { $0.findingID == .libraryFromPackage } ? .runsWithPackages : .runs
+            }
+            var failing: ArtifactAnalysis?
+            if outcome == .fails {
+                var one = a
+                one.verdicts = [v]
+                one.findings = own
+                failing = one
+            }
+            var ids: [String] = []
+            var seen = Set<String>()
+            for f in own where seen.insert(f.id).inserted { ids.append(f.id) }
+            var packages: [String] = []
+            for f in own where f.findingID == .libraryFromPackage {
+                if let p = f.fix.split(separator: " ").last.map(String.init) { packages.append(p) }
+            }
+            return OnCandidate(outcome: .init(path: a.path, outcome: outcome, findings: ids,
+                                              message: outcome == .fails ? v.loaderMessages.first ?? own.first?.message : nil),
+                               failing: failing, packages: packages)
+        }
+    }
+}
+
+/// Work on another thread, its value waited for when asked.
+final class Background<T>: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var result: T?
+
+    init(_ work: @escaping @Sendable () -> T) {
+        Thread.detachNewThread { [self] in
+            result = work()
+            done.signal()
+        }
+    }
+
+    var value: T {
+        done.wait()
+        done.signal()
+        return result!
     }
 }
 

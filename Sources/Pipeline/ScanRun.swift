@@ -32,6 +32,10 @@ public struct ScanRun: Sendable {
     var runID: String?
     /// Keeps what the loader probe needs from the same pass (check), so that no file is read twice.
     var probeCandidates: ProbeCandidates?
+    /// Takes each analysis as it is made, on the worker threads, instead of the report's store
+    /// (plan: the report's artifacts are then empty). The same path again replaces the earlier
+    /// result, as in the store.
+    var consumer: (@Sendable (ArtifactAnalysis) -> Void)?
 
     /// A scan of `settings.paths` and `settings.images` (its files are artifacts, and a target).
     public init(settings: Settings, progress: ScanProgress? = nil) {
@@ -64,6 +68,7 @@ public struct ScanRun: Sendable {
     final class Sink: @unchecked Sendable {
         let lock = NSLock()
         let store: ArtifactStore
+        let consumer: (@Sendable (ArtifactAnalysis) -> Void)?
         var problems: [ScanProblem] = []
         var pendingBatches: [ArtifactBatch] = []
         var storeErrors: [String] = []
@@ -71,7 +76,10 @@ public struct ScanRun: Sendable {
         /// missed libraries (to be judged again as loaded by their loader).
         var diskLoads: [String: String] = [:]
         var diskMisses: [String] = []
-        init(store: ArtifactStore) { self.store = store }
+        init(store: ArtifactStore, consumer: (@Sendable (ArtifactAnalysis) -> Void)? = nil) {
+            self.store = store
+            self.consumer = consumer
+        }
         func noteDisk(_ a: ArtifactAnalysis) {
             lock.lock()
             for lib in a.treeLibraries where diskLoads[lib] == nil || a.path < diskLoads[lib]! { diskLoads[lib] = a.path }
@@ -80,6 +88,7 @@ public struct ScanRun: Sendable {
         }
         /// Results go to the store at once: memory does not grow with the number of artifacts.
         func add(_ a: ArtifactAnalysis) {
+            if let consumer { consumer(a); return }
             do { try store.add(a) } catch { lock.lock(); storeErrors.append("\(error)"); lock.unlock() }
         }
         func add(_ p: ScanProblem) { lock.lock(); problems.append(p); lock.unlock() }
@@ -111,7 +120,7 @@ public struct ScanRun: Sendable {
         let scanner = ArtifactScanner(jobs: jobs)
         let store: ArtifactStore
         do { store = try ArtifactStore() } catch { throw RunError(code: .environment, description: "\(error)") }
-        let sink = Sink(store: store)
+        let sink = Sink(store: store, consumer: consumer)
         progress?.start { scanner.currentCounts() }
         defer { progress?.stop() }
 

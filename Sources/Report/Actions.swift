@@ -104,6 +104,9 @@ public struct ActionPlan: Sendable {
             note("musllinux-wheel", "use the musllinux wheels", subject: Self.project(ofWheel: wheel.subject ?? a.archive ?? path))
             return
         }
+        // Targets where a library is missing (its symbols' findings follow from that).
+        let missingGlibcLibrary = Set(a.findings.filter { $0.findingID == .glibcMissingLibrary }.map(\.target))
+        let missingMuslLibrary = Set(a.findings.filter { $0.findingID == .missingLibrary }.map(\.target))
         for f in a.findings where f.severity >= .warning {
             let v = f.target.flatMap { verdicts[$0] } ?? worst
             guard v != .notApplicable else { continue }
@@ -127,7 +130,7 @@ public struct ActionPlan: Sendable {
                 note("glibc-version", "build against the target's libraries or older ones (a Debian 12 or manylinux build), or choose a newer base",
                      subject: subject, verdict: v)
             case .glibcUndefinedSymbol?, .glibcLazyUndefinedSymbol?:
-                if !a.findings.contains(where: { $0.findingID == .glibcMissingLibrary && $0.target == f.target }) {
+                if !missingGlibcLibrary.contains(f.target) {
                     note("glibc-symbols", "link against the libraries that define these symbols, or build against the target's libraries",
                          subject: subject, verdict: v)
                 }
@@ -162,7 +165,7 @@ public struct ActionPlan: Sendable {
                     note("advice:" + advice.text.short, advice.text.short, subject: symbol, verdict: v)
                 } else if glibc || advice?.isDefault == false {
                     note("rebuild-musl", Self.rebuild, subject: symbol, verdict: v)
-                } else if !a.findings.contains(where: { $0.findingID == .missingLibrary && $0.target == f.target }) {
+                } else if !missingMuslLibrary.contains(f.target) {
                     // Another library's symbol: with libraries missing, installing them is the action.
                     note("missing-symbols", "install or update the libraries that should define these symbols", subject: symbol, verdict: v)
                 }

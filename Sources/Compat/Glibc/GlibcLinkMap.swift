@@ -38,6 +38,8 @@ struct GlibcLinkMap {
         /// Its DT_RPATH and DT_RUNPATH with $ORIGIN, $LIB and $PLATFORM expanded, made on first use.
         var expandedRpath: [String]?
         var expandedRunpath: [String]?
+        /// Its identity's number in the memo of loads (-1: not asked yet).
+        var memoID = -1
         init(image: GlibcImage?, path: String, identity: String, names: Set<String>, loader: Object?,
              source: LoadedLibrary.Source, package: String?) {
             self.image = image
@@ -73,10 +75,22 @@ struct GlibcLinkMap {
     private var missingNames: Set<String> = []
     /// The identities of `objects` (the loader joins the map only when something needs it).
     private var inMap: Set<String> = []
+    /// The objects each object's DT_NEEDED entries resolved to, once its needs were loaded.
+    private var dependencies: [ObjectIdentifier: [Object]] = [:]
 
-    init(files: GlibcFiles, search: Search) {
+    /// What searches found and what objects' references leave unanswered by their own
+    /// dependencies, kept across loads (nil: not kept). `treeIsStable`: a path in the tree names
+    /// the same file in every load.
+    let searches: GlibcLoadMemo?
+    let residuals: GlibcLoadMemo?
+    let treeIsStable: Bool
+
+    init(files: GlibcFiles, search: Search, searches: GlibcLoadMemo? = nil, residuals: GlibcLoadMemo? = nil, treeIsStable: Bool = false) {
         self.files = files
         self.search = search
+        self.searches = searches
+        self.residuals = residuals
+        self.treeIsStable = treeIsStable
     }
 
     /// Puts an object in the map without loading its needs yet (the program, the loader).
@@ -106,9 +120,13 @@ struct GlibcLinkMap {
         while index < queue.count {
             let requester = queue[index]
             index += 1
+            let recordDependencies = self.dependencies[ObjectIdentifier(requester)] == nil
+            var dependencies: [Object] = []
+            defer { if recordDependencies { self.dependencies[ObjectIdentifier(requester)] = dependencies } }
             for name in requester.image?.needed ?? [] {
                 // _dl_map_object: an object loaded under this name, or with this soname, answers.
                 if let known = byName[name] {
+                    dependencies.append(known)
                     enter(known)
                     if seen.insert(known.identity).inserted { queue.append(known) }
                     continue
@@ -119,6 +137,7 @@ struct GlibcLinkMap {
                 case .success(let (image, path, identity, source, package)):
                     // The same file under another name is the same object.
                     if let same = byIdentity[identity] {
+                        dependencies.append(same)
                         same.names.insert(name)
                         if byName[name] == nil { byName[name] = same }
                         enter(same)
@@ -128,6 +147,7 @@ struct GlibcLinkMap {
                     let object = Object(image: image, path: path, identity: identity, names: [name], loader: requester,
                                         source: source, package: package)
                     object.bindNow = bindNow
+                    dependencies.append(object)
                     add(object)
                     seen.insert(identity)
                     queue.append(object)
@@ -166,11 +186,35 @@ struct GlibcLinkMap {
         }
         directories += search.libraryPath
         directories += expanded(requester, runpath: true)
+        let noDefault = requester.image?.noDefaultLibraries ?? false
+        // The same name searched in the same directories finds the same file, when every
+        // path names the same file from load to load.
+        let key = treeIsStable ? name + "\u{1}" + (noDefault ? "1" : "0") + directories.joined(separator: "\u{1}") : nil
+        if let key, let searches, let known = searches.search(key) {
+            switch known {
+            case .foundAt(let path): if let r = attempt(path) { return r }
+            case .missing(let reason, let notLoadable): return missing(reason, notLoadable: notLoadable)
+            }
+        }
+        let result = search(name, in: directories, noDefault: noDefault, attempt: attempt) ?? missing("No such file or directory")
+        if let key, let searches {
+            switch result {
+            // Where it was found (a package's library is found again by name).
+            case .success(let found) where found.3 != .package: searches.store(search: .foundAt(found.1), for: key)
+            case .success: break
+            case .failure(let m): searches.store(search: .missing(m.reason, notLoadable: m.notLoadable), for: key)
+            }
+        }
+        return result
+    }
+
+    private func search(_ name: String, in directories: [String], noDefault: Bool,
+                        attempt: (String) -> Result<Found, MissingError>?) -> Result<Found, MissingError>? {
         for dir in directories {
             if let r = attempt((dir.isEmpty ? "." : dir) + "/" + name) { return r }
         }
         if let path = search.cache(name), let r = attempt(path) { return r }
-        if !(requester.image?.noDefaultLibraries ?? false) {
+        if !noDefault {
             for dir in search.systemDirectories {
                 if let r = attempt(dir + "/" + name) { return r }
             }
@@ -178,7 +222,7 @@ struct GlibcLinkMap {
         if let (image, path, package) = search.fromPackage(name) {
             return .success((image, path, "package:" + path, .package, package))
         }
-        return missing("No such file or directory")
+        return nil
     }
 
     /// An object's DT_RPATH or DT_RUNPATH, expanded once per object (each of its needs searches it).
@@ -252,10 +296,19 @@ struct GlibcLinkMap {
         var out: [Unresolved] = []
         var fromHost: [String] = []
         for object in objects {
-            guard let file = object.image?.file else { continue }
+            guard let image = object.image, let file = image.file else { continue }
             let lazyObject = !object.bindNow && !(file.dynamic?.bindNow ?? false)
-            for r in object.image!.references {
-                let found = scope.contains { o in
+            // An object's own dependencies are in every scope it is relocated in: what they
+            // answer is answered in any map where the same files are its dependencies. Only the
+            // rest is looked up in the rest of the scope.
+            var references = image.references
+            var rest = scope
+            if let (residual, closure) = residualReferences(object) {
+                references = residual
+                if !references.isEmpty { rest = scope.filter { !closure.contains(ObjectIdentifier($0)) } }
+            }
+            for r in references {
+                let found = rest.contains { o in
                     guard let image = o.image, !(r.copy && o === object) else { return false }
                     return image.answers(r.name, hash: r.hash, version: r.version, plt: r.pltOnly)
                 }
@@ -265,5 +318,90 @@ struct GlibcLinkMap {
             }
         }
         return (out, fromHost)
+    }
+
+    /// The references of `object` that neither it nor its dependencies (in this map, transitively)
+    /// answer, from the memo or worked out and kept; with that closure. Nil when an object in the
+    /// closure is not the same file from load to load (an archive's member) or nothing is kept.
+    private func residualReferences(_ object: Object) -> ([GlibcImage.Reference], Set<ObjectIdentifier>)? {
+        guard let residuals else { return nil }
+        var closure: [Object] = [object]
+        var members: Set<ObjectIdentifier> = [ObjectIdentifier(object)]
+        var index = 0
+        while index < closure.count {
+            let o = closure[index]
+            index += 1
+            if o.identity.hasPrefix("tree:") && !treeIsStable { return nil }
+            for d in dependencies[ObjectIdentifier(o)] ?? [] where members.insert(ObjectIdentifier(d)).inserted { closure.append(d) }
+        }
+        for o in closure where o.memoID < 0 { o.memoID = residuals.id(o.identity) }
+        let key = GlibcLoadMemo.Key(object: object.memoID, closure: closure.map(\.memoID).sorted())
+        if let hit = residuals.residual(key) { return (hit, members) }
+        var left: [GlibcImage.Reference] = []
+        for r in object.image?.references ?? [] {
+            let found = closure.contains { o in
+                guard let image = o.image, !(r.copy && o === object) else { return false }
+                return image.answers(r.name, hash: r.hash, version: r.version, plt: r.pltOnly)
+            }
+            if !found { left.append(r) }
+        }
+        residuals.store(left, for: key)
+        return (left, members)
+    }
+}
+
+/// Per target, across loads: what each search for a name found, and each object's references
+/// that its own dependencies leave unanswered, by the object's identity and its dependencies'
+/// identities (the same files answer the same way).
+final class GlibcLoadMemo: @unchecked Sendable {
+    enum Search {
+        /// Opened at this path (opened again there: the images stay in their bounded caches).
+        case foundAt(String)
+        case missing(String, notLoadable: Bool)
+    }
+    private var searches: [String: Search] = [:]
+
+    func search(_ key: String) -> Search? {
+        lock.lock()
+        defer { lock.unlock() }
+        return searches[key]
+    }
+
+    func store(search: Search, for key: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        if searches.count >= 200_000 { searches.removeAll(keepingCapacity: true) }
+        searches[key] = search
+    }
+
+    struct Key: Hashable {
+        var object: Int
+        var closure: [Int]
+    }
+    private let lock = NSLock()
+    private var ids: [String: Int] = [:]
+    private var residuals: [Key: [GlibcImage.Reference]] = [:]
+
+    func id(_ identity: String) -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        if let id = ids[identity] { return id }
+        let id = ids.count
+        ids[identity] = id
+        return id
+    }
+
+    func residual(_ key: Key) -> [GlibcImage.Reference]? {
+        lock.lock()
+        defer { lock.unlock() }
+        return residuals[key]
+    }
+
+    func store(_ references: [GlibcImage.Reference], for key: Key) {
+        lock.lock()
+        defer { lock.unlock() }
+        // Bounded: a scan of many distinct loads starts again rather than grow without end.
+        if residuals.count >= 200_000 { residuals.removeAll(keepingCapacity: true) }
+        residuals[key] = references
     }
 }

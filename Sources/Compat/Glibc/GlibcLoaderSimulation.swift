@@ -67,7 +67,9 @@ public struct GlibcLoaderSimulation {
             search.libExpansion = "lib/\(target.machine)-linux-gnu"
             search.platform = target.machine
         }
-        var map = GlibcLinkMap(files: files, search: search)
+        // A folder on disk, or the target's own tree, holds the same file at a path in every load.
+        var map = GlibcLinkMap(files: files, search: search, searches: system.searches, residuals: system.residuals,
+                               treeIsStable: tree is DiskTree || files.treeIsTarget)
 
         // The kernel runs PT_INTERP; a library or module needs the target's own loader.
         let interpreter = mode == .exec ? artifact.interpreter : system.interpreter

@@ -103,6 +103,18 @@ public final class GlibcProfileData: @unchecked Sendable {
     public let profiles: [ProfileSpec]
     /// Every library of the data by its real path.
     public let libraries: [String: Library]
+    /// Each library's image, made once for every profile (the data never changes).
+    private let imageLock = NSLock()
+    private var images: [String: GlibcImage] = [:]
+
+    func image(_ library: Library) -> GlibcImage {
+        imageLock.lock()
+        defer { imageLock.unlock() }
+        if let hit = images[library.path] { return hit }
+        let image = GlibcImage(library: library)
+        images[library.path] = image
+        return image
+    }
     /// Every path (real or a link) → the library's real path.
     public let paths: [String: String]
 

@@ -22,6 +22,13 @@ public final class GlibcSystem: @unchecked Sendable {
     public internal(set) var muslSibling: Target?
     /// Images of the scanned files on disk that loads found (a scan's libraries load each other), by path.
     let diskImages = GlibcImageCache()
+    /// What searches found, kept across loads.
+    let searches = GlibcLoadMemo()
+    /// What references objects leave unanswered by their own dependencies, kept across loads;
+    /// shared by the bundled profiles of one scan (a path there is the same library in each).
+    var residuals = GlibcLoadMemo()
+    /// A bundled profile's files (its paths name the bundled data's libraries).
+    var isProfile: Bool { files is ProfileGlibcFiles }
 
     init(version: String?, interpreter: String?, systemDirectories: [String], files: any TargetGlibcFiles,
          cache: @escaping (String) -> String?, fromPackage: @escaping (String) -> (GlibcImage, String, String)?, packages: [String]) {
@@ -42,8 +49,6 @@ protocol TargetGlibcFiles: GlibcFiles, Sendable {}
 final class ProfileGlibcFiles: TargetGlibcFiles, @unchecked Sendable {
     let data: GlibcProfileData
     let installed: Set<String>
-    private let lock = NSLock()
-    private var images: [String: GlibcImage] = [:]
 
     init(data: GlibcProfileData, installed: Set<String>) {
         self.data = data
@@ -59,14 +64,7 @@ final class ProfileGlibcFiles: TargetGlibcFiles, @unchecked Sendable {
         return nil
     }
 
-    func image(_ library: GlibcProfileData.Library) -> GlibcImage {
-        lock.lock()
-        defer { lock.unlock() }
-        if let hit = images[library.path] { return hit }
-        let image = GlibcImage(library: library)
-        images[library.path] = image
-        return image
-    }
+    func image(_ library: GlibcProfileData.Library) -> GlibcImage { data.image(library) }
 
     func open(_ path: String) -> GlibcFile {
         guard let real = realPath(path), let library = data.libraries[real], installed.contains(library.package) else { return .missing }
