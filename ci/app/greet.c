@@ -1,0 +1,2 @@
+/* A plugin the application loads with dlopen. */
+const char *greet(void) { return "hello from a plugin"; }
