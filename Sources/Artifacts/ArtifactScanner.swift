@@ -393,7 +393,8 @@ public final class ArtifactScanner: @unchecked Sendable {
     /// Reads a tar stream (a tarball, an npm pack, an image export). Returns the tree it built.
     @discardableResult
     func processTarStream(_ source: ByteSource, display: String, depth: Int, budget: ExpansionBudget, rooted: Bool,
-                          textFiles: Set<String>, handler: @Sendable (ScanEvent) -> Void) throws(ArtifactError) -> MemberTree {
+                          textFiles: Set<String>, alsoText: ((String) -> Bool)? = nil,
+                          handler: @Sendable (ScanEvent) -> Void) throws(ArtifactError) -> MemberTree {
         let tar = TarReader(source: source, name: display)
         let tree = MemberTree(name: display, rooted: rooted)
         var items: [ScannedELF] = []
@@ -411,7 +412,7 @@ public final class ArtifactScanner: @unchecked Sendable {
             count(.archiveMembers)
             let member = "\(display)!\(path)"
             do throws(ArtifactError) {
-                if textFiles.contains(path) {
+                if textFiles.contains(path) || alsoText?(path) == true {
                     if entry.size <= 1 << 20 {
                         let content = try tar.readContent()
                         // A loader cache is binary: kept as bytes.
@@ -464,10 +465,12 @@ public final class ArtifactScanner: @unchecked Sendable {
     /// Reads a whole filesystem as a tar stream (an image export), never unpacking it: returns
     /// its tree (every ELF's facts, symlinks, and the named small text files) after handing
     /// over the ELF files as one batch.
-    public func scanFilesystemStream(_ source: ByteSource, name: String, textFiles: Set<String>,
+    /// `alsoText`: further paths whose content is kept as text (a package database's file lists).
+    public func scanFilesystemStream(_ source: ByteSource, name: String, textFiles: Set<String>, alsoText: ((String) -> Bool)? = nil,
                                      handler: @escaping @Sendable (ScanEvent) -> Void) throws(ArtifactError) -> MemberTree {
         let budget = ExpansionBudget(limit: limits.maxArchiveExpansion)
-        return try processTarStream(source, display: name, depth: 1, budget: budget, rooted: true, textFiles: textFiles, handler: handler)
+        return try processTarStream(source, display: name, depth: 1, budget: budget, rooted: true, textFiles: textFiles, alsoText: alsoText,
+                                    handler: handler)
     }
 }
 

@@ -224,6 +224,10 @@ public final class MemberTree: ArtifactTree, @unchecked Sendable {
     }
 
     public var elfPaths: [String] { elves.keys.sorted() }
+    /// Every regular file (ELF or not), by its path in the tree (no leading slash).
+    public var filePaths: [String] { Array(elves.keys) + Array(others.keys) }
+    /// Every symbolic link: path → where it points.
+    public var symlinkTargets: [String: String] { symlinks }
     public func elf(at path: String) -> ELFFile? { elves[path] }
 
     /// Resolves a path inside the tree: lexical "." and "..", symlinks (at most 40, as Linux).

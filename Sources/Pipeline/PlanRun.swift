@@ -29,6 +29,8 @@ public struct PlanRun {
     /// The Python package index asked whether a wheel's version has a musllinux build (nil: not asked).
     var indexURL: String?
     var progress: ScanProgress?
+    /// glibc candidates take missing libraries from Debian 12's packages (plan --from-image).
+    var debianPackages = false
 
     public init(settings: Settings, candidates: [Candidate], indexURL: String?, progress: ScanProgress? = nil) {
         self.settings = settings
@@ -84,6 +86,7 @@ public struct PlanRun {
         scan.imageArtifacts = false
         scan.runPrefix = "plan-"
         scan.consumer = { a in collector.add(a) }
+        scan.debianPackages = debianPackages
         let result = try scan.run()
         let inputs = counted.value
         // musl, glibc or none, per target name.

@@ -31,6 +31,8 @@ public struct ProbeRun: Sendable {
     var found: ProbeCandidates?
     /// Images already read as targets (check reads them for the static analysis).
     var preparedTargets: [String: ImageExport.Result] = [:]
+    /// Artifacts already in the images at their paths (plan --verify): nothing is mounted.
+    var inImageArtifacts: [LoaderProbeArtifact]?
     var log: @Sendable (String) -> Void = { _ in }
 
     init() {}
@@ -278,7 +280,7 @@ public struct ProbeRun: Sendable {
         // What check's scan found, or the probe's own pass over the paths.
         let ownStaging = found == nil && !paths.isEmpty ? try Self.stagingDirectory() : nil
         defer { if let ownStaging { ProbeRunner.removeStagingDirectory(ownStaging) } }
-        let prepared = found.map(prepareArtifacts) ?? ownStaging.map { prepareArtifacts(scanForProbe(data: data, staging: $0)) } ?? Prepared()
+        let prepared = inImageArtifacts.map { Prepared(artifacts: $0) } ?? found.map(prepareArtifacts) ?? ownStaging.map { prepareArtifacts(scanForProbe(data: data, staging: $0)) } ?? Prepared()
 
         var runner = ProbeRunner(catalog: catalog, musl: built.musl, glibc: built.glibc, engine: engine, runID: runID)
         runner.sandbox = sandbox

@@ -36,6 +36,9 @@ public struct ScanRun: Sendable {
     /// (plan: the report's artifacts are then empty). The same path again replaces the earlier
     /// result, as in the store.
     var consumer: (@Sendable (ArtifactAnalysis) -> Void)?
+    /// glibc targets take missing libraries from Debian 12's packages (plan --from-image on a
+    /// Debian 12 image, whose packages' files are copied).
+    var debianPackages = false
 
     /// A scan of `settings.paths` and `settings.images` (its files are artifacts, and a target).
     public init(settings: Settings, progress: ScanProgress? = nil) {
@@ -127,6 +130,11 @@ public struct ScanRun: Sendable {
         let (environmentErrors, notes) = readImages(into: &targets, scanner: scanner, sink: sink, data: data)
         guard !targets.targets.isEmpty else {
             throw RunError(code: .environment, description: environmentErrors.joined(separator: "\n"))
+        }
+        if debianPackages {
+            for t in targets.targets {
+                do { try t.takingDebianPackages(data: data) } catch { throw RunError(code: .environment, description: "\(error)") }
+            }
         }
 
         var options = AnalyzerOptions()

@@ -17,6 +17,8 @@ public struct LoaderListing: Codable, Sendable, Hashable {
     public var status: Int
     /// glibc: "requirer-basename VERSION" for each version need no library defines.
     public var missingVersions: [String]?
+    /// The loader's own error lines, as it printed them (at most 20; nil when it printed none).
+    public var messages: [String]?
 
     public init(status: Int) { self.status = status }
 
@@ -34,6 +36,8 @@ public struct LoaderListing: Codable, Sendable, Hashable {
             }
             r.loaded.append(entry)
         }
+        let errorLines = stderr.split(separator: "\n").filter { !$0.isEmpty }
+        if !errorLines.isEmpty { r.messages = errorLines.prefix(20).map(String.init) }
         for line in stderr.split(separator: "\n") {
             if line.hasPrefix("Error loading shared library ") {
                 let rest = line.dropFirst("Error loading shared library ".count)
@@ -62,6 +66,11 @@ public struct LoaderListing: Codable, Sendable, Hashable {
     public static func parseGlibc(_ output: String, status: Int) -> LoaderListing {
         var r = LoaderListing(status: status)
         var libs = Set<String>(), syms = Set<String>(), versions = Set<String>()
+        let errorLines = output.split(separator: "\n").filter {
+            $0.hasSuffix(" => not found") || $0.contains("undefined symbol: ") || $0.contains("' not found (required by ")
+                || $0.contains("error while loading shared libraries")
+        }
+        if !errorLines.isEmpty { r.messages = errorLines.prefix(20).map { $0.trimmingCharacters(in: .whitespaces) } }
         for line in output.split(separator: "\n") {
             if line.hasPrefix("\t") {
                 let entry = line.trimmingCharacters(in: .whitespaces)

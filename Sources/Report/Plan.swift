@@ -62,6 +62,11 @@ public struct PlanReport: Codable, Sendable {
         public var artifacts: [ArtifactOutcome]
         /// What is left to fix when artifacts fail, worst first.
         public var remaining: [String]
+        /// plan --from-image: the Debian packages copied from the original image (its exact
+        /// files), the candidate lacking them and having no way to install them offline.
+        public var copies: [String]?
+        /// plan --from-image: how the candidate gets the application's runtime.
+        public var runtime: String?
         /// No artifact fails once the packages (and gcompat) are added.
         public var viable: Bool { !artifacts.contains { $0.outcome == .fails } }
 
@@ -100,6 +105,117 @@ public struct PlanReport: Codable, Sendable {
         public var note: String
     }
 
+    /// The configuration an image runs with (`image inspect`).
+    public struct ImageConfig: Codable, Sendable, Hashable {
+        public var entrypoint: [String]?
+        public var cmd: [String]?
+        public var env: [String]
+        public var workingDir: String?
+        public var user: String?
+        public var exposedPorts: [String]
+        public init(entrypoint: [String]?, cmd: [String]?, env: [String], workingDir: String?, user: String?, exposedPorts: [String]) {
+            self.entrypoint = entrypoint
+            self.cmd = cmd
+            self.env = env
+            self.workingDir = workingDir
+            self.user = user
+            self.exposedPorts = exposedPorts
+        }
+    }
+    /// The language runtime an application image's code runs on.
+    public struct Runtime: Codable, Sendable, Hashable {
+        /// "python" or "node".
+        public var kind: String
+        /// "3.11", "20.11.1".
+        public var version: String
+        public var executable: String
+        /// The distribution package that owns it; nil when it sits outside the package manager.
+        public var package: String?
+        public var note: String
+        public init(kind: String, version: String, executable: String, package: String?, note: String) {
+            self.kind = kind
+            self.version = version
+            self.executable = executable
+            self.package = package
+            self.note = note
+        }
+    }
+    /// plan --from-image: the image planned from.
+    public struct FromImage: Codable, Sendable {
+        public var image: String
+        public var imageID: String
+        /// Its real size, as the engine reports it (uncompressed).
+        public var sizeBytes: Int?
+        /// "debian", "alpine" or "unknown".
+        public var distribution: String
+        public var release: String?
+        public var config: ImageConfig
+        /// The application's files (no package owns them), absolute paths.
+        public var appFiles: [String]
+        /// What the Dockerfile copies: whole folders, or single files.
+        public var appRoots: [String]
+        public var runtime: Runtime?
+        /// The runtime's own files, when it sits outside the package manager.
+        public var runtimeFiles: Int
+        /// The image's user as uid:gid (from its /etc/passwd), when it is named.
+        public var numericUser: String?
+        public init(image: String, imageID: String, sizeBytes: Int?, distribution: String, release: String?, config: ImageConfig,
+                    appFiles: [String], appRoots: [String], runtime: Runtime?, runtimeFiles: Int) {
+            self.image = image
+            self.imageID = imageID
+            self.sizeBytes = sizeBytes
+            self.distribution = distribution
+            self.release = release
+            self.config = config
+            self.appFiles = appFiles
+            self.appRoots = appRoots
+            self.runtime = runtime
+            self.runtimeFiles = runtimeFiles
+        }
+    }
+    /// `--build` and `--verify`: the image built from the plan, and what ran in it.
+    public struct Verification: Codable, Sendable {
+        public struct Check: Codable, Sendable, Hashable {
+            /// "loader", "user-probe" or "probe".
+            public var kind: String
+            public var name: String
+            public var passed: Bool
+            /// What went wrong, in the loader's or the probe's own words.
+            public var messages: [String]
+            public init(kind: String, name: String, passed: Bool, messages: [String]) {
+                self.kind = kind
+                self.name = name
+                self.passed = passed
+                self.messages = messages
+            }
+        }
+        public var candidate: String
+        public var image: String
+        public var sizeBytes: Int?
+        public var originalSizeBytes: Int?
+        public var built: Bool
+        public var buildError: String?
+        public var verified: Bool?
+        public var checks: [Check]
+        /// Built-in probes that differ between the original image (baseline) and the built one.
+        public var differences: [String]
+        public var notes: [String]
+        public init(candidate: String, image: String, sizeBytes: Int?, originalSizeBytes: Int?, built: Bool, buildError: String?,
+                    verified: Bool?, checks: [Check], differences: [String], notes: [String]) {
+            self.candidate = candidate
+            self.image = image
+            self.sizeBytes = sizeBytes
+            self.originalSizeBytes = originalSizeBytes
+            self.built = built
+            self.buildError = buildError
+            self.verified = verified
+            self.checks = checks
+            self.differences = differences
+            self.notes = notes
+        }
+        public var passed: Bool { built && verified != false && checks.allSatisfy(\.passed) }
+    }
+
     public var tool: Tool
     public var inputs: Inputs
     /// Bytes of the artifacts' own files (counted in every candidate's size).
@@ -111,9 +227,13 @@ public struct PlanReport: Codable, Sendable {
     public var closest: String?
     public var wheels: [Wheel]
     public var notes: [String]
+    /// plan --from-image: the image planned from.
+    public var fromImage: FromImage?
+    /// --build / --verify: the image built and what ran in it.
+    public var verification: Verification?
 
     enum CodingKeys: String, CodingKey {
-        case tool, inputs, artifactBytes, candidates, recommended, reason, closest, wheels, notes
+        case tool, inputs, artifactBytes, candidates, recommended, reason, closest, wheels, notes, fromImage, verification
     }
 
     /// `recommended` is always written: a name, or null when no candidate runs everything.
@@ -128,6 +248,8 @@ public struct PlanReport: Codable, Sendable {
         try c.encodeIfPresent(closest, forKey: .closest)
         try c.encode(wheels, forKey: .wheels)
         try c.encode(notes, forKey: .notes)
+        try c.encodeIfPresent(fromImage, forKey: .fromImage)
+        try c.encodeIfPresent(verification, forKey: .verification)
     }
 
     public init(tool: Tool, inputs: Inputs, artifactBytes: Int, candidates: [Candidate], recommended: String?, reason: String,
@@ -165,6 +287,7 @@ public enum PlanRenderer {
             parts.append((c.packageManager == "apt" ? "apt-get install " : "apk add ") + c.packages.joined(separator: " "))
         }
         if c.gcompat && !c.name.hasSuffix("+gcompat") { parts.append("gcompat") }
+        if let copies = c.copies, !copies.isEmpty { parts.append("\(copies.count) Debian packages copied from the image") }
         return parts.isEmpty ? "nothing" : parts.joined(separator: " + ")
     }
 
@@ -181,12 +304,18 @@ public enum PlanRenderer {
         } else {
             out += "No candidate runs every artifact.\n  \(plan.reason)\n\n"
         }
-        out += "Candidates by estimated size:\n"
+        if let f = plan.fromImage {
+            out += "From \(f.image) (\(megabytes(f.sizeBytes)), \(f.distribution)\(f.release.map { " " + $0 } ?? "")): \(f.appFiles.count) application files in \(f.appRoots.joined(separator: ", "))\n"
+            if let r = f.runtime { out += "  runtime: \(r.note) (\(r.executable))\n" }
+            out += "\n"
+        }
+        out += "Candidates by estimated size\(plan.fromImage?.sizeBytes.map { " (\(plan.fromImage!.image) itself: \(megabytes($0)))" } ?? ""):\n"
         let width = max(10, plan.candidates.map(\.name.count).max() ?? 10)
         for c in plan.candidates {
             let mark = c.runsAll ? "✓" : (c.viable ? "!" : "✗")
             let size = megabytes(c.sizeBytes) + (c.sizeIsEstimate ? "*" : "")
             out += "  \(mark) \(c.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(c.libc.padding(toLength: 5, withPad: " ", startingAt: 0))  \(size.padding(toLength: 10, withPad: " ", startingAt: 0))  \(status(c))\n"
+            if plan.fromImage != nil, let r = c.runtime { out += "      runtime: \(r)\n" }
         }
         out += "  (* estimate: base + packages + the artifacts' own bytes; sources in the JSON)\n"
         let others = plan.candidates.filter { !$0.viable }
@@ -205,6 +334,24 @@ public enum PlanRenderer {
         }
         if !plan.wheels.isEmpty { out += "\n" }
         for n in plan.notes { out += "\nNote: \(n)\n" }
+        if let v = plan.verification { out += "\n" + verification(v) }
+        return out
+    }
+
+    /// What --build and --verify found, one line a check.
+    public static func verification(_ v: PlanReport.Verification) -> String {
+        var out = "Built \(v.image) on \(v.candidate): "
+        guard v.built else { return out + "FAILED: \(v.buildError ?? "unknown error")\n" }
+        out += "\(megabytes(v.sizeBytes)) (the original: \(megabytes(v.originalSizeBytes)))\n"
+        if let verified = v.verified {
+            out += "Verified in \(v.image): \(verified ? "every check passed" : "FAILED")\n"
+            for c in v.checks {
+                out += "  \(c.passed ? "✓" : "✗") \(c.kind) \(c.name)\n"
+                for m in c.messages.prefix(3) where !c.passed { out += "      \(m)\n" }
+            }
+            for d in v.differences { out += "  differs from the original: \(d)\n" }
+        }
+        for n in v.notes { out += "  note: \(n)\n" }
         return out
     }
 
@@ -279,6 +426,87 @@ public enum PlanRenderer {
     }
 
     /// The tag a bundled candidate's image is published under (pinned, never latest).
+    /// A shell word: single-quoted unless plain.
+    static func shellWord(_ s: String) -> String {
+        s.allSatisfy { $0.isLetter || $0.isNumber || "/._-+:=@".contains($0) } ? s : "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+
+    /// A JSON string (exec-form instructions, ENV values).
+    static func jsonString(_ s: String) -> String {
+        let data = (try? JSONEncoder().encode(s)) ?? Data("\"\"".utf8)
+        return String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\\/", with: "/")
+    }
+
+    /// plan --from-image: the original image is the first stage; only the application's files
+    /// (and the Debian packages' files the base lacks, and a runtime that no package gives) are
+    /// copied onto the base, which keeps the image's command, environment, folder, ports and user.
+    static func dockerfile(_ plan: PlanReport, candidate c: PlanReport.Candidate, from: PlanReport.FromImage) -> String {
+        var out = "# Written by muslcheck plan --from-image \(from.image). Base: \(c.name) — \(plan.reason)\n"
+        if plan.recommended == nil {
+            out += "# WARNING: no candidate runs every artifact; on this one \(c.failing) still fail: \(c.artifacts.first { $0.outcome == .fails }?.message ?? c.remaining.first ?? "see muslcheck plan")\n"
+        }
+        out += "\n# The base, tag pinned (never latest); --build-arg BASE=... points at a mirror or a local copy.\n"
+        out += "ARG BASE=\(baseTag(c.name))\n"
+        out += "\n# The original image: the application's files are taken from it, nothing else of it is kept.\n"
+        out += "FROM \(from.image) AS app\n"
+        out += "USER root\n"
+        var sources = from.appRoots
+        if from.runtime?.package == nil && from.runtimeFiles > 0, let r = from.runtime {
+            out += "# \(r.note): copied with the application.\n"
+            sources.append(r.kind == "python" ? "/usr/local/bin" : "/usr/local/bin/node")
+            sources.append(r.kind == "python" ? "/usr/local/lib" : "/usr/local/lib/node_modules")
+        }
+        let copies = c.copies ?? []
+        out += "# Gathered under /muslcheck-out at their paths: \(sources.joined(separator: ", "))"
+        if !copies.isEmpty {
+            out += ",\n# and the files of the Debian packages the base lacks (from this image's dpkg database, the same versions):\n#   \(copies.joined(separator: " "))\n"
+        } else {
+            out += ".\n"
+        }
+        var script = "set -e; mkdir -p /muslcheck-out; { printf '%s\\n' \(sources.map(shellWord).joined(separator: " "))"
+        if !copies.isEmpty {
+            script += "; for p in \(copies.joined(separator: " ")); do l=/var/lib/dpkg/info/$p.list; [ -f \"$l\" ] || l=/var/lib/dpkg/info/$p:amd64.list; "
+            script += "grep -v -e '^/usr/share/doc' -e '^/usr/share/man' -e '^/usr/share/lintian' \"$l\" | while read -r f; do "
+            // Files and links to files only: a folder, or a link to one (/lib on a merged /usr), stays the base's.
+            script += "if [ ! -d \"$f\" ] && { [ -L \"$f\" ] || [ -f \"$f\" ]; }; then d=$(readlink -f \"$(dirname \"$f\")\"); echo \"${d%/}/$(basename \"$f\")\"; fi; done; done"
+        }
+        script += "; } | tar -C / -cf - -T - 2>/dev/null | tar -C /muslcheck-out -xf -"
+        out += "RUN \(script)\n"
+        out += "\n# The chosen base.\n"
+        out += "FROM ${BASE}\n"
+        var packages = c.packages
+        if c.gcompat && c.libc == "musl" && !packages.contains("gcompat") { packages.append("gcompat") }
+        if !packages.isEmpty {
+            if c.packageManager == "apt" {
+                out += "# Packages the base lacks (muslcheck resolved them from the missing sonames).\n"
+                out += "RUN apt-get update && apt-get install -y --no-install-recommends \(packages.joined(separator: " ")) && rm -rf /var/lib/apt/lists/*\n"
+            } else {
+                out += "# Packages the base lacks\(c.gcompat ? ", gcompat for the glibc builds" : "")\(c.runtime.map { "; the runtime: " + $0 } ?? "").\n"
+                out += "RUN apk add --no-cache \(packages.joined(separator: " "))\n"
+            }
+        }
+        out += "# The application\(copies.isEmpty ? "" : " and the copied packages' files"), at their paths in \(from.image).\n"
+        out += "COPY --from=app /muslcheck-out/ /\n"
+        out += "# As \(from.image) runs: its environment, folder, ports and command.\n"
+        for e in from.config.env {
+            guard let eq = e.firstIndex(of: "=") else { continue }
+            out += "ENV \(e[..<eq])=\(jsonString(String(e[e.index(after: eq)...])))\n"
+        }
+        if let w = from.config.workingDir { out += "WORKDIR \(w)\n" }
+        for p in from.config.exposedPorts { out += "EXPOSE \(p)\n" }
+        let user = from.config.user ?? ""
+        if user.isEmpty || user == "root" || user == "0" || user.hasPrefix("0:") {
+            out += "# \(from.image) runs as root; this image runs as a user without privileges.\n"
+            out += "USER 65532:65532\n"
+        } else {
+            out += "# \(from.image)'s user, by number (the base need not know its name).\n"
+            out += "USER \(from.numericUser ?? user)\n"
+        }
+        if let e = from.config.entrypoint, !e.isEmpty { out += "ENTRYPOINT [\(e.map(jsonString).joined(separator: ", "))]\n" }
+        if let cmd = from.config.cmd, !cmd.isEmpty { out += "CMD [\(cmd.map(jsonString).joined(separator: ", "))]\n" }
+        return out
+    }
+
     public static func baseTag(_ name: String) -> String {
         let base = name.hasSuffix("+gcompat") ? String(name.dropLast(8)) : name
         if base.hasPrefix("distroless/") { return "gcr.io/" + base + ":nonroot" }
@@ -291,6 +519,7 @@ public enum PlanRenderer {
         guard let name = plan.recommended ?? plan.closest, let c = plan.candidates.first(where: { $0.name == name }) else {
             return "# muslcheck plan: no candidate to build on\n"
         }
+        if let from = plan.fromImage { return dockerfile(plan, candidate: c, from: from) }
         var out = "# Written by muslcheck plan. Base: \(c.name) — \(plan.reason)\n"
         if plan.recommended == nil {
             out += "# WARNING: no candidate runs every artifact; on this one \(c.failing) still fail: \(c.remaining.first ?? "see muslcheck plan")\n"

@@ -14,7 +14,7 @@ public final class GlibcSystem: @unchecked Sendable {
     /// ld.so.cache: soname → path.
     let cache: (String) -> String?
     /// A library of a Debian package the image lacks (a bundled profile that can add packages).
-    let fromPackage: (String) -> (GlibcImage, String, String)?
+    var fromPackage: (String) -> (GlibcImage, String, String)?
     /// Debian packages the image holds (a bundled profile).
     public let packages: [String]
     /// musl's loader in the same root (Debian's musl package): musl's programs are judged as
@@ -127,6 +127,23 @@ extension GlibcFile {
 }
 
 extension Target {
+    /// Lets a glibc target take the libraries it lacks from Debian 12's packages (the bundled
+    /// data): for `plan --from-image` on a Debian 12 image, whose packages' files can be copied
+    /// onto any Debian 12 base, with or without a package manager. Packages it holds already
+    /// (a bundled profile's) are not offered again.
+    public func takingDebianPackages(data: CompatData) throws {
+        guard libc == .glibc, let system = glibc else { return }
+        let glibcData = try data.glibcProfiles()
+        guard system.version == nil || system.version == glibcData.glibcVersion else { return }
+        let installed = Set(system.packages)
+        let all = ProfileGlibcFiles(data: glibcData, installed: Set(glibcData.packages.keys))
+        system.fromPackage = { soname in
+            guard let package = glibcData.sonames[soname], !installed.contains(package),
+                  let lib = glibcData.libraries.values.first(where: { $0.soname == soname && $0.package == package }) else { return nil }
+            return (all.image(lib), lib.path, package)
+        }
+    }
+
     /// The bundled glibc and no-libc profiles' names.
     public static func glibcProfileNames(data: CompatData) -> [String] {
         (try? data.glibcProfiles().profiles.map(\.name)) ?? []

@@ -17,8 +17,17 @@ struct Plan: ParsableCommand {
         Formats: text (default), json, markdown, html (a candidates × artifacts matrix), and \
         dockerfile (a multi-stage Dockerfile for the recommendation), each as F or F=FILE.
 
-        Exit status: 0 a candidate runs every artifact; 1 none does; 2 usage error; 3 engine or \
-        environment error (an image could not be read).
+        --from-image REF plans from an application image instead of paths: the files no package \
+        owns (dpkg's or apk's database) are the application's, --app-path adds more; the language \
+        runtime (python, node) is planned too. The Dockerfile then starts FROM REF and copies only \
+        the application (and, onto a Debian 12 base, the Debian packages' files the base lacks), \
+        keeping the image's command, environment, folder, ports and user. --build TAG builds it; \
+        --verify then runs the loader on every artifact, the built-in probes against REF, and the \
+        user probes (muslcheck.yml, --cst) in the built image.
+
+        Exit status: 0 a candidate runs every artifact (and, with --build/--verify, it built and \
+        every check passed); 1 none does, or the build or a check failed; 2 usage error; 3 engine \
+        or environment error (an image could not be read).
         """
     )
 
@@ -30,6 +39,24 @@ struct Plan: ParsableCommand {
 
     @Option(name: .customLong("image"), help: ArgumentHelp("A local image to check as a candidate of its own name; repeatable.", valueName: "ref"))
     var images: [String] = []
+
+    @Option(name: .customLong("from-image"), help: ArgumentHelp("Plan from this application image: its files that no package owns, and its runtime.", valueName: "ref"))
+    var fromImage: String?
+
+    @Option(name: .customLong("app-path"), help: ArgumentHelp("With --from-image: a path in the image that is the application's too; repeatable.", valueName: "path"))
+    var appPaths: [String] = []
+
+    @Option(name: .customLong("build"), help: ArgumentHelp("With --from-image: build the planned Dockerfile as this tag.", valueName: "tag"))
+    var buildTag: String?
+
+    @Flag(name: .customLong("verify"), help: "With --build: run the loader, the built-in probes (against the original image) and the user probes in the built image.")
+    var verify = false
+
+    @Option(name: .customLong("config"), help: ArgumentHelp("muslcheck.yml whose userProbes --verify runs (default: ./muslcheck.yml when present).", valueName: "file"))
+    var config: String?
+
+    @Option(help: ArgumentHelp("A container-structure-test file whose commandTests --verify runs as user probes.", valueName: "file"))
+    var cst: String?
 
     @Option(name: .customLong("index-url"), help: ArgumentHelp("Python package index asked whether a wheel's version has a musllinux build ('none': do not ask).", valueName: "url"))
     var indexURL = "https://pypi.org/simple"
@@ -68,6 +95,11 @@ struct Plan: ParsableCommand {
 
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if fromImage == nil && (!appPaths.isEmpty || buildTag != nil || verify) {
+            throw ValidationError("--app-path, --build and --verify go with --from-image")
+        }
+        if verify && buildTag == nil { throw ValidationError("--verify needs --build TAG (it runs in the built image)") }
+        if fromImage != nil && (!paths.isEmpty || !images.isEmpty) { throw ValidationError("--from-image plans the image's own files: give no paths and no --image") }
         for c in candidates where PlanRun.Candidate(argument: c) == nil { throw ValidationError("--candidate \(c): expected NAME or NAME=IMAGE") }
         _ = try parsedFormats()
         if let data = try? CompatData.shared() {
@@ -79,6 +111,7 @@ struct Plan: ParsableCommand {
     }
 
     func run() throws {
+        if let fromImage { return try runFromImage(fromImage) }
         try requireInputs(paths)
         var flags = Flags()
         flags.paths = paths
@@ -90,14 +123,37 @@ struct Plan: ParsableCommand {
         let run = PlanRun(settings: settings, candidates: chosen, indexURL: indexURL == "none" ? nil : indexURL,
                           progress: ScanProgress.forTerminal())
         let result = try exitingOnError { try run.run() }
+        try write(result.plan)
+        try finish(environmentErrors: result.environmentErrors, written: true, failed: result.plan.recommended == nil)
+    }
+
+    func runFromImage(_ ref: String) throws {
+        let (config, userProbes) = try exitingOnError { try loadConfig(config: self.config, cst: cst) }
+        var flags = Flags()
+        flags.libraryPath = libraryPath
+        engineOptions.apply(to: &flags)
+        flags.jobs = jobs
+        var settings = Settings.resolve(flags, config: config, userProbes: userProbes)
+        settings.paths = []
+        var log: @Sendable (String) -> Void = { _ in }
+        if isatty(STDERR_FILENO) == 1 { log = { Diagnostics.note($0) } }
+        let run = FromImageRun(settings: settings, image: ref, appPaths: appPaths, candidates: candidates.compactMap(PlanRun.Candidate.init(argument:)),
+                               indexURL: indexURL == "none" ? nil : indexURL, buildTag: buildTag, verify: verify, log: log)
+        let result = try exitingOnError { try run.run() }
+        try write(result.plan)
+        try finish(environmentErrors: result.environmentErrors, written: true,
+                   failed: result.plan.recommended == nil || result.verificationFailed)
+    }
+
+    func write(_ plan: PlanReport) throws {
         for (format, file) in try parsedFormats() {
             let text: String
             switch format {
-            case .text: text = PlanRenderer.text(result.plan)
-            case .json: text = try PlanRenderer.json(result.plan)
-            case .markdown: text = PlanRenderer.markdown(result.plan)
-            case .html: text = PlanRenderer.html(result.plan)
-            case .dockerfile: text = PlanRenderer.dockerfile(result.plan)
+            case .text: text = PlanRenderer.text(plan)
+            case .json: text = try PlanRenderer.json(plan)
+            case .markdown: text = PlanRenderer.markdown(plan)
+            case .html: text = PlanRenderer.html(plan)
+            case .dockerfile: text = PlanRenderer.dockerfile(plan)
             }
             try exitingOnError {
                 do {
@@ -110,6 +166,5 @@ struct Plan: ParsableCommand {
             }
             if let file { Diagnostics.note("wrote \(format.rawValue) to \(file)") }
         }
-        try finish(environmentErrors: result.environmentErrors, written: true, failed: result.plan.recommended == nil)
     }
 }
