@@ -130,6 +130,17 @@ public struct ContainerEngine: Sendable {
     }
 
     /// Removes every container that carries the run's label.
+    /// Removes the images a run's build made (its first stage carries the run label; the built
+    /// image does not). Leaves first: removing one removes its untagged parents.
+    public func removeImages(runID: String) {
+        for all in [false, true] {
+            let r = run(["images", all ? "-aq" : "-q", "--filter", "label=\(runLabel)=\(runID)"], timeout: 60)
+            for id in Set(r.stdout.split(separator: "\n").map(String.init).filter { !$0.isEmpty }) {
+                _ = run(["rmi", id], timeout: 120)
+            }
+        }
+    }
+
     public func removeContainers(runID: String) {
         let r = run(["ps", "-aq", "--filter", "label=\(runLabel)=\(runID)"], timeout: 60)
         let ids = r.stdout.split(separator: "\n").map(String.init).filter { !$0.isEmpty }
@@ -300,6 +311,17 @@ public final class CleanupRegistry: @unchecked Sendable {
         lock.lock()
         containers.removeValue(forKey: id)
         lock.unlock()
+    }
+
+    /// Runs that build images: their labelled images are removed on exit too.
+    private var buildRuns: Set<String> = []
+
+    /// A run that builds an image: its labelled (intermediate) images are removed on exit too.
+    public func register(buildRunID runID: String, engine: ContainerEngine) {
+        lock.lock()
+        buildRuns.insert(runID)
+        lock.unlock()
+        register(runID: runID, engine: engine)
     }
 
     /// Also sweep by label on exit (containers whose id was never seen, e.g. mid-create).
@@ -542,6 +564,7 @@ public final class CleanupRegistry: @unchecked Sendable {
             usleep(300_000)
             for (run, engine) in labelled { engine.removeContainers(runID: run) }
         }
+        for (run, engine) in labelled where buildRuns.contains(run) { engine.removeImages(runID: run) }
         removeTemporaries()
     }
 

@@ -271,34 +271,27 @@ public struct FromImageRun {
             return v
         }
         let context = temporary.appendingPathComponent("context")
+        // The first stage carries the run's label: its images and containers are found and
+        // removed by it, also after an interrupt; the built image does not carry it.
+        CleanupRegistry.shared.register(buildRunID: runID, engine: engine)
+        defer { engine.removeImages(runID: runID) }
+        let dockerfile = PlanRenderer.dockerfile(plan).replacingOccurrences(
+            of: "FROM \(image) AS app\n", with: "FROM \(image) AS app\nLABEL \(runLabel)=\(runID)\n")
         do {
             try FileManager.default.createDirectory(at: context, withIntermediateDirectories: true)
-            try PlanRenderer.dockerfile(plan).write(to: context.appendingPathComponent("Dockerfile"), atomically: true, encoding: .utf8)
+            try dockerfile.write(to: context.appendingPathComponent("Dockerfile"), atomically: true, encoding: .utf8)
         } catch {
             v.buildError = "writing the Dockerfile: \(error)"
             return v
         }
         let base = candidate.image ?? PlanRenderer.baseTag(candidate.name)
         log("building \(tag) on \(candidate.name) (\(base))")
-        // Images that exist before the build are never removed, whatever the build prints.
-        let before = Set(engine.run(["images", "-aq"], timeout: 120).stdout.split(separator: "\n").map { String($0.prefix(12)) })
-        let r = engine.run(["build", "--force-rm", "--label", "\(runLabel)=\(runID)", "--build-arg", "BASE=\(base)", "-t", tag,
+        let r = engine.run(["build", "--force-rm", "--build-arg", "BASE=\(base)", "-t", tag,
                             "-f", context.appendingPathComponent("Dockerfile").path, context.path], timeout: 3600, outputLimit: 64 << 20)
-        // Intermediate images of the build (the first stage's): removed unless TAG is made of them.
-        // "---> 1a2b3c4d5e6f": each step's image (the classic builder); the new ones TAG is not made of go.
-        let intermediate = Set((r.stdout + "\n" + r.stderr).split(separator: "\n").compactMap { line -> String? in
-            let t = line.trimmingCharacters(in: .whitespaces)
-            guard t.hasPrefix("---> ") else { return nil }
-            let id = String(t.dropFirst(5))
-            return id.count == 12 && id.allSatisfy(\.isHexDigit) ? id : nil
-        }).subtracting(before)
         if r.status == 0 {
-            let kept = Set(engine.run(["history", "-q", tag], timeout: 60).stdout.split(separator: "\n").map { String($0.prefix(12)) })
-            for id in intermediate.subtracting(kept) { _ = engine.run(["rmi", id], timeout: 120) }
             v.built = true
             v.sizeBytes = engine.imageSize(tag)
         } else {
-            for id in intermediate { _ = engine.run(["rmi", id], timeout: 120) }
             let lines = (r.stderr + "\n" + r.stdout).split(separator: "\n").map(String.init).filter { !$0.isEmpty }
             v.buildError = "\(engine.kind.rawValue) build failed (exit \(r.status)): " + lines.suffix(5).joined(separator: " | ")
         }

@@ -52,6 +52,9 @@ struct Plan: ParsableCommand {
     @Flag(name: .customLong("verify"), help: "With --build: run the loader, the built-in probes (against the original image) and the user probes in the built image.")
     var verify = false
 
+    @Option(name: .customLong("run-id"), help: ArgumentHelp("The run id in the label org.muslcheck.run of the containers and build images (default: random).", valueName: "id"))
+    var runID: String?
+
     @Option(name: .customLong("config"), help: ArgumentHelp("muslcheck.yml whose userProbes --verify runs (default: ./muslcheck.yml when present).", valueName: "file"))
     var config: String?
 
@@ -99,6 +102,9 @@ struct Plan: ParsableCommand {
             throw ValidationError("--app-path, --build and --verify go with --from-image")
         }
         if verify && buildTag == nil { throw ValidationError("--verify needs --build TAG (it runs in the built image)") }
+        if let id = runID, id.isEmpty || id.contains(where: { !($0.isASCII && ($0.isLetter || $0.isNumber)) && $0 != "-" && $0 != "_" }) {
+            throw ValidationError("--run-id: letters, digits, - and _ only")
+        }
         if fromImage != nil && (!paths.isEmpty || !images.isEmpty) { throw ValidationError("--from-image plans the image's own files: give no paths and no --image") }
         for c in candidates where PlanRun.Candidate(argument: c) == nil { throw ValidationError("--candidate \(c): expected NAME or NAME=IMAGE") }
         _ = try parsedFormats()
@@ -135,6 +141,7 @@ struct Plan: ParsableCommand {
         flags.jobs = jobs
         var settings = Settings.resolve(flags, config: config, userProbes: userProbes)
         settings.paths = []
+        if let runID { settings.runID = runID }
         var log: @Sendable (String) -> Void = { _ in }
         if isatty(STDERR_FILENO) == 1 { log = { Diagnostics.note($0) } }
         let run = FromImageRun(settings: settings, image: ref, appPaths: appPaths, candidates: candidates.compactMap(PlanRun.Candidate.init(argument:)),
