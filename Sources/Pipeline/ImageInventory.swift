@@ -42,7 +42,7 @@ public struct ImageInventory: Sendable {
 
     /// Places the system writes or generates at run or install time: never the application's,
     /// even when no package owns the file.
-    static let systemPlaces = ["etc/", "var/", "tmp/", "run/", "proc/", "sys/", "dev/", "root/", "boot/", "mnt/", "media/", "srv/",
+    static let systemPlaces = ["etc/", "var/", "tmp/", "run/", "proc/", "sys/", "dev/", "root/", "boot/", "lib/apk/",
                                "usr/share/doc/", "usr/share/man/", "usr/share/info/", "usr/share/locale/", "usr/lib/locale/"]
 
     /// Reads the image: its export streamed (never unpacked), its configuration and size.
