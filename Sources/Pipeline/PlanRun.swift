@@ -60,18 +60,29 @@ public struct PlanRun {
         }
         var scanSettings = settings
         // Bundled candidates that are the same target to the loader (Alpine releases with the same
-        // musl and base libraries; a +gcompat variant, whose outcome follows from the plain
-        // one's) are checked once, as their representative.
+        // musl and base libraries, each plain or with gcompat) are checked once, as their
+        // representative. A +gcompat variant is a target of its own: behind a glibc program's
+        // missing loader, the plain one never sees the libraries gcompat's loader goes on to need.
         var representative: [String: String] = [:]
         var byKey: [String: String] = [:]
-        for c in chosen where c.image == nil {
-            let plain = c.name.hasSuffix("+gcompat") ? String(c.name.dropLast(8)) : c.name
-            guard let spec = data.targets.profiles.first(where: { $0.name == plain }) else { representative[c.name] = c.name; continue }
-            let key = spec.musl + "|" + spec.exports + "|" + spec.baseLibraries.joined(separator: ",")
-            if byKey[key] == nil { byKey[key] = plain }
-            representative[c.name] = byKey[key]!
+        // A plain Alpine candidate's glibc programs run once gcompat is added: what they need then
+        // comes from its +gcompat variant's target (checked as well, if not a candidate).
+        var gcompatSibling: [String: String] = [:]
+        func representativeOf(_ name: String) -> String? {
+            let withGcompat = name.hasSuffix("+gcompat")
+            let plain = withGcompat ? String(name.dropLast(8)) : name
+            guard let spec = data.targets.profiles.first(where: { $0.name == plain }) else { return nil }
+            let key = spec.musl + "|" + spec.exports + "|" + spec.baseLibraries.joined(separator: ",") + (withGcompat ? "|gcompat" : "")
+            if byKey[key] == nil { byKey[key] = name }
+            return byKey[key]!
         }
-        scanSettings.targets = Array(Set(representative.values)).sorted()
+        for c in chosen where c.image == nil { representative[c.name] = representativeOf(c.name) ?? c.name }
+        for c in chosen where c.image == nil && !c.name.hasSuffix("+gcompat") {
+            if data.targets.profiles.contains(where: { $0.name == c.name }), let sibling = representativeOf(c.name + "+gcompat") {
+                gcompatSibling[c.name] = sibling
+            }
+        }
+        scanSettings.targets = Array(Set(representative.values).union(gcompatSibling.values)).sorted()
         scanSettings.images = chosen.compactMap(\.image)
         scanSettings.sysroots = []
         // The target's name in the report for each candidate.
@@ -79,7 +90,7 @@ public struct PlanRun {
         for c in chosen { targetName[c.name] = c.image ?? representative[c.name] ?? c.name }
         // Each artifact's outcome on each candidate is worked out on the scan's threads as the
         // artifact is analysed; the input files' bytes are counted meanwhile.
-        let collector = Collector(candidates: chosen, targetName: targetName)
+        let collector = Collector(candidates: chosen, targetName: targetName, gcompatSibling: gcompatSibling)
         let paths = settings.paths
         let counted = Background { Self.inputFiles(paths) }
         var scan = ScanRun(settings: scanSettings, progress: progress)
@@ -332,16 +343,20 @@ extension PlanRun {
         }
         let candidates: [Candidate]
         let targetName: [String: String]
+        /// A plain candidate → the +gcompat target its glibc programs are judged on once gcompat is added.
+        let gcompatSibling: [String: String]
         private let lock = NSLock()
         private var byPath: [String: Artifact] = [:]
 
-        init(candidates: [Candidate], targetName: [String: String]) {
+        init(candidates: [Candidate], targetName: [String: String], gcompatSibling: [String: String] = [:]) {
             self.candidates = candidates
             self.targetName = targetName
+            self.gcompatSibling = gcompatSibling
         }
 
         func add(_ a: ArtifactAnalysis) {
-            let one = Artifact(path: a.path, archive: a.archive, candidates: candidates.map { Self.outcome(a, on: $0, target: targetName[$0.name]) })
+            let one = Artifact(path: a.path, archive: a.archive, candidates: candidates.map { Self.outcome(a, on: $0, target: targetName[$0.name],
+                                                                                                          sibling: gcompatSibling[$0.name]) })
             lock.lock()
             byPath[a.path] = one
             lock.unlock()
@@ -354,24 +369,33 @@ extension PlanRun {
             return byPath.values.sorted { $0.path < $1.path }
         }
 
-        static func outcome(_ a: ArtifactAnalysis, on c: Candidate, target: String?) -> OnCandidate? {
+        static func outcome(_ a: ArtifactAnalysis, on c: Candidate, target: String?, sibling: String? = nil) -> OnCandidate? {
             guard let t = target, let v = a.verdicts.first(where: { $0.target == t }), v.verdict != .notApplicable else { return nil }
             let withGcompat = c.name.hasSuffix("+gcompat")
-            let own = a.findings.filter { f in
+            var own = a.findings.filter { f in
                 // gcompat is part of a +gcompat candidate: that it needs it is no finding there.
                 ((f.target == t && f.severity >= .warning) || (f.target == nil && f.findingID == .staticGlibc))
                     && !(withGcompat && f.findingID == .needsGcompat)
             }
-            let outcome: PlanReport.Outcome
+            var outcome: PlanReport.Outcome
+            var deciding = v
             switch v.verdict {
             case .incompatible: outcome = .fails
-            case .needsGcompat: outcome = withGcompat ? .runs : .runsWithGcompat
+            case .needsGcompat where withGcompat:
+                outcome = own.contains { $0.findingID == .libraryFromPackage } ? .runsWithPackages : .runs
+            case .needsGcompat:
+                outcome = .runsWithGcompat
+                // With gcompat added: what gcompat's loader goes on to need, or where it fails.
+                if let sibling, let sv = a.verdicts.first(where: { $0.target == sibling }) {
+                    own += a.findings.filter { $0.target == sibling && $0.severity >= .warning && $0.findingID != .needsGcompat }
+                    if sv.verdict == .incompatible { outcome = .fails; deciding = sv }
+                }
             default: outcome = own.contains { $0.findingID == .libraryFromPackage } ? .runsWithPackages : .runs
             }
             var failing: ArtifactAnalysis?
             if outcome == .fails {
                 var one = a
-                one.verdicts = [v]
+                one.verdicts = [deciding]
                 one.findings = own
                 failing = one
             }
@@ -383,7 +407,7 @@ extension PlanRun {
                 if let p = f.fix.split(separator: " ").last.map(String.init) { packages.append(p) }
             }
             return OnCandidate(outcome: .init(path: a.path, outcome: outcome, findings: ids,
-                                              message: outcome == .fails ? v.loaderMessages.first ?? own.first?.message : nil),
+                                              message: outcome == .fails ? deciding.loaderMessages.first ?? own.first?.message : nil),
                                failing: failing, packages: packages)
         }
     }

@@ -203,6 +203,33 @@ import TestSupport
         try Self.expectNothingLeft(runID: runID)
     }
 
+    @Test func onAlpineTheRuntimeIsAPackageWhoseVersionIsCompared() throws {
+        guard Self.ready() else { return }
+        let dir = try CheckedFixtures.scratch("fromimage-alpine")
+        let runID = "fromimagealp-\(UUID().uuidString.prefix(6).lowercased())"
+        let r = try CheckedFixtures.muslcheck(["plan", "--from-image", Self.app, "--index-url", "none", "--candidate", "alpine:3.18+gcompat",
+                                               "--candidate", "alpine:3.22+gcompat", "--run-id", runID, "--format", "json=\(dir)/plan.json",
+                                               "--format", "dockerfile=\(dir)/Dockerfile"])
+        #expect(r.status == 0 || r.status == 1, "\(r.stderr)")
+        let plan = try Self.json(dir + "/plan.json")
+        let candidates = try #require(plan["candidates"] as? [[String: Any]])
+        let old = try #require(candidates.first { $0["name"] as? String == "alpine:3.18+gcompat" })
+        let new = try #require(candidates.first { $0["name"] as? String == "alpine:3.22+gcompat" })
+        // Alpine 3.18's python3 is 3.11, as in the image; 3.22's is 3.12, where a CPython 3.11 module cannot load.
+        #expect(old["runtime"] as? String == "apk add python3: Python 3.11")
+        #expect(new["runtime"] as? String == "apk add python3: Python 3.12, not 3.11 as in the image")
+        for c in [old, new] {
+            #expect((c["packages"] as? [String] ?? []).contains("python3") && c["packageManager"] as? String == "apk")
+            #expect((c["packages"] as? [String] ?? []).contains("libstdc++"), "hello-cxx's libstdc++ from apk")
+        }
+        let module = { (c: [String: Any]) in (c["artifacts"] as? [[String: Any]] ?? []).first { ($0["path"] as? String ?? "").hasSuffix(".cpython-311-x86_64-linux-gnu.so") } }
+        let onNew = try #require(module(new))
+        #expect(onNew["outcome"] as? String == "fails" && onNew["message"] as? String == "built for CPython 3.11; alpine:3.22+gcompat's python3 is 3.12")
+        let onOld = try #require(module(old))
+        #expect(onOld["message"] as? String != "built for CPython 3.11; alpine:3.18+gcompat's python3 is 3.11")
+        try Self.expectNothingLeft(runID: runID)
+    }
+
     @Test func theOptionsThatNeedAnImageSaySo() throws {
         let r = try CheckedFixtures.muslcheck(["plan", "--build", "x:1"])
         #expect(r.status == 2 && r.stderr.contains("--app-path, --build and --verify go with --from-image"))

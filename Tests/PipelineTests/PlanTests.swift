@@ -71,6 +71,23 @@ import TestSupport
         #expect(PlanRenderer.html(plan).contains("<table>"))
     }
 
+    /// Behind a glibc program's missing loader, plain Alpine sees nothing more; with gcompat, its
+    /// loader goes on to need libstdc++. Both candidates name the package.
+    @Test func withGcompatAGlibcProgramStillNeedsItsLibrariesFromPackages() throws {
+        let dir = try CheckedFixtures.scratch("plan-gcompat")
+        try "#include <iostream>\nint main() { std::cout << \"hi\" << std::endl; }\n".write(toFile: dir + "/hi.cpp", atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: dir + "/app", withIntermediateDirectories: true)
+        let cc = try TestCommand.run("g++", ["-O1", "-o", dir + "/app/hi", dir + "/hi.cpp"])
+        #expect(cc.status == 0, "g++: \(cc.stderr)")
+        let plan = try PlanRun(settings: Self.settings([dir + "/app"]), candidates: [.init(name: "alpine:3.22"), .init(name: "alpine:3.22+gcompat")],
+                               indexURL: nil).run().plan
+        let plain = try #require(plan.candidates.first { $0.name == "alpine:3.22" })
+        let gcompat = try #require(plan.candidates.first { $0.name == "alpine:3.22+gcompat" })
+        #expect(plain.packages == ["libstdc++"] && plain.gcompat && plain.artifacts.first?.outcome == .runsWithGcompat)
+        #expect(gcompat.packages == ["libstdc++"] && gcompat.artifacts.first?.outcome == .runsWithPackages)
+        #expect(gcompat.artifacts.first?.findings == ["MC110"])
+    }
+
     @Test func staticProgramsGoToDistrolessStaticWithTheNSSNote() throws {
         let root = try Self.folder(["hello-glibc-static", "hello-musl-static"])
         let plan = try PlanRun(settings: Self.settings([root + "/app"]), candidates: [], indexURL: nil).run().plan
