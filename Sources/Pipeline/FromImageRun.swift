@@ -157,6 +157,8 @@ public struct FromImageRun {
             let profile = glibcData?.profiles.first { $0.name == c.name }
             let has = Set(profile?.packages ?? [])
             var copies: [String] = []
+            // Packages apt installs for the runtime (with what they depend on), for the size.
+            var aptInstalled: [String] = []
             if withoutApk.contains(c.name) {
                 // What packages or gcompat would give cannot be had there.
                 let wanted = c.packages + (c.gcompat && !c.name.hasSuffix("+gcompat") ? ["gcompat"] : [])
@@ -168,7 +170,10 @@ public struct FromImageRun {
                 c.gcompat = false
                 c.packageManager = nil
             }
-            if c.libc == "glibc" && debian12 {
+            // A Debian 12 base with apt installs packages; one without (distroless) gets their files
+            // copied from the image (offline, the same versions).
+            let hasApt = has.contains("apt")
+            if c.libc == "glibc" && debian12 && !hasApt {
                 // The packages the artifacts need, as files from the image (offline, the same versions).
                 copies = inventory.closure(c.packages).filter { !has.contains($0) && inventory.isCopyWorthy($0) }
                 if !copies.isEmpty { c.packages = [] }
@@ -185,9 +190,20 @@ public struct FromImageRun {
                         roots.append("python\(runtime.version)")
                         if let plain = inventory.owners["usr/bin/python3"] ?? inventory.package(ofPath: "usr/bin/python3") { roots.append(plain) }
                     }
-                    let needed = inventory.closure(roots).filter { !has.contains($0) && inventory.isCopyWorthy($0) }
-                    copies = Array(Set(copies).union(needed)).sorted()
-                    c.runtime = "copied from the image: \(runtime.kind == "python" ? "Python" : "Node.js") \(runtime.version), Debian 12's \(runtime.package!) and the packages it needs"
+                    let language = runtime.kind == "python" ? "Python" : "Node.js"
+                    if hasApt {
+                        // apt brings what they depend on.
+                        let named = roots.filter { inventory.packages[$0] != nil && !has.contains($0) }
+                        c.packages = Array(Set(c.packages).union(named)).sorted()
+                        c.packageManager = "apt"
+                        aptInstalled = inventory.closure(named).filter { !has.contains($0) }
+                        outcome.outcome = .runsWithPackages
+                        c.runtime = "apt-get install \(named.joined(separator: " ")): Debian 12's \(language) \(runtime.version), as in the image"
+                    } else {
+                        let needed = inventory.closure(roots).filter { !has.contains($0) && inventory.isCopyWorthy($0) }
+                        copies = Array(Set(copies).union(needed)).sorted()
+                        c.runtime = "copied from the image: \(language) \(runtime.version), Debian 12's \(runtime.package!) and the packages it needs"
+                    }
                 } else if c.libc == "musl", c.image == nil, let versions = runtimes?.releases[String(c.name.split(separator: "+").first ?? "")] {
                     let package = runtime.kind == "python" ? "python3" : "nodejs"
                     let have = runtime.kind == "python" ? versions.python : versions.node
@@ -221,11 +237,16 @@ public struct FromImageRun {
             // Size: the base (the real image, or the profile's estimate), the application's and
             // runtime's bytes, the copied packages (their Installed-Size in the image's dpkg database).
             let copyBytes = copies.compactMap { inventory.packages[$0]?.installedKiB }.reduce(0, +) * 1024
+            let aptBytes = aptInstalled.compactMap { inventory.packages[$0]?.installedKiB }.reduce(0, +) * 1024
             if let size = c.sizeBytes {
                 var base = size
                 // A profile's estimate counted the packages as installed: they are copied instead.
                 if let profile, c.image == nil, c.copies != nil { base = profile.sizeBytes + plan.artifactBytes }
-                c.sizeBytes = base + copyBytes
+                c.sizeBytes = base + copyBytes + aptBytes
+                if aptBytes > 0 {
+                    c.sizeIsEstimate = true
+                    c.sizeSource += "; apt-get install of the runtime: \(aptInstalled.count) packages, \(PlanRenderer.megabytes(aptBytes)) (their Installed-Size in \(image)'s dpkg database)"
+                }
                 if copyBytes > 0 {
                     c.sizeIsEstimate = true
                     c.sizeSource += "; copied from \(image): \(copies.count) Debian packages, \(PlanRenderer.megabytes(copyBytes)) (Installed-Size in its dpkg database)"
