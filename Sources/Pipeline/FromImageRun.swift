@@ -57,7 +57,8 @@ public struct FromImageRun {
         switch ImageInventory.read(image, engine: engine, pull: settings.engine.pull, runID: runID, appPaths: appPaths) {
         case .success(let i): inventory = i
         case .failure(let e):
-            throw RunError(code: e.message.contains("RPM-based") ? .usage : .environment, description: "--from-image \(image): \(e.message)")
+            let unsupported = e.message.contains("RPM-based") || e.message.contains("--app-path")
+            throw RunError(code: unsupported ? .usage : .environment, description: "--from-image \(image): \(e.message)")
         }
         guard !inventory.appFiles.isEmpty || inventory.runtime?.package == nil && !inventory.runtimeFiles.isEmpty else {
             throw RunError(code: .usage, description: "--from-image \(image): no application files found (a package owns every file outside /etc, /var and the like); name them with --app-path PATH")

@@ -148,6 +148,13 @@ public struct ImageInventory: Sendable {
         } else {
             distribution = "unknown"
             release = nil
+            // Without a package database every file would look like the application's.
+            if appPaths.isEmpty {
+                let why = tree.exists("/var/lib/dpkg/status.d")
+                    ? "its dpkg records (status.d, as distroless writes them) list no files"
+                    : "it has no package database (dpkg's or apk's)"
+                throw EngineError(.commandFailed, "\(ref): \(why), so muslcheck cannot tell the application's files from the system's; name them with --app-path PATH")
+            }
         }
         self.packages = packages
         self.owners = owners
@@ -183,6 +190,7 @@ public struct ImageInventory: Sendable {
         var app: [String] = []
         for p in all where !runtimeSet.contains(p) {
             if isExtra(p) { app.append(p); continue }
+            if distribution == "unknown" { continue }
             if owners[canonical(p)] != nil || owners[p] != nil { continue }
             if Self.systemPlaces.contains(where: { p.hasPrefix($0) }) || p == ".dockerenv" { continue }
             // The links update-alternatives makes (/usr/bin/awk → /etc/alternatives/awk).
@@ -201,7 +209,9 @@ public struct ImageInventory: Sendable {
             let ownedBelow = owners.keys.contains { $0.hasPrefix(top + "/") } || runtimeFiles.contains { $0.hasPrefix(top + "/") }
             if files == [top] || !ownedBelow { roots.append(top) } else { roots += files }
         }
-        appRoots = roots
+        // Without a package database only the named paths are known to be the application's.
+        let found = app
+        appRoots = distribution == "unknown" ? extra.filter { p in found.contains { $0 == p || $0.hasPrefix(p + "/") } }.sorted() : roots
 
         // A runtime from the distribution: the application has Python modules or node addons,
         // or its command names the interpreter.

@@ -298,14 +298,15 @@ public enum PlanRenderer {
     }
 
     public static func text(_ plan: PlanReport) -> String {
-        var out = "muslcheck \(plan.tool.version) plan — \(plan.candidates.count) candidates, \(plan.candidates.first?.artifacts.count ?? 0) artifacts (\(megabytes(plan.artifactBytes)) of their own)\n\n"
+        let nc = plan.candidates.count, na = plan.candidates.first?.artifacts.count ?? 0
+        var out = "muslcheck \(plan.tool.version) plan — \(nc) candidate\(nc == 1 ? "" : "s"), \(na) artifact\(na == 1 ? "" : "s") (\(megabytes(plan.artifactBytes)) of their own)\n\n"
         if let r = plan.recommended {
             out += "Recommended: \(r)\n  \(plan.reason)\n\n"
         } else {
             out += "No candidate runs every artifact.\n  \(plan.reason)\n\n"
         }
         if let f = plan.fromImage {
-            out += "From \(f.image) (\(megabytes(f.sizeBytes)), \(f.distribution)\(f.release.map { " " + $0 } ?? "")): \(f.appFiles.count) application files in \(f.appRoots.joined(separator: ", "))\n"
+            out += "From \(f.image) (\(megabytes(f.sizeBytes)), \(f.distribution)\(f.release.map { " " + $0 } ?? "")): \(f.appFiles.count) application file\(f.appFiles.count == 1 ? "" : "s") in \(f.appRoots.joined(separator: ", "))\n"
             if let r = f.runtime { out += "  runtime: \(r.note) (\(r.executable))\n" }
             out += "\n"
         }

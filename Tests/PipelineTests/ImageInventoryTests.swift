@@ -119,6 +119,18 @@ struct ImageInventoryTests {
         #expect(inventory.appFiles == ["app/node_modules/sharp/build/Release/sharp.node", "app/server.js"])
     }
 
+    @Test func withoutAPackageDatabaseOnlyTheNamedPathsAreTheApplication() throws {
+        let tree = try Self.tree(files: [("var/lib/dpkg/status.d/libc6", "Package: libc6\n"), ("lib/x86_64-linux-gnu/libc.so.6", "c"),
+                                         ("opt/app/run", "y"), ("opt/app/lib/x.so", "z")])
+        #expect {
+            _ = try ImageInventory(ref: "distroless-app", imageID: "sha256:0", sizeBytes: 1, config: Self.config, tree: tree, appPaths: [])
+        } throws: { error in
+            "\(error)" == "distroless-app: its dpkg records (status.d, as distroless writes them) list no files, so muslcheck cannot tell the application's files from the system's; name them with --app-path PATH"
+        }
+        let named = try ImageInventory(ref: "distroless-app", imageID: "sha256:0", sizeBytes: 1, config: Self.config, tree: tree, appPaths: ["/opt/app"])
+        #expect(named.distribution == "unknown" && named.appFiles == ["opt/app/lib/x.so", "opt/app/run"] && named.appRoots == ["opt/app"])
+    }
+
     @Test func anRPMImageIsSaidToBeUnsupported() throws {
         let tree = try Self.tree(files: [("var/lib/rpm/rpmdb.sqlite", "x"), ("opt/app/run", "y")])
         #expect {
