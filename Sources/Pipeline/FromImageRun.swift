@@ -170,6 +170,8 @@ public struct FromImageRun {
                 c.packages = []
                 c.gcompat = false
                 c.packageManager = nil
+                c.remaining = c.remaining.filter { !$0.hasPrefix("apk add ") }
+                if !wanted.isEmpty { c.remaining.insert("use a base with apk: \(c.image ?? c.name) cannot install \(wanted.joined(separator: " "))", at: 0) }
             }
             // A Debian 12 base with apt installs packages; one without (distroless) gets their files
             // copied from the image (offline, the same versions).
