@@ -2,6 +2,7 @@ import Artifacts
 import Compat
 import Engine
 import Foundation
+import Probes
 import Report
 
 /// What an application image holds, for `plan --from-image`: its configuration, its
@@ -55,23 +56,13 @@ public struct ImageInventory: Sendable {
             return .failure(EngineError(.commandFailed, "\(engine.kind.rawValue) image inspect \(ref): \(inspect.stderr.trimmingCharacters(in: .whitespacesAndNewlines))"))
         }
         let config = PlanReport.ImageConfig(inspectJSON: inspect.stdout)
-        let id: String
-        do { id = try engine.createContainer(image: ref, runID: runID) } catch { return .failure(error) }
-        defer { engine.removeContainer(id) }
-        let export: StreamingCommand
-        do { export = try engine.startExport(id) } catch { return .failure(error) }
-        let source = FileDescriptorSource(fd: export.stdout.fileDescriptor, name: ref, owns: false)
+        let texts = Target.textFiles.union(["var/lib/dpkg/status", "etc/passwd", "etc/group"])
         let tree: MemberTree
-        do throws(ArtifactError) {
-            let texts = Target.textFiles.union(["var/lib/dpkg/status", "etc/passwd", "etc/group"])
-            tree = try ArtifactScanner(jobs: 1).scanFilesystemStream(source, name: ref, textFiles: texts,
-                                                                     alsoText: { $0.hasPrefix("var/lib/dpkg/info/") && $0.hasSuffix(".list") },
-                                                                     handler: { _ in })
-        } catch {
-            export.terminate()
-            return .failure(EngineError(.commandFailed, "reading the export of \(ref): \(error.message)"))
+        switch ImageExport.stream(ref, engine: engine, runID: runID, scanner: ArtifactScanner(jobs: 1), textFiles: texts,
+                                  alsoText: { $0.hasPrefix("var/lib/dpkg/info/") && $0.hasSuffix(".list") }, handler: { _ in }) {
+        case .success(let t): tree = t
+        case .failure(let e): return .failure(e)
         }
-        do { try export.wait(describing: "\(engine.kind.rawValue) export of \(ref)") } catch { return .failure(error) }
         return Result { () throws(EngineError) in
             try ImageInventory(ref: ref, imageID: identity.id, sizeBytes: engine.imageSize(ref), config: config, tree: tree, appPaths: appPaths)
         }
