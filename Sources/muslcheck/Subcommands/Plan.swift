@@ -20,7 +20,7 @@ struct Plan: ParsableCommand {
         --from-image REF plans from an application image instead of paths: the files no package \
         owns (dpkg's or apk's database) are the application's, --app-path adds more; the language \
         runtime (python, node) is planned too. The Dockerfile then starts FROM REF and copies only \
-        the application (and, onto a Debian 12 base, the Debian packages' files the base lacks), \
+        the application (and, onto a Debian 12 base without apt, the Debian packages' files it lacks), \
         keeping the image's command, environment, folder, ports and user. --build TAG builds it; \
         --verify then runs the loader on every artifact, the built-in probes against REF, and the \
         user probes (muslcheck.yml, --cst) in the built image.
