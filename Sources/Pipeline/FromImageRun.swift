@@ -191,7 +191,7 @@ public struct FromImageRun {
                     var roots = [runtime.package!]
                     if runtime.kind == "python" {
                         roots.append("python\(runtime.version)")
-                        if let plain = inventory.owners["usr/bin/python3"] ?? inventory.package(ofPath: "usr/bin/python3") { roots.append(plain) }
+                        if let plain = inventory.package(ofPath: "usr/bin/python3") { roots.append(plain) }
                     }
                     let language = runtime.kind == "python" ? "Python" : "Node.js"
                     if hasApt {
@@ -257,14 +257,7 @@ public struct FromImageRun {
             }
             plan.candidates[i] = c
         }
-        plan.candidates.sort { a, b in
-            switch (a.sizeBytes, b.sizeBytes) {
-            case let (x?, y?) where x != y: return x < y
-            case (nil, _?): return false
-            case (_?, nil): return true
-            default: return a.name < b.name
-            }
-        }
+        plan.candidates.sort(by: PlanRun.bySize)
         let (recommended, closest, reason) = PlanRun.recommend(plan.candidates)
         plan.recommended = recommended
         plan.closest = closest
@@ -408,13 +401,6 @@ extension ImageInventory {
     func isCopyWorthy(_ name: String) -> Bool {
         if name.hasPrefix("python3") || name.hasPrefix("libpython3") || name == "nodejs" || name.hasPrefix("libnode") { return true }
         return packages[name]?.files.contains { $0.hasSuffix(".so") || $0.contains(".so.") } ?? false
-    }
-
-    /// The package that owns a path, its folders' links resolved.
-    func package(ofPath path: String) -> String? {
-        guard let slash = path.lastIndex(of: "/") else { return owners[path] }
-        let dir = tree.resolve(String(path[..<slash])) ?? String(path[..<slash])
-        return owners[dir + "/" + path[path.index(after: slash)...]]
     }
 
     /// The configured user as uid:gid, from the image's /etc/passwd (a number stays as it is).

@@ -78,13 +78,7 @@ public struct ImageInventory: Sendable {
         self.tree = tree
         var packages: [String: Package] = [:]
         var owners: [String: String] = [:]
-        func canonical(_ path: String) -> String {
-            // The folders through the image's symbolic links (/lib → usr/lib on a merged /usr).
-            let p = path.hasPrefix("/") ? String(path.dropFirst()) : path
-            guard let slash = p.lastIndex(of: "/") else { return p }
-            let dir = tree.resolve(String(p[..<slash])) ?? String(p[..<slash])
-            return (dir.isEmpty ? "" : dir + "/") + p[p.index(after: slash)...]
-        }
+        func canonical(_ path: String) -> String { Self.canonical(path, in: tree) }
         if let status = tree.text("/var/lib/dpkg/status") {
             distribution = "debian"
             release = tree.text("/etc/debian_version")?.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -264,6 +258,18 @@ public struct ImageInventory: Sendable {
         }
         return seen.sorted()
     }
+
+    /// A path (no leading slash) with its folders resolved through the image's symbolic links
+    /// (/lib → usr/lib on a merged /usr), as owners are keyed.
+    static func canonical(_ path: String, in tree: MemberTree) -> String {
+        let p = path.hasPrefix("/") ? String(path.dropFirst()) : path
+        guard let slash = p.lastIndex(of: "/") else { return p }
+        let dir = tree.resolve(String(p[..<slash])) ?? String(p[..<slash])
+        return (dir.isEmpty ? "" : dir + "/") + p[p.index(after: slash)...]
+    }
+
+    /// The package that owns a path, its folders' links resolved.
+    func package(ofPath path: String) -> String? { owners[Self.canonical(path, in: tree)] }
 
     /// The package that holds a library of this soname in the image's library folders.
     public func package(ofSoname soname: String) -> String? {

@@ -178,14 +178,7 @@ public struct PlanRun {
                 gcompat: gcompat, sizeBytes: size, sizeIsEstimate: !measured || !packages.isEmpty, sizeSource: source, artifacts: arts,
                 remaining: (remaining[c.name]?.actions ?? []).map { "\($0.text) (\($0.coverage))" }))
         }
-        list.sort { a, b in
-            switch (a.sizeBytes, b.sizeBytes) {
-            case let (x?, y?) where x != y: return x < y
-            case (nil, _?): return false
-            case (_?, nil): return true
-            default: return a.name < b.name
-            }
-        }
+        list.sort(by: Self.bySize)
         let (recommended, closest, reason) = Self.recommend(list)
         if list.contains(where: { $0.artifacts.contains { $0.findings.contains(FindingID.staticGlibc.rawValue) } }) {
             notes.append("a statically linked glibc program still loads NSS modules, gconv modules and locales at run time (MC121): on distroless/static or Alpine, name lookups beyond /etc/hosts, iconv and locales may not work")
@@ -198,6 +191,16 @@ public struct PlanRun {
         var errors = result.environmentErrors
         for c in missingImages { errors.append("--candidate \(c.name)=\(c.image!): the image could not be read; the candidate is left out") }
         return Result(plan: plan, environmentErrors: errors)
+    }
+
+    /// Smallest first; those without a size last; then by name.
+    static func bySize(_ a: PlanReport.Candidate, _ b: PlanReport.Candidate) -> Bool {
+        switch (a.sizeBytes, b.sizeBytes) {
+        case let (x?, y?) where x != y: return x < y
+        case (nil, _?): return false
+        case (_?, nil): return true
+        default: return a.name < b.name
+        }
     }
 
     /// The smallest candidate that runs everything (with its packages), and why; else the one

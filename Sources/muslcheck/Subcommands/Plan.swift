@@ -102,7 +102,7 @@ struct Plan: ParsableCommand {
             throw ValidationError("--app-path, --build and --verify go with --from-image")
         }
         if verify && buildTag == nil { throw ValidationError("--verify needs --build TAG (it runs in the built image)") }
-        if let id = runID, id.isEmpty || id.contains(where: { !($0.isASCII && ($0.isLetter || $0.isNumber)) && $0 != "-" && $0 != "_" }) {
+        if let id = runID, !ProbeOptions.isRunID(id) {
             throw ValidationError("--run-id: letters, digits, - and _ only")
         }
         if fromImage != nil && (!paths.isEmpty || !images.isEmpty) { throw ValidationError("--from-image plans the image's own files: give no paths and no --image") }

@@ -70,9 +70,14 @@ struct ProbeOptions: ParsableArguments {
     @Option(name: .customLong("run-id"), help: ArgumentHelp("The run id in the containers' label org.muslcheck.run (default: random).", valueName: "id"))
     var runID: String?
 
+    /// A run id becomes a label value and part of container names: letters, digits, '-' and '_'.
+    static func isRunID(_ id: String) -> Bool {
+        !id.isEmpty && id.allSatisfy { ($0.isASCII && ($0.isLetter || $0.isNumber)) || $0 == "-" || $0 == "_" }
+    }
+
     func validate() throws {
         // It becomes a label value and part of container names.
-        if let id = runID, id.isEmpty || id.contains(where: { !($0.isASCII && ($0.isLetter || $0.isNumber)) && $0 != "-" && $0 != "_" }) {
+        if let id = runID, !Self.isRunID(id) {
             throw ValidationError("--run-id may hold letters, digits, '-' and '_' only")
         }
     }
