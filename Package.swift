@@ -34,7 +34,10 @@ let package = Package(
         // muslcheck.yml and container-structure-test files.
         .target(name: "Config", dependencies: ["Policy", .product(name: "Yams", package: "Yams")]),
         // The runs: scan, check, probe. Everything a test wants to reach is here or below.
-        .target(name: "Pipeline", dependencies: ["ELF", "Artifacts", "Compat", "Engine", "Probes", "Report", "Policy", "Config"]),
+        .target(name: "Pipeline", dependencies: ["ELF", "Artifacts", "Compat", "Engine", "Probes", "Report", "Policy", "Config"],
+                plugins: ["BuildInfo"]),
+        // The commit a build is made from, for --version and the reports.
+        .plugin(name: "BuildInfo", capability: .buildTool()),
         .executableTarget(
             name: "muslcheck",
             dependencies: [

@@ -1,5 +1,7 @@
 import Engine
+import Compat
 import Foundation
+import Report
 
 /// An error that ends the run with a given exit code and a sentence for the user.
 public struct RunError: Error, CustomStringConvertible {
@@ -24,6 +26,32 @@ public enum MuslcheckExit: Int32, Sendable {
 
 public enum MuslcheckVersion {
     public static let current = "0.1.0"
+    /// The commit this binary was built from, "-modified" added when its work tree had changes;
+    /// nil when it was built outside a git checkout.
+    public static var commit: String? {
+        BuildInfo.commit == "unknown" ? nil : BuildInfo.commit + (BuildInfo.modified ? "-modified" : "")
+    }
+    /// The bundled data sets' dates, by name (nil when the data is missing).
+    public static var dataDates: [String: String]? { try? DataManifest.bundled.get().dates }
+    /// What the reports record of the tool.
+    public static var reportTool: CompatibilityReport.Tool { .init(version: current, commit: commit, data: dataDates) }
+    public static var planTool: PlanReport.Tool { .init(version: current, commit: commit, data: dataDates) }
+
+    /// `muslcheck --version`: the version, the commit, and each bundled data set's date and source.
+    public static var long: String {
+        var out = "muslcheck \(current)"
+        if let commit { out += " (commit \(commit.prefix(12))\(commit.hasSuffix("-modified") ? ", modified" : ""), \(BuildInfo.commitDate))" }
+        else { out += " (built outside a git checkout: commit unknown)" }
+        switch DataManifest.bundled {
+        case .success(let m):
+            out += "\nbundled data:"
+            let width = m.sets.map(\.name.count).max() ?? 0
+            for s in m.sets { out += "\n  " + s.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + s.date + "  " + s.source }
+        case .failure(let e):
+            out += "\nbundled data: \(e.description)"
+        }
+        return out
+    }
     /// The README, whose "Findings" table has an anchor per finding id (SARIF rules' helpUri).
     public static let readmeURL = "https://github.com/muslcheck/muslcheck/blob/main/README.md"
 }

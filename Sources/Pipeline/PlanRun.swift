@@ -184,7 +184,7 @@ public struct PlanRun {
             notes.append("a statically linked glibc program still loads NSS modules, gconv modules and locales at run time (MC121): on distroless/static or Alpine, name lookups beyond /etc/hosts, iconv and locales may not work")
         }
         let plan = PlanReport(
-            tool: .init(version: MuslcheckVersion.current),
+            tool: MuslcheckVersion.planTool,
             inputs: .init(paths: settings.paths, candidates: chosen.map { c in c.image.map { "\(c.name)=\($0)" } ?? c.name }, indexURL: indexURL),
             artifactBytes: artifactBytes, candidates: list, recommended: recommended, reason: reason, closest: closest,
             wheels: wheels, notes: notes + result.notes)

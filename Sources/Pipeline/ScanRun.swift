@@ -151,7 +151,7 @@ public struct ScanRun: Sendable {
         let problems = sink.problems.map { data.finding(for: $0) }
         if let first = sink.storeErrors.first { throw RunError(code: .environment, description: "writing results: \(first)") }
         let report = StoredReport(
-            store: store, tool: .init(version: MuslcheckVersion.current),
+            store: store, tool: MuslcheckVersion.reportTool,
             inputs: .init(paths: paths, images: images, targets: profileNames, sysroots: sysroots, failOn: failOn),
             targets: targets.infos, problems: problems, counts: Self.reportCounts(scanner.currentCounts()))
         return Result(report: report, environmentErrors: environmentErrors, scanSeconds: Date().timeIntervalSince(started),

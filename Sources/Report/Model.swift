@@ -11,9 +11,15 @@ public struct CompatibilityReport: Codable, Sendable, Hashable {
     public struct Tool: Codable, Sendable, Hashable {
         public var name: String
         public var version: String
-        public init(name: String = "muslcheck", version: String) {
+        /// The commit the binary was built from ("-modified" when the work tree had changes).
+        public var commit: String?
+        /// Each bundled data set's date (yyyy-mm-dd), by name.
+        public var data: [String: String]?
+        public init(name: String = "muslcheck", version: String, commit: String? = nil, data: [String: String]? = nil) {
             self.name = name
             self.version = version
+            self.commit = commit
+            self.data = data
         }
     }
 

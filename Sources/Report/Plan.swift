@@ -7,7 +7,14 @@ public struct PlanReport: Codable, Sendable {
     public struct Tool: Codable, Sendable {
         public var name = "muslcheck"
         public var version: String
-        public init(version: String) { self.version = version }
+        /// As in the check report's tool section.
+        public var commit: String?
+        public var data: [String: String]?
+        public init(version: String, commit: String? = nil, data: [String: String]? = nil) {
+            self.version = version
+            self.commit = commit
+            self.data = data
+        }
     }
     public struct Inputs: Codable, Sendable {
         public var paths: [String]

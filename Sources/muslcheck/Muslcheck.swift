@@ -13,7 +13,7 @@ struct Muslcheck: ParsableCommand {
         Exit status: 0 success; 1 findings at or above --fail-on (inspect: a file could not be read); \
         2 usage or configuration error; 3 container engine or environment error.
         """,
-        version: MuslcheckVersion.current,
+        version: MuslcheckVersion.long,
         subcommands: [Check.self, Scan.self, Plan.self, Probe.self, Inspect.self, Targets.self, ReportCommand.self, Init.self]
     )
 
