@@ -16,6 +16,7 @@ public struct ProbeRun: Sendable {
     var engineKind: ContainerEngine.Kind = .docker
     var context: String?
     var pull: PullPolicy = .missing
+    var transfer: FileTransfer = .auto
     var jobs = 2
     var sandbox = Sandbox()
     var probeTimeout: TimeInterval?
@@ -46,6 +47,7 @@ public struct ProbeRun: Sendable {
         engineKind = settings.engine.kind
         context = settings.engine.context
         pull = settings.engine.pull
+        transfer = settings.engine.transfer
         jobs = settings.jobs
         sandbox = settings.probes.sandbox
         probeTimeout = settings.probes.timeout
@@ -89,14 +91,18 @@ public struct ProbeRun: Sendable {
         var skipped: [String: Skip] = [:]
     }
 
-    /// The probes built for musl (nil when there is no musl compiler) and for the host.
+    /// The probes built for musl (nil when there is no musl compiler) and for the host. Without
+    /// a compiler, the probes shipped beside the binary (a release archive's `probes/`) are used.
     static func build(catalog: ProbeCatalog, muslCompiler: String?, needGlibc: Bool, cacheDir: String?,
+                      shipped: URL? = ShippedProbes.defaultRoot(),
                       log: @Sendable (String) -> Void) throws -> (musl: BuiltProbes?, glibc: BuiltProbes?) {
         let cache = cacheDir.map { URL(fileURLWithPath: $0) } ?? ProbeBuilder.defaultCacheRoot()
         let musl = Toolchain.musl(override: muslCompiler)
         let host = Toolchain.host()
-        guard musl != nil || host != nil else {
-            throw RunError(code: .environment, description: "no C compiler found to build the probe driver: install musl-tools (musl-gcc) or gcc")
+        let shippedMusl = musl == nil ? ShippedProbes.find(.musl, catalog: catalog, root: shipped) : nil
+        let shippedGlibc = host == nil ? ShippedProbes.find(.glibc, catalog: catalog, root: shipped) : nil
+        guard musl != nil || host != nil || shippedMusl != nil || shippedGlibc != nil else {
+            throw RunError(code: .environment, description: "no C compiler found to build the probe driver, and no probes shipped beside muslcheck (\(shipped?.path ?? "its folder")): install musl-tools (musl-gcc) or gcc, or use a release archive, which carries them")
         }
         var builtMusl: BuiltProbes? = nil
         var builtGlibc: BuiltProbes? = nil
@@ -106,16 +112,46 @@ public struct ProbeRun: Sendable {
             } catch { throw RunError(code: .environment, description: "\(error)") }
             log("probes: built with \(musl.compiler) (\(musl.version))\(builtMusl!.cached ? ", from the cache" : "")")
             for (id, why) in builtMusl!.failures.sorted(by: { $0.key < $1.key }) { log("probes: \(id) did not build: \(why.prefix(200))") }
+        } else if let shippedMusl {
+            builtMusl = shippedMusl
+            log("probes: no musl C compiler here; using the probes shipped in \(shippedMusl.directory.path) (built with \(shippedMusl.toolchain.version))")
         } else {
             log("probes: no musl C compiler found (install Debian's musl-tools, or set MUSLCHECK_MUSL_CC); built-in probes are skipped")
         }
-        if let host, needGlibc || musl == nil {
-            do {
-                builtGlibc = try ProbeBuilder.build(catalog: catalog, toolchain: host, host: host, driverToolchain: host, cacheRoot: cache)
-            } catch { throw RunError(code: .environment, description: "\(error)") }
-            log("probes: baseline built with \(host.compiler) (\(host.version))\(builtGlibc!.cached ? ", from the cache" : "")")
+        if needGlibc || builtMusl == nil {
+            if let host {
+                do {
+                    builtGlibc = try ProbeBuilder.build(catalog: catalog, toolchain: host, host: host, driverToolchain: host, cacheRoot: cache)
+                } catch { throw RunError(code: .environment, description: "\(error)") }
+                log("probes: baseline built with \(host.compiler) (\(host.version))\(builtGlibc!.cached ? ", from the cache" : "")")
+            } else if let shippedGlibc {
+                builtGlibc = shippedGlibc
+                log("probes: no host C compiler here; using the baseline probes shipped in \(shippedGlibc.directory.path)")
+            }
         }
         return (builtMusl, builtGlibc)
+    }
+
+    /// Builds the probes with this machine's compilers (musl-gcc, and gcc for the baseline) and
+    /// writes them into `root/musl` and `root/glibc`, as a release archive ships them.
+    public static func buildShipped(into root: URL, muslCompiler: String?, cacheDir: String?, log: @Sendable (String) -> Void) throws {
+        let catalog: ProbeCatalog
+        do { catalog = try ProbeCatalog.bundled() } catch { throw RunError(code: .environment, description: "\(error)") }
+        guard let musl = Toolchain.musl(override: muslCompiler) else {
+            throw RunError(code: .environment, description: "no musl C compiler found: install Debian's musl-tools (musl-gcc), or set MUSLCHECK_MUSL_CC")
+        }
+        guard let host = Toolchain.host() else { throw RunError(code: .environment, description: "no host C compiler found: install gcc") }
+        let cache = cacheDir.map { URL(fileURLWithPath: $0) } ?? ProbeBuilder.defaultCacheRoot()
+        do {
+            let m = try ProbeBuilder.build(catalog: catalog, toolchain: musl, host: host, driverToolchain: musl, cacheRoot: cache)
+            guard m.failures.isEmpty else {
+                throw RunError(code: .environment, description: "probes did not build with \(musl.compiler): \(m.failures.keys.sorted().joined(separator: ", "))")
+            }
+            let g = try ProbeBuilder.build(catalog: catalog, toolchain: host, host: host, driverToolchain: host, cacheRoot: cache)
+            try ShippedProbes.write(m, catalog: catalog, into: root)
+            try ShippedProbes.write(g, catalog: catalog, into: root)
+            log("probes: \(m.available.count) probes and the driver for musl (\(musl.version)), \(g.available.count) for the glibc baseline (\(host.version)), written into \(root.path)")
+        } catch let e as RunError { throw e } catch { throw RunError(code: .environment, description: "\(error)") }
     }
 
     /// The scanned artifacts, each mounted (a file or folder on disk) or staged (an archive's ELF
@@ -291,6 +327,10 @@ public struct ProbeRun: Sendable {
         runner.probeTimeout = probeTimeout
         runner.runTimeout = runTimeout
         runner.mounts = prepared.mounts
+        runner.transfer = transfer.resolved()
+        if transfer == .auto && runner.transfer == .copy {
+            log("probes: muslcheck runs in a container or talks to a remote engine: the probes and artifacts are copied into each container (--transfer mount to bind-mount them)")
+        }
 
         final class Reports: @unchecked Sendable {
             var items: [ImageProbeReport?]

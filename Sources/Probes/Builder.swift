@@ -163,3 +163,46 @@ public enum ProbeBuilder {
         return BuiltProbes(toolchain: toolchain, directory: dir, available: available, failures: failures, cached: false)
     }
 }
+
+/// Probes built ahead, shipped beside the binary (a release archive's `probes/musl` and
+/// `probes/glibc`) for machines without a C compiler.
+public enum ShippedProbes {
+    /// The record beside the probes: who built them and for which catalog.
+    struct Record: Codable {
+        var toolchain: Toolchain
+        /// The catalog's hash (ProbeBuilder.cacheKey with no toolchain): probes of another
+        /// catalog are not used.
+        var catalog: String
+    }
+    static let recordName = "toolchain.json"
+
+    /// The folder beside the running binary (its real path, through links): BINDIR/probes.
+    public static func defaultRoot() -> URL? {
+        guard let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
+        return URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("probes")
+    }
+
+    /// Copies `built` into `root/<flavor>` with its record (replacing what is there).
+    public static func write(_ built: BuiltProbes, catalog: ProbeCatalog, into root: URL) throws {
+        let dir = root.appendingPathComponent(built.toolchain.flavor.rawValue)
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        try? FileManager.default.removeItem(at: dir)
+        try FileManager.default.copyItem(at: built.directory, to: dir)
+        for junk in [CleanupRegistry.lockName, ".tmp"] { try? FileManager.default.removeItem(at: dir.appendingPathComponent(junk)) }
+        let record = Record(toolchain: built.toolchain, catalog: try ProbeBuilder.cacheKey(catalog: catalog, toolchains: []))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(record).write(to: dir.appendingPathComponent(recordName))
+    }
+
+    /// The probes of `flavor` under `root`, when whole and built for this catalog.
+    public static func find(_ flavor: Toolchain.Flavor, catalog: ProbeCatalog, root: URL? = defaultRoot()) -> BuiltProbes? {
+        guard let root else { return nil }
+        let dir = root.appendingPathComponent(flavor.rawValue)
+        guard let data = FileManager.default.contents(atPath: dir.appendingPathComponent(recordName).path),
+              let record = try? JSONDecoder().decode(Record.self, from: data), record.toolchain.flavor == flavor,
+              let key = try? ProbeBuilder.cacheKey(catalog: catalog, toolchains: []), key == record.catalog
+        else { return nil }
+        return ProbeBuilder.cached(dir, catalog: catalog, toolchain: record.toolchain)
+    }
+}

@@ -28,6 +28,9 @@ struct Probe: ParsableCommand {
     @Flag(help: "List the probes and exit.")
     var list = false
 
+    @Option(name: .customLong("build-into"), help: ArgumentHelp("Build the probes with this machine's compilers (musl-gcc, gcc) into DIR/musl and DIR/glibc, as a release archive ships them beside the binary, and exit.", valueName: "dir"))
+    var buildInto: String?
+
     @Option(help: ArgumentHelp("muslcheck.yml with userProbes (default: ./muslcheck.yml when present).", valueName: "file"))
     var config: String?
 
@@ -49,11 +52,18 @@ struct Probe: ParsableCommand {
     @OptionGroup var output: PlainOutputOptions
 
     func validate() throws {
-        if !list && images.isEmpty { throw ValidationError("give at least one --image to probe (for example --image alpine:3.20)") }
+        if !list && buildInto == nil && images.isEmpty { throw ValidationError("give at least one --image to probe (for example --image alpine:3.20)") }
         if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
     }
 
     func run() throws {
+        if let buildInto {
+            try exitingOnError {
+                try ProbeRun.buildShipped(into: URL(fileURLWithPath: buildInto), muslCompiler: probeOptions.muslCC, cacheDir: probeOptions.cacheDir,
+                                          log: { Diagnostics.note($0) })
+            }
+            return
+        }
         if list {
             let catalog = try exitingOnError {
                 do { return try ProbeCatalog.bundled() } catch { throw RunError(code: .environment, description: "\(error)") }
