@@ -55,6 +55,6 @@ let package = Package(
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "Compat", "TestSupport"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Policy", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Artifacts", "Compat", "ELF", "Engine", "Probes", "Report", "Policy", "Config", "TestSupport"]),
-        .testTarget(name: "muslcheckTests", dependencies: ["muslcheck", "ELF", "TestSupport", .product(name: "Yams", package: "Yams")]),
+        .testTarget(name: "muslcheckTests", dependencies: ["muslcheck", "ELF", "Probes", "TestSupport", .product(name: "Yams", package: "Yams")]),
     ]
 )

@@ -125,7 +125,7 @@ public struct ContainerEngine: Sendable {
 
     /// Removes a container (forcefully), and forgets it.
     public func removeContainer(_ id: String) {
-        _ = run(["rm", "-f", id], timeout: 60)
+        _ = run(["rm", "-f", "-v", id], timeout: 60)
         CleanupRegistry.shared.forget(container: id)
     }
 
@@ -144,7 +144,7 @@ public struct ContainerEngine: Sendable {
     public func removeContainers(runID: String) {
         let r = run(["ps", "-aq", "--filter", "label=\(runLabel)=\(runID)"], timeout: 60)
         let ids = r.stdout.split(separator: "\n").map(String.init).filter { !$0.isEmpty }
-        if !ids.isEmpty { _ = run(["rm", "-f"] + ids, timeout: 120) }
+        if !ids.isEmpty { _ = run(["rm", "-f", "-v"] + ids, timeout: 120) }
         for id in ids { CleanupRegistry.shared.forget(container: id) }
     }
 
@@ -551,7 +551,7 @@ public final class CleanupRegistry: @unchecked Sendable {
         runs = []
         lock.unlock()
         // Containers first: removing one also ends the `docker run` that waits for it.
-        for (id, engine) in pending { _ = engine.run(["rm", "-f", id], timeout: 60) }
+        for (id, engine) in pending { _ = engine.run(["rm", "-f", "-v", id], timeout: 60) }
         // A `docker run` or `docker create` under way still makes its container after it is
         // stopped: wait for those commands (each sweep removes what they made), then stop the rest.
         let deadline = Date().addingTimeInterval(20)

@@ -40,6 +40,8 @@ public struct EngineSettings: Sendable {
     public var kind: ContainerEngine.Kind = .docker
     public var context: String?
     public var pull: PullPolicy = .missing
+    /// How the probes and artifacts reach the containers.
+    public var transfer: FileTransfer = .auto
     public init() {}
 }
 

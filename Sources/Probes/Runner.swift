@@ -144,6 +144,8 @@ public struct ProbeRunner: Sendable {
     public var runTimeout: TimeInterval = 600
     /// Host folders mounted read-only (host path → container path): the scanned paths.
     public var mounts: [(host: String, container: String)] = []
+    /// How the probes and the artifacts reach the container (resolved: mount or copy).
+    public var transfer: FileTransfer = .mount
 
     public init(catalog: ProbeCatalog, musl: BuiltProbes?, glibc: BuiltProbes?, engine: ContainerEngine?, runID: String) {
         self.catalog = catalog
@@ -284,21 +286,31 @@ public struct ProbeRunner: Sendable {
         do {
             try Data(DriverJob.file(jobs).utf8).write(to: staging.appendingPathComponent("jobs"))
         } catch { return .failure(EngineError(.commandFailed, "cannot write the job file: \(error)")) }
-        var mountArgs = ["-v", "\(runDir.path):\(Self.probesMount):ro", "-v", "\(staging.path):\(Self.runMount):ro"]
-        for (n, (path, content)) in files.sorted(by: { $0.key < $1.key }).enumerated() {
-            let f = staging.appendingPathComponent("file\(n)")
-            try? Data(content.utf8).write(to: f)
-            mountArgs += ["-v", "\(f.path):\(path):ro"]
-        }
-        for m in mounts { mountArgs += ["-v", "\(m.host):\(m.container):ro"] }
         let name = "muslcheck-\(runID)-\(index)-\(UUID().uuidString.prefix(6).lowercased())"
         CleanupRegistry.shared.register(name: name, engine: engine)
         defer { CleanupRegistry.shared.forget(container: name) }
-        let args = ["run", "--rm", "--name", name, "--label", "\(runLabel)=\(runID)", "--entrypoint", "\(Self.probesMount)/driver"]
-            + sandbox.arguments + mountArgs + [image, "\(Self.runMount)/jobs"]
+        let head = ["--name", name, "--label", "\(runLabel)=\(runID)", "--entrypoint", "\(Self.probesMount)/driver"]
         let timeout = min(runTimeout, jobs.reduce(30) { $0 + $1.timeout + 1 })
-        let r = engine.run(args, timeout: timeout, outputLimit: 256 << 20)
-        if r.timedOut { _ = engine.run(["rm", "-f", name], timeout: 60) }
+        let r: CommandOutput
+        switch transfer {
+        case .mount, .auto:
+            var mountArgs = ["-v", "\(runDir.path):\(Self.probesMount):ro", "-v", "\(staging.path):\(Self.runMount):ro"]
+            for (n, (path, content)) in files.sorted(by: { $0.key < $1.key }).enumerated() {
+                let f = staging.appendingPathComponent("file\(n)")
+                try? Data(content.utf8).write(to: f)
+                mountArgs += ["-v", "\(f.path):\(path):ro"]
+            }
+            for m in mounts { mountArgs += ["-v", "\(m.host):\(m.container):ro"] }
+            r = engine.run(["run", "--rm"] + head + sandbox.arguments + mountArgs + [image, "\(Self.runMount)/jobs"],
+                           timeout: timeout, outputLimit: 256 << 20)
+        case .copy:
+            switch copyAndStart(name: name, head: head, sandbox: sandbox, image: image, runDir: runDir, staging: staging,
+                                files: files, timeout: timeout) {
+            case .failure(let e): return .failure(e)
+            case .success(let out): r = out
+            }
+        }
+        if r.timedOut { _ = engine.run(["rm", "-f", "-v", name], timeout: 60) }
         let (results, complete) = DriverOutput.parse(r.stdout, jobs: jobs)
         if results.isEmpty {
             let why = r.timedOut ? "the run passed its \(Int(timeout)) s limit" : r.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -310,6 +322,72 @@ public struct ProbeRunner: Sendable {
             for j in jobs where all[j.id] == nil { all[j.id] = .missing(j.id, because: why) }
         }
         return .success(all)
+    }
+
+    /// The copy transfer: the container is created with an anonymous volume at /muslcheck
+    /// (removed with it), the probes, the job file and the artifacts are copied into the volume
+    /// with `cp` (the root stays read-only), and the container is started attached. For an
+    /// engine that does not see this machine's files: muslcheck in a container talking to the
+    /// host's daemon through its socket, or a remote daemon.
+    func copyAndStart(name: String, head: [String], sandbox: Sandbox, image: String, runDir: URL, staging: URL,
+                      files: [String: String], timeout: TimeInterval) -> Swift.Result<CommandOutput, EngineError> {
+        guard let engine else { return .failure(EngineError(.cliMissing, "no container engine")) }
+        let deadline = Date().addingTimeInterval(timeout)
+        func left() -> TimeInterval { max(1, deadline.timeIntervalSinceNow) }
+        let root = "/muslcheck"
+        // The folder tree copied first: the job file, and the parents of every copied path.
+        let tree = staging.appendingPathComponent("tree")
+        var extra: [String] = []
+        do {
+            try FileManager.default.createDirectory(at: tree.appendingPathComponent("run"), withIntermediateDirectories: true)
+            try FileManager.default.copyItem(at: staging.appendingPathComponent("jobs"), to: tree.appendingPathComponent("run/jobs"))
+            for m in mounts {
+                guard m.container.hasPrefix(root + "/") else {
+                    return .failure(EngineError(.commandFailed, "cannot copy \(m.host) to \(m.container): the copy transfer places files under \(root) only"))
+                }
+                let parent = (String(m.container.dropFirst(root.count + 1)) as NSString).deletingLastPathComponent
+                if !parent.isEmpty { try FileManager.default.createDirectory(at: tree.appendingPathComponent(parent), withIntermediateDirectories: true) }
+            }
+            for (path, content) in files.sorted(by: { $0.key < $1.key }) {
+                if path == "/etc/resolv.conf" {
+                    // The engine writes the container's resolv.conf at start: its own flags say what goes in.
+                    for line in content.split(separator: "\n") {
+                        let w = line.split(separator: " ").map(String.init)
+                        guard let key = w.first else { continue }
+                        switch key {
+                        case "nameserver": extra += w.dropFirst().flatMap { ["--dns", $0] }
+                        case "search": extra += w.dropFirst().flatMap { ["--dns-search", $0] }
+                        case "options": extra += w.dropFirst().flatMap { ["--dns-option", $0] }
+                        default: break
+                        }
+                    }
+                } else if path.hasPrefix(root + "/") {
+                    let f = tree.appendingPathComponent(String(path.dropFirst(root.count + 1)))
+                    try FileManager.default.createDirectory(at: f.deletingLastPathComponent(), withIntermediateDirectories: true)
+                    try Data(content.utf8).write(to: f)
+                } else {
+                    return .failure(EngineError(.commandFailed, "cannot place \(path) in the container with the copy transfer"))
+                }
+            }
+        } catch {
+            return .failure(EngineError(.commandFailed, "cannot stage the files to copy: \(error)"))
+        }
+        let create = engine.run(["create", "--rm"] + head + sandbox.arguments + ["-v", root] + extra + [image, "\(Self.runMount)/jobs"], timeout: left())
+        guard create.status == 0 else {
+            let why = create.timedOut ? "the time limit passed" : create.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+            return .failure(EngineError(.commandFailed, "\(engine.kind.rawValue) create \(image) failed: \(why)"))
+        }
+        var copies = [(tree.path + "/.", root), (runDir.path + "/.", Self.probesMount)]
+        copies += mounts.map { ($0.host, $0.container) }
+        for (from, to) in copies {
+            let c = engine.run(["cp", "-L", from, "\(name):\(to)"], timeout: left())
+            guard c.status == 0 else {
+                _ = engine.run(["rm", "-f", "-v", name], timeout: 60)
+                let why = c.timedOut ? "the run passed its \(Int(timeout)) s limit" : c.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+                return .failure(EngineError(.commandFailed, "\(engine.kind.rawValue) cp \(from) into the container failed: \(why)"))
+            }
+        }
+        return .success(engine.run(["start", "--attach", name], timeout: left(), outputLimit: 256 << 20))
     }
 
     /// The name of staging folders: muslcheck-run-<pid>-<random>, in $TMPDIR or /tmp.
@@ -620,5 +698,25 @@ extension ImageProbeReport {
         r.userProbes = r.userProbes.map { var u = $0; u.milliseconds = nil; return u }
         r.notes = Array(Set(r.notes)).sorted()
         return r
+    }
+}
+
+
+/// How files reach a probe's container: bind mounts of this machine's paths, or copies made
+/// with the engine's `cp` (for an engine that does not share this machine's files).
+public enum FileTransfer: String, Sendable, Codable, CaseIterable {
+    case auto, mount, copy
+
+    /// `auto`: copy when muslcheck itself runs in a container (/.dockerenv, /run/.containerenv)
+    /// or the engine's daemon is remote (DOCKER_HOST or CONTAINER_HOST not a unix socket);
+    /// mount otherwise.
+    public func resolved(environment: [String: String] = ProcessInfo.processInfo.environment,
+                         fileExists: (String) -> Bool = { FileManager.default.fileExists(atPath: $0) }) -> FileTransfer {
+        guard self == .auto else { return self }
+        if fileExists("/.dockerenv") || fileExists("/run/.containerenv") { return .copy }
+        for key in ["DOCKER_HOST", "CONTAINER_HOST"] {
+            if let host = environment[key], !host.isEmpty, !host.hasPrefix("unix://") { return .copy }
+        }
+        return .mount
     }
 }

@@ -4,6 +4,7 @@ import Compat
 import Foundation
 import Pipeline
 import Policy
+import Probes
 
 /// Where artifacts must run: bundled profiles, root filesystems, images.
 struct TargetOptions: ParsableArguments {
@@ -34,10 +35,14 @@ struct EngineOptions: ParsableArguments {
     @Option(help: "Pull images: always, missing (default) or never.")
     var pull: PullPolicy = .missing
 
+    @Option(help: ArgumentHelp("How the probes and artifacts reach the containers: mount (bind mounts of this machine's paths), copy (the engine's cp, into a volume removed with the container: for muslcheck in a container using the host's engine socket, or a remote engine) or auto (copy when muslcheck runs in a container or DOCKER_HOST/CONTAINER_HOST is not a unix socket; mount otherwise).", valueName: "auto|mount|copy"))
+    var transfer: FileTransfer = .auto
+
     func apply(to flags: inout Flags) {
         flags.engine.kind = engine
         flags.engine.context = context
         flags.engine.pull = pull
+        flags.engine.transfer = transfer
     }
 }
 
@@ -147,6 +152,7 @@ struct PlainOutputOptions: ParsableArguments {
 extension FormatSpec: ExpressibleByArgument {}
 extension ContainerEngine.Kind: ExpressibleByArgument {}
 extension PullPolicy: ExpressibleByArgument {}
+extension FileTransfer: ExpressibleByArgument {}
 
 extension FailLevel: ExpressibleByArgument {
     /// The option's help: every level with what it fails.
