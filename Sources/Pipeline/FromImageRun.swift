@@ -80,6 +80,7 @@ public struct FromImageRun {
         planSettings.paths = copied
         var planRun = PlanRun(settings: planSettings, candidates: candidates, indexURL: indexURL)
         planRun.debianPackages = inventory.distribution == "debian" && (inventory.release?.hasPrefix("12") ?? false)
+        planRun.fromImage = true
         let planned = try planRun.run()
         var plan = try Self.rooted(planned.plan, root: root)
         plan.inputs.paths = inventory.appRoots.map { "/" + $0 }
@@ -101,6 +102,15 @@ public struct FromImageRun {
             if verification.built && verify {
                 verifyImage(&verification, plan: plan, root: root, engine: engine, runID: runID, data: data)
             }
+            failed = !verification.passed
+            plan.verification = verification
+        } else if verify {
+            // The image itself: its artifacts where they are, its probes without a baseline.
+            var verification = PlanReport.Verification(candidate: "\(image) as it is", image: image, sizeBytes: plan.fromImage?.sizeBytes,
+                                                       originalSizeBytes: plan.fromImage?.sizeBytes, built: true, buildError: nil,
+                                                       verified: nil, checks: [], differences: [],
+                                                       notes: ["--verify without --build: the checks ran in \(image) itself"])
+            verifyImage(&verification, plan: plan, root: root, engine: engine, runID: runID, data: data, baseline: false)
             failed = !verification.passed
             plan.verification = verification
         }
@@ -234,6 +244,7 @@ public struct FromImageRun {
             }
             if !copies.isEmpty {
                 c.copies = copies
+                c.copiedFrom = "image"
                 c.packageManager = c.packages.isEmpty ? nil : c.packageManager
             }
             c.runsAll = !c.artifacts.contains { $0.outcome != .runs } && (c.copies ?? []).isEmpty
@@ -319,7 +330,8 @@ public struct FromImageRun {
 
     /// Runs, in the built image: the loader on every artifact at its path there, the built-in
     /// probes with the original image as the baseline, and the user's probes (muslcheck.yml, --cst).
-    func verifyImage(_ v: inout PlanReport.Verification, plan: PlanReport, root: String, engine: ContainerEngine, runID: String, data: CompatData) {
+    func verifyImage(_ v: inout PlanReport.Verification, plan: PlanReport, root: String, engine: ContainerEngine, runID: String, data: CompatData,
+                     baseline: Bool = true) {
         // The artifacts, read from the copies, run where the Dockerfile put them.
         let analyzer = Analyzer(targets: [], data: data)
         var map: [(container: String, host: String)] = []
@@ -347,12 +359,12 @@ public struct FromImageRun {
         }
         probe.images = [v.image]
         probe.paths = []
-        probe.baseline = .image(image)
+        probe.baseline = baseline ? .image(image) : nil
         probe.runID = runID
         probe.inImageArtifacts = artifacts
         // Programs are started too: one the kernel cannot start (no loader there) fails.
         probe.execSmoke = true
-        log("verifying \(v.image): the loader on \(artifacts.count) artifacts, the built-in probes against \(image), \(settings.probes.userProbes.count) user probes")
+        log("verifying \(v.image): the loader on \(artifacts.count) artifacts, the built-in probes\(baseline ? " against \(image)" : ""), \(settings.probes.userProbes.count) user probes")
         let result: ProbeRun.Result
         do { result = try probe.run() } catch {
             v.verified = false

@@ -29,8 +29,12 @@ public struct PlanRun {
     /// The Python package index asked whether a wheel's version has a musllinux build (nil: not asked).
     var indexURL: String?
     var progress: ScanProgress?
-    /// glibc candidates take missing libraries from Debian 12's packages (plan --from-image).
-    var debianPackages = false
+    /// glibc candidates take missing libraries from Debian 12's packages: on a base without apt
+    /// (distroless), their files are copied from a Debian 12 build stage; plan --from-image sets
+    /// it for a Debian 12 image, whose own packages' files are copied.
+    var debianPackages = true
+    /// plan --from-image: the image's run decides the copies.
+    var fromImage = false
 
     public init(settings: Settings, candidates: [Candidate], indexURL: String?, progress: ScanProgress? = nil) {
         self.settings = settings
@@ -98,6 +102,7 @@ public struct PlanRun {
         scan.runPrefix = "plan-"
         scan.consumer = { a in collector.add(a) }
         scan.debianPackages = debianPackages
+        scan.debianPackagesOnlyForProfiles = !fromImage
         let result = try scan.run()
         let inputs = counted.value
         // musl, glibc or none, per target name.
@@ -171,12 +176,31 @@ public struct PlanRun {
                 size = base.bytes + closure.compactMap { sizes.packages[$0]?.bytes }.reduce(0, +) + artifactBytes
                 source = base.source
             }
-            list.append(PlanReport.Candidate(
+            // A Debian 12 base without apt (distroless): the packages' files come from a Debian 12
+            // build stage, with the packages they depend on that the base lacks.
+            var copies: [String] = []
+            if !fromImage, libc == "glibc", let spec = glibcSpec, !spec.packages.contains("apt"), !packages.isEmpty, let glibcData {
+                var closure = Set<String>()
+                var queue = packages
+                while let p = queue.popLast() {
+                    guard !spec.packages.contains(p), closure.insert(p).inserted, let known = glibcData.packages[p] else { continue }
+                    queue += known.depends
+                }
+                // Packages with no library (gcc-12-base: documents only) are not worth a copy.
+                let withLibraries = Set(glibcData.libraries.values.map(\.package))
+                copies = closure.filter { withLibraries.contains($0) }.sorted()
+            }
+            var candidate = PlanReport.Candidate(
                 name: c.name, libc: libc, version: info?.musl ?? info?.glibc ?? (isGlibc && libc == "glibc" ? glibcData?.glibcVersion : nil),
-                image: c.image, runsAll: !arts.contains { $0.outcome != .runs }, packages: packages,
-                packageManager: libc == "musl" ? "apk" : (packages.isEmpty && !(glibcSpec?.packages.contains("apt") ?? false) ? nil : "apt"),
+                image: c.image, runsAll: !arts.contains { $0.outcome != .runs }, packages: copies.isEmpty ? packages : [],
+                packageManager: libc == "musl" ? "apk" : (!copies.isEmpty || packages.isEmpty && !(glibcSpec?.packages.contains("apt") ?? false) ? nil : "apt"),
                 gcompat: gcompat, sizeBytes: size, sizeIsEstimate: !measured || !packages.isEmpty, sizeSource: source, artifacts: arts,
-                remaining: (remaining[c.name]?.actions ?? []).map { "\($0.text) (\($0.coverage))" }))
+                remaining: (remaining[c.name]?.actions ?? []).map { "\($0.text) (\($0.coverage))" })
+            if !copies.isEmpty {
+                candidate.copies = copies
+                candidate.copiedFrom = "build-stage"
+            }
+            list.append(candidate)
         }
         list.sort(by: Self.bySize)
         let (recommended, closest, reason) = Self.recommend(list)
@@ -193,6 +217,11 @@ public struct PlanRun {
         return Result(plan: plan, environmentErrors: errors)
     }
 
+    /// What a candidate adds to its base: packages, copied packages, gcompat.
+    static func additions(_ c: PlanReport.Candidate) -> Int {
+        c.packages.count + (c.copies ?? []).count + (c.gcompat && !c.name.hasSuffix("+gcompat") ? 1 : 0)
+    }
+
     /// Smallest first; those without a size last; then by name.
     static func bySize(_ a: PlanReport.Candidate, _ b: PlanReport.Candidate) -> Bool {
         switch (a.sizeBytes, b.sizeBytes) {
@@ -206,12 +235,21 @@ public struct PlanRun {
     /// The smallest candidate that runs everything (with its packages), and why; else the one
     /// with the fewest failing artifacts, and what remains.
     static func recommend(_ list: [PlanReport.Candidate]) -> (String?, String?, String) {
-        if let best = list.first(where: { $0.viable }) {
+        if var best = list.first(where: { $0.viable }) {
+            // A candidate barely larger (1 MB or 1%) that needs fewer additions is the simpler choice.
+            let smallest = best
+            let margin = max(1_000_000, (smallest.sizeBytes ?? 0) / 100)
+            for c in list where c.viable && Self.additions(c) < Self.additions(best) {
+                if let a = c.sizeBytes, let b = smallest.sizeBytes, a - b <= margin { best = c }
+            }
             var reason = "the smallest candidate (\(PlanRenderer.megabytes(best.sizeBytes)), estimate) on which every artifact loads"
             let needs = PlanRenderer.needs(best)
             if needs != "nothing" { reason += ", with " + needs }
-            if let smaller = list.first, smaller.name != best.name {
-                reason += "; \(smaller.name) is smaller but \(smaller.failing) artifact\(smaller.failing == 1 ? "" : "s") fail there"
+            if best.name != smallest.name {
+                reason += "; \(smallest.name) is only \(PlanRenderer.megabytes((best.sizeBytes ?? 0) - (smallest.sizeBytes ?? 0))) smaller and needs more: \(PlanRenderer.needs(smallest))"
+            }
+            if let smaller = list.first, smaller.name != best.name, !smaller.viable {
+                reason += "; \(smaller.name) is smaller but \(smaller.failing) artifact\(smaller.failing == 1 ? " fails" : "s fail") there"
             }
             return (best.name, nil, reason)
         }

@@ -39,6 +39,8 @@ public struct ScanRun: Sendable {
     /// glibc targets take missing libraries from Debian 12's packages (plan --from-image on a
     /// Debian 12 image, whose packages' files are copied).
     var debianPackages = false
+    /// Only the bundled profiles do (plan: a distroless profile gets them from a Debian 12 stage).
+    var debianPackagesOnlyForProfiles = false
 
     /// A scan of `settings.paths` and `settings.images` (its files are artifacts, and a target).
     public init(settings: Settings, progress: ScanProgress? = nil) {
@@ -132,7 +134,7 @@ public struct ScanRun: Sendable {
             throw RunError(code: .environment, description: environmentErrors.joined(separator: "\n"))
         }
         if debianPackages {
-            for t in targets.targets {
+            for t in targets.targets where !debianPackagesOnlyForProfiles || t.kind == .profile {
                 do { try t.takingDebianPackages(data: data) } catch { throw RunError(code: .environment, description: "\(error)") }
             }
         }

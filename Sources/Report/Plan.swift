@@ -69,9 +69,11 @@ public struct PlanReport: Codable, Sendable {
         public var artifacts: [ArtifactOutcome]
         /// What is left to fix when artifacts fail, worst first.
         public var remaining: [String]
-        /// plan --from-image: the Debian packages copied from the original image (its exact
-        /// files), the candidate lacking them and having no way to install them offline.
+        /// The Debian packages whose files are copied onto a base without apt (distroless): from
+        /// the original image (plan --from-image: its exact files), or from a Debian 12 build stage.
         public var copies: [String]?
+        /// Where the copies come from: "image" or "build-stage".
+        public var copiedFrom: String?
         /// plan --from-image: how the candidate gets the application's runtime.
         public var runtime: String?
         /// No artifact fails once the packages (and gcompat) are added.
@@ -294,7 +296,10 @@ public enum PlanRenderer {
             parts.append((c.packageManager == "apt" ? "apt-get install " : "apk add ") + c.packages.joined(separator: " "))
         }
         if c.gcompat && !c.name.hasSuffix("+gcompat") { parts.append("gcompat") }
-        if let copies = c.copies, !copies.isEmpty { parts.append("\(copies.count) Debian packages copied from the image") }
+        if let copies = c.copies, !copies.isEmpty {
+            parts.append(c.copiedFrom == "build-stage" ? "\(copies.joined(separator: " ")) copied from a Debian 12 stage"
+                                                       : "\(copies.count) Debian packages copied from the image")
+        }
         return parts.isEmpty ? "nothing" : parts.joined(separator: " + ")
     }
 
@@ -535,14 +540,35 @@ public enum PlanRenderer {
         out += "\n# The base: the smallest candidate on which every artifact loads, tag pinned (never latest).\n"
         out += "# BASE can point at a mirror or a local copy of the same image (--build-arg BASE=...).\n"
         out += "ARG BASE=\(baseTag(c.name))\n"
+        if c.copiedFrom == "build-stage", !(c.copies ?? []).isEmpty { out += "ARG DEBIAN=debian:12-slim\n" }
         out += "\n# The artifacts, as they are in the build context (replace with your own build stage).\n"
         out += "FROM scratch AS artifacts\n"
         for p in plan.inputs.paths {
             let clean = p.hasPrefix("/") ? String(p.dropFirst()) : p
             out += "COPY \(clean) /app/\(clean)\n"
         }
+        let copies = c.copiedFrom == "build-stage" ? c.copies ?? [] : []
+        if !copies.isEmpty {
+            out += "\n# Debian 12 packages the artifacts need and the base lacks; the base has no apt, so they are\n"
+            out += "# installed in a Debian 12 stage (apt-get only for those it lacks) and their files copied.\n"
+            out += "# DEBIAN can point at a mirror or a local Debian 12 image (--build-arg DEBIAN=...).\n"
+            out += "FROM ${DEBIAN} AS packages\n"
+            out += "USER root\n"
+            var script = "set -e; missing=; for p in \(copies.joined(separator: " ")); do dpkg -s \"$p\" >/dev/null 2>&1 || missing=\"$missing $p\"; done; "
+            script += "if [ -n \"$missing\" ]; then apt-get update && apt-get install -y --no-install-recommends $missing && rm -rf /var/lib/apt/lists/*; fi; "
+            script += "mkdir -p /muslcheck-out; for p in \(copies.joined(separator: " ")); do l=/var/lib/dpkg/info/$p.list; [ -f \"$l\" ] || l=/var/lib/dpkg/info/$p:amd64.list; "
+            script += "grep -v -e '^/usr/share/doc' -e '^/usr/share/man' -e '^/usr/share/lintian' \"$l\" | while read -r f; do "
+            // Files and links to files only: a folder, or a link to one (/lib on a merged /usr), stays the base's.
+            script += "if [ ! -d \"$f\" ] && { [ -L \"$f\" ] || [ -f \"$f\" ]; }; then d=$(readlink -f \"$(dirname \"$f\")\"); echo \"${d%/}/$(basename \"$f\")\"; fi; done; done "
+            script += "| tar -C / -cf - -T - | tar -C /muslcheck-out -xf -"
+            out += "RUN \(script)\n"
+        }
         out += "\n# The chosen base.\n"
         out += "FROM ${BASE}\n"
+        if !copies.isEmpty {
+            out += "# The Debian packages' files, at their paths.\n"
+            out += "COPY --from=packages /muslcheck-out/ /\n"
+        }
         var packages = c.packages
         if c.gcompat && c.libc == "musl" && !packages.contains("gcompat") { packages.append("gcompat") }
         if !packages.isEmpty {

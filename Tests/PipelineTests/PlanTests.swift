@@ -43,8 +43,24 @@ import TestSupport
         let cc = try #require(plan.candidates.first { $0.name == "distroless/cc-debian12" })
         #expect(cc.runsAll && cc.libc == "glibc" && cc.version == "2.36" && cc.packages.isEmpty)
         let base = try #require(plan.candidates.first { $0.name == "distroless/base-debian12" })
+        // distroless/base has no apt: libstdc++6 and what it needs come from a Debian 12 stage.
         let cxx = try #require(base.artifacts.first { $0.path.hasSuffix("libcxxlib.so") })
-        #expect(cxx.outcome == .fails && cxx.findings.contains("MC200"))
+        #expect(cxx.outcome == .runsWithPackages && !cxx.findings.contains("MC200"))
+        #expect(base.copies == ["libgcc-s1", "libstdc++6"] && base.copiedFrom == "build-stage" && base.packages.isEmpty && base.packageManager == nil)
+        #expect(base.viable && !base.runsAll)
+        // Barely smaller, with two packages to copy: between the two, distroless/cc, which needs
+        // nothing, is the choice.
+        let b = try #require(base.sizeBytes), c = try #require(cc.sizeBytes)
+        #expect(b < c && c - b <= 1_000_000, "distroless/base + libstdc++6 + libgcc-s1 (\(b)) against distroless/cc (\(c))")
+        let (choice, _, why) = PlanRun.recommend([base, cc])
+        #expect(choice == "distroless/cc-debian12")
+        #expect(why.contains("distroless/base-debian12 is only 0.") && why.contains("libgcc-s1 libstdc++6 copied from a Debian 12 stage"), "\(why)")
+        var onlyBase = plan
+        onlyBase.candidates = [base]
+        onlyBase.recommended = base.name
+        let dockerfile = PlanRenderer.dockerfile(onlyBase)
+        #expect(dockerfile.contains("ARG DEBIAN=debian:12-slim") && dockerfile.contains("FROM ${DEBIAN} AS packages")
+                && dockerfile.contains("for p in libgcc-s1 libstdc++6;") && dockerfile.contains("COPY --from=packages /muslcheck-out/ /"))
         let staticBase = try #require(plan.candidates.first { $0.name == "distroless/static-debian12" })
         #expect(staticBase.libc == "none" && staticBase.failing == 2)
         let slim = try #require(plan.candidates.first { $0.name == "debian:12-slim" })

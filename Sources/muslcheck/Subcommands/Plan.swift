@@ -23,7 +23,8 @@ struct Plan: ParsableCommand {
         the application (and, onto a Debian 12 base without apt, the Debian packages' files it lacks), \
         keeping the image's command, environment, folder, ports and user. --build TAG builds it; \
         --verify then runs the loader on every artifact, the built-in probes against REF, and the \
-        user probes (muslcheck.yml, --cst) in the built image.
+        user probes (muslcheck.yml, --cst) in the built image; --verify without --build runs the \
+        same checks in REF itself (an image you already built).
 
         Exit status: 0 a candidate runs every artifact (and, with --build/--verify, it built and \
         every check passed); 1 none does, or the build or a check failed; 2 usage error; 3 engine \
@@ -49,7 +50,7 @@ struct Plan: ParsableCommand {
     @Option(name: .customLong("build"), help: ArgumentHelp("With --from-image: build the planned Dockerfile as this tag.", valueName: "tag"))
     var buildTag: String?
 
-    @Flag(name: .customLong("verify"), help: "With --build: run the loader, the built-in probes (against the original image) and the user probes in the built image.")
+    @Flag(name: .customLong("verify"), help: "With --build: run the loader, the built-in probes (against the original image) and the user probes in the built image. Without --build: the same in the --from-image image itself (no baseline).")
     var verify = false
 
     @Option(name: .customLong("run-id"), help: ArgumentHelp("The run id in the label org.muslcheck.run of the containers and build images (default: random).", valueName: "id"))
@@ -101,7 +102,6 @@ struct Plan: ParsableCommand {
         if fromImage == nil && (!appPaths.isEmpty || buildTag != nil || verify) {
             throw ValidationError("--app-path, --build and --verify go with --from-image")
         }
-        if verify && buildTag == nil { throw ValidationError("--verify needs --build TAG (it runs in the built image)") }
         if let id = runID, !ProbeOptions.isRunID(id) {
             throw ValidationError("--run-id: letters, digits, - and _ only")
         }
