@@ -478,6 +478,8 @@ public enum PlanRenderer {
         }
         var script = "set -e; mkdir -p /muslcheck-out; { printf '%s\\n' \(sources.map(shellWord).joined(separator: " "))"
         if !copies.isEmpty {
+            script = "set -e; for p in \(copies.joined(separator: " ")); do [ -f /var/lib/dpkg/info/$p.list ] || [ -f /var/lib/dpkg/info/$p:amd64.list ] || { echo \"no file list of $p in /var/lib/dpkg/info\" >&2; exit 1; }; done; "
+                + script.dropFirst("set -e; ".count)
             script += "; for p in \(copies.joined(separator: " ")); do l=/var/lib/dpkg/info/$p.list; [ -f \"$l\" ] || l=/var/lib/dpkg/info/$p:amd64.list; "
             script += "grep -v -e '^/usr/share/doc' -e '^/usr/share/man' -e '^/usr/share/lintian' \"$l\" | while read -r f; do "
             // Files and links to files only: a folder, or a link to one (/lib on a merged /usr), stays the base's.
@@ -556,6 +558,8 @@ public enum PlanRenderer {
             out += "USER root\n"
             var script = "set -e; missing=; for p in \(copies.joined(separator: " ")); do dpkg -s \"$p\" >/dev/null 2>&1 || missing=\"$missing $p\"; done; "
             script += "if [ -n \"$missing\" ]; then apt-get update && apt-get install -y --no-install-recommends $missing && rm -rf /var/lib/apt/lists/*; fi; "
+            // A package without dpkg's file list stops the build rather than copying nothing.
+            script += "for p in \(copies.joined(separator: " ")); do [ -f /var/lib/dpkg/info/$p.list ] || [ -f /var/lib/dpkg/info/$p:amd64.list ] || { echo \"no file list of $p in /var/lib/dpkg/info\" >&2; exit 1; }; done; "
             script += "mkdir -p /muslcheck-out; for p in \(copies.joined(separator: " ")); do l=/var/lib/dpkg/info/$p.list; [ -f \"$l\" ] || l=/var/lib/dpkg/info/$p:amd64.list; "
             script += "grep -v -e '^/usr/share/doc' -e '^/usr/share/man' -e '^/usr/share/lintian' \"$l\" | while read -r f; do "
             // Files and links to files only: a folder, or a link to one (/lib on a merged /usr), stays the base's.
