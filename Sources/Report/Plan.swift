@@ -476,15 +476,9 @@ public enum PlanRenderer {
         } else {
             out += ".\n"
         }
-        var script = "set -e; mkdir -p /muslcheck-out; { printf '%s\\n' \(sources.map(shellWord).joined(separator: " "))"
-        if !copies.isEmpty {
-            script = "set -e; for p in \(copies.joined(separator: " ")); do [ -f /var/lib/dpkg/info/$p.list ] || [ -f /var/lib/dpkg/info/$p:amd64.list ] || { echo \"no file list of $p in /var/lib/dpkg/info\" >&2; exit 1; }; done; "
-                + script.dropFirst("set -e; ".count)
-            script += "; for p in \(copies.joined(separator: " ")); do l=/var/lib/dpkg/info/$p.list; [ -f \"$l\" ] || l=/var/lib/dpkg/info/$p:amd64.list; "
-            script += "grep -v -e '^/usr/share/doc' -e '^/usr/share/man' -e '^/usr/share/lintian' \"$l\" | while read -r f; do "
-            // Files and links to files only: a folder, or a link to one (/lib on a merged /usr), stays the base's.
-            script += "if [ ! -d \"$f\" ] && { [ -L \"$f\" ] || [ -f \"$f\" ]; }; then d=$(readlink -f \"$(dirname \"$f\")\"); echo \"${d%/}/$(basename \"$f\")\"; fi; done; done"
-        }
+        var script = "set -e; " + (copies.isEmpty ? "" : Self.requireFileLists(copies))
+        script += "mkdir -p /muslcheck-out; { printf '%s\\n' \(sources.map(shellWord).joined(separator: " "))"
+        if !copies.isEmpty { script += "; " + Self.listPackageFiles(copies) }
         script += "; } | tar -C / -cf - -T - 2>/dev/null | tar -C /muslcheck-out -xf -"
         out += "RUN \(script)\n"
         out += "\n# The chosen base.\n"
@@ -520,6 +514,20 @@ public enum PlanRenderer {
         if let e = from.config.entrypoint, !e.isEmpty { out += "ENTRYPOINT [\(e.map(jsonString).joined(separator: ", "))]\n" }
         if let cmd = from.config.cmd, !cmd.isEmpty { out += "CMD [\(cmd.map(jsonString).joined(separator: ", "))]\n" }
         return out
+    }
+
+    /// Shell: stop when a package has no dpkg file list (rather than copying nothing of it).
+    static func requireFileLists(_ packages: [String]) -> String {
+        "for p in \(packages.joined(separator: " ")); do [ -f /var/lib/dpkg/info/$p.list ] || [ -f /var/lib/dpkg/info/$p:amd64.list ] "
+            + "|| { echo \"no file list of $p in /var/lib/dpkg/info\" >&2; exit 1; }; done; "
+    }
+
+    /// Shell: the packages' files and links to files, one a line, their folders resolved (a
+    /// folder, or a link to one such as /lib on a merged /usr, stays the base's); no docs.
+    static func listPackageFiles(_ packages: [String]) -> String {
+        "for p in \(packages.joined(separator: " ")); do l=/var/lib/dpkg/info/$p.list; [ -f \"$l\" ] || l=/var/lib/dpkg/info/$p:amd64.list; "
+            + "grep -v -e '^/usr/share/doc' -e '^/usr/share/man' -e '^/usr/share/lintian' \"$l\" | while read -r f; do "
+            + "if [ ! -d \"$f\" ] && { [ -L \"$f\" ] || [ -f \"$f\" ]; }; then d=$(readlink -f \"$(dirname \"$f\")\"); echo \"${d%/}/$(basename \"$f\")\"; fi; done; done"
     }
 
     public static func baseTag(_ name: String) -> String {
@@ -558,13 +566,8 @@ public enum PlanRenderer {
             out += "USER root\n"
             var script = "set -e; missing=; for p in \(copies.joined(separator: " ")); do dpkg -s \"$p\" >/dev/null 2>&1 || missing=\"$missing $p\"; done; "
             script += "if [ -n \"$missing\" ]; then apt-get update && apt-get install -y --no-install-recommends $missing && rm -rf /var/lib/apt/lists/*; fi; "
-            // A package without dpkg's file list stops the build rather than copying nothing.
-            script += "for p in \(copies.joined(separator: " ")); do [ -f /var/lib/dpkg/info/$p.list ] || [ -f /var/lib/dpkg/info/$p:amd64.list ] || { echo \"no file list of $p in /var/lib/dpkg/info\" >&2; exit 1; }; done; "
-            script += "mkdir -p /muslcheck-out; for p in \(copies.joined(separator: " ")); do l=/var/lib/dpkg/info/$p.list; [ -f \"$l\" ] || l=/var/lib/dpkg/info/$p:amd64.list; "
-            script += "grep -v -e '^/usr/share/doc' -e '^/usr/share/man' -e '^/usr/share/lintian' \"$l\" | while read -r f; do "
-            // Files and links to files only: a folder, or a link to one (/lib on a merged /usr), stays the base's.
-            script += "if [ ! -d \"$f\" ] && { [ -L \"$f\" ] || [ -f \"$f\" ]; }; then d=$(readlink -f \"$(dirname \"$f\")\"); echo \"${d%/}/$(basename \"$f\")\"; fi; done; done "
-            script += "| tar -C / -cf - -T - | tar -C /muslcheck-out -xf -"
+            script += Self.requireFileLists(copies)
+            script += "mkdir -p /muslcheck-out; " + Self.listPackageFiles(copies) + " | tar -C / -cf - -T - | tar -C /muslcheck-out -xf -"
             out += "RUN \(script)\n"
         }
         out += "\n# The chosen base.\n"
