@@ -219,7 +219,7 @@ public struct PlanRun {
 
     /// What a candidate adds to its base: packages, copied packages, gcompat.
     static func additions(_ c: PlanReport.Candidate) -> Int {
-        c.packages.count + (c.copies ?? []).count + (c.gcompat && !c.name.hasSuffix("+gcompat") ? 1 : 0)
+        c.packages.count + (c.copies ?? []).count + (c.gcompat ? 1 : 0)
     }
 
     /// Smallest first; those without a size last; then by name.
