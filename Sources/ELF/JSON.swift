@@ -6,7 +6,7 @@ extension ELFFile: Encodable {
     enum Keys: String, CodingKey {
         case path, `class`, endianness, osABI, machine, type, linkage, interpreter, needed, soname, rpath,
              runpath, flags, flags1, gnuStack, tls, versionNeeds, versionDefinitions, symbols,
-             relocations, notes, partial, problems
+             relocations, notes, partial, problems, sectionOnlyDynamic, loadDamage
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -25,6 +25,11 @@ extension ELFFile: Encodable {
         try c.encode(dynamic?.runpath ?? [], forKey: .runpath)
         try c.encode(dynamic?.flags.names ?? [], forKey: .flags)
         try c.encode(dynamic?.flags1.names ?? [], forKey: .flags1)
+        // Only the section headers' dynamic section (no PT_DYNAMIC): what it says, read by no loader.
+        try c.encode(sectionOnlyDynamic.map {
+            SectionOnlyDynamicJSON(needed: $0.needed, soname: $0.soname, rpath: $0.rpath, runpath: $0.runpath)
+        }, forKey: .sectionOnlyDynamic)
+        try c.encode(loadDamage, forKey: .loadDamage)
         try c.encode(gnuStack.map { GNUStackJSON(size: $0.size, executable: $0.executable) }, forKey: .gnuStack)
         try c.encode(hasTLS, forKey: .tls)
         try c.encode(versionNeeds.map { VersionNeedJSON(file: $0.file, versions: $0.versions.map(\.name)) }, forKey: .versionNeeds)
@@ -100,5 +105,20 @@ public enum InspectItem: Encodable {
             try c.encode(path, forKey: .path)
             try c.encode(message, forKey: .error)
         }
+    }
+}
+
+struct SectionOnlyDynamicJSON: Encodable {
+    var needed: [String]
+    var soname: String?
+    var rpath: [String]
+    var runpath: [String]
+    enum Keys: String, CodingKey { case needed, soname, rpath, runpath }
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(needed, forKey: .needed)
+        try c.encode(soname, forKey: .soname)
+        try c.encode(rpath, forKey: .rpath)
+        try c.encode(runpath, forKey: .runpath)
     }
 }

@@ -331,8 +331,13 @@ public struct ELFFile: Sendable, Hashable {
     public var gnuStack: GNUStack?
     /// A PT_TLS segment: the file has thread-local storage.
     public var hasTLS: Bool
-    /// Nil when the file has no dynamic section.
+    /// The dynamic section as a loader finds it, through PT_DYNAMIC (or, in a file with no
+    /// section headers, through the program headers alone). Nil when the file has none.
     public var dynamic: DynamicSection?
+    /// A dynamic section that only the section headers name, in a program or library with no
+    /// PT_DYNAMIC: no loader reads it (musl's map_library refuses the file with ENOEXEC, glibc
+    /// with "object file has no dynamic section"). `inspect` shows it, marked as such.
+    public var sectionOnlyDynamic: DynamicSection?
     /// The dynamic symbols, without the null symbol at index 0, in table order.
     public var symbols: [DynamicSymbol]
     public var versionNeeds: [VersionNeed]

@@ -70,7 +70,14 @@ struct Parser {
     mutating func run() -> ELFFile {
         readProgramHeaders()
         readSectionHeaders()
-        let dynamic = readDynamic()
+        var dynamic = readDynamic()
+        // A loader finds the dynamic section through PT_DYNAMIC only.
+        var sectionOnlyDynamic: DynamicSection? = nil
+        if dynamic != nil, usesSections, dynamicSegment == nil, programHeadersReadable,
+           header.type == .ET_DYN || header.type == .ET_EXEC {
+            sectionOnlyDynamic = dynamic
+            dynamic = nil
+        }
         let (versionNeeds, needIndex) = readVersionNeeds()
         let (versionDefinitions, defIndex) = readVersionDefinitions()
         var symbols = readSymbols(needIndex: needIndex, defIndex: defIndex)
@@ -79,7 +86,7 @@ struct Parser {
         let linkage = classify(dynamic: dynamic, symbols: symbols)
         return ELFFile(
             path: path, header: header, interpreter: interpreter, linkage: linkage, gnuStack: gnuStack,
-            hasTLS: hasTLS, dynamic: dynamic, symbols: symbols, versionNeeds: versionNeeds,
+            hasTLS: hasTLS, dynamic: dynamic, sectionOnlyDynamic: sectionOnlyDynamic, symbols: symbols, versionNeeds: versionNeeds,
             versionDefinitions: versionDefinitions, relocations: relocations, notes: notes,
             problems: problems, readThroughSegments: sectionCount == 0, loadDamage: loadDamage()
         )
@@ -107,6 +114,12 @@ struct Parser {
         if let dyn = dynamicSegment, dyn.p_filesz > 0, (end(dyn).map { $0 > fileSize } ?? true) {
             return "PT_DYNAMIC (offset \(dyn.p_offset), \(dyn.p_filesz) bytes) lies outside the file (\(fileSize) bytes): "
                 + "the loader reads the dynamic section from there and gets SIGBUS"
+        }
+        // A library, or a program the dynamic loader starts, without PT_DYNAMIC: musl's
+        // map_library stops (`if (!dyn) goto noexec`), glibc's says "object file has no dynamic section".
+        if dynamicSegment == nil && (header.type == .ET_DYN || interpreter != nil) {
+            return "it has no PT_DYNAMIC segment\(dynamicSection != nil ? " (only the section headers name a .dynamic section)" : ""): "
+                + "a dynamic loader finds no dynamic section to load it by (musl: Exec format error; glibc: object file has no dynamic section)"
         }
         return nil
     }

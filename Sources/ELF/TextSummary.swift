@@ -17,9 +17,14 @@ extension ELFFile {
             if !dynamic.runpath.isEmpty { row("runpath", dynamic.runpath.joined(separator: ":")) }
             let flags = dynamic.flags.names + dynamic.flags1.names.map { "1:" + $0 }
             if !flags.isEmpty { row("flags", flags.joined(separator: " ")) }
+        } else if let section = sectionOnlyDynamic {
+            row("dynamic", "none: no PT_DYNAMIC; the section headers name one, which no loader reads:")
+            row("  needed", section.needed.isEmpty ? "-" : section.needed.joined(separator: " "))
+            if let soname = section.soname { row("  soname", soname) }
         } else {
             row("dynamic", "none")
         }
+        if let loadDamage { row("load", "fails: \(loadDamage)") }
         if let gnuStack {
             row("stack", "PT_GNU_STACK size \(gnuStack.size)\(gnuStack.executable ? ", executable" : "")")
         }

@@ -93,4 +93,62 @@ import TestSupport
             #expect(v["loaderProbe"] as? String != "confirmed", "\(name): \(v)")
         }
     }
+
+    /// A 64-bit little-endian ELF with its PT_DYNAMIC program header turned into PT_NULL: the
+    /// section headers still name .dynamic, which no loader reads.
+    static func withoutPTDynamic(_ source: String, to path: String) throws {
+        var data = try #require(FileManager.default.contents(atPath: source))
+        func u16(_ o: Int) -> Int { Int(data[o]) | Int(data[o + 1]) << 8 }
+        func u64(_ o: Int) -> Int { (0..<8).reduce(0) { $0 | Int(data[o + $1]) << (8 * $1) } }
+        let phoff = u64(0x20), entsize = u16(0x36), count = u16(0x38)
+        var patched = 0
+        for i in 0..<count where data[phoff + i * entsize] == 2 && data[phoff + i * entsize + 1] == 0 {
+            data[phoff + i * entsize] = 0
+            patched += 1
+        }
+        #expect(patched == 1, "\(source) has one PT_DYNAMIC")
+        try data.write(to: URL(fileURLWithPath: path))
+    }
+
+    /// As musl's loader reads a library (map_library: `if (!dyn) goto noexec`): through PT_DYNAMIC
+    /// only. A library whose only dynamic section is in the section headers cannot be loaded; its
+    /// needs are shown apart, never judged.
+    @Test func aLibraryWithoutPTDynamicIsNotLoadableAndItsSectionIsShownApart() throws {
+        let dir = try CheckedFixtures.scratch("no-pt-dynamic")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let source = try Fixtures.path("libmuslshared.so")
+        let lib = dir + "/libnodyn.so"
+        try Self.withoutPTDynamic(source, to: lib)
+
+        let original = try TestCommand.run(TestPaths.muslcheck, ["inspect", source, "--format", "json"])
+        let inspected = try TestCommand.run(TestPaths.muslcheck, ["inspect", lib, "--format", "json"])
+        #expect(inspected.status == 0, "\(inspected.stderr)")
+        func object(_ json: String) throws -> [String: Any] {
+            let any = try JSONSerialization.jsonObject(with: Data(json.utf8))
+            return try #require((any as? [[String: Any]])?.first ?? (any as? [String: Any]))
+        }
+        let before = try object(original.stdout), after = try object(inspected.stdout)
+        let needed = try #require(before["needed"] as? [String])
+        #expect(!needed.isEmpty, "the fixture needs libraries")
+        #expect((after["needed"] as? [String]) == [], "the loader's view: no dynamic section")
+        let section = try #require(after["sectionOnlyDynamic"] as? [String: Any])
+        #expect(section["needed"] as? [String] == needed, "the section headers' view, kept apart")
+        #expect((after["loadDamage"] as? String)?.contains("no PT_DYNAMIC") == true)
+        #expect(before["sectionOnlyDynamic"] is NSNull && before["loadDamage"] is NSNull)
+
+        // musl's own loader refuses it.
+        let musl = "/lib/ld-musl-x86_64.so.1"
+        if FileManager.default.isExecutableFile(atPath: musl) {
+            let real = try TestCommand.run(musl, ["--list", lib])
+            #expect(real.status != 0 && real.stderr.contains("Not a valid dynamic program"), "\(real.status) \(real.stderr)")
+        } else {
+            Issue.record("no musl loader at \(musl): run ci/setup (musl-tools)")
+        }
+        // muslcheck: incompatible on musl and on glibc, MC115.
+        let r = try TestCommand.run(TestPaths.muslcheck, ["check", lib, "--static-only", "--target", "alpine:3.22", "--target", "debian:12-slim", "--format", "json"])
+        #expect(r.status == 1, "\(r.stderr)")
+        let a = try #require(try Self.report(r.stdout)["libnodyn.so"])
+        for v in a["verdicts"] as? [[String: Any]] ?? [] { #expect(v["verdict"] as? String == "incompatible", "\(v)") }
+        #expect((a["findings"] as? [[String: Any]] ?? []).contains { $0["id"] as? String == "MC115" })
+    }
 }
