@@ -76,6 +76,13 @@ public struct ContainerEngine: Sendable {
         }
     }
 
+    /// The host name of the machine the daemon runs on, or nil when it does not say.
+    public func daemonHostname() -> String? {
+        let r = run(["info", "--format", kind == .podman ? "{{.Host.Hostname}}" : "{{.Name}}"], timeout: 30)
+        let name = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        return r.status == 0 && !name.isEmpty ? name : nil
+    }
+
     /// Makes sure the image is present: pulls it unless `pull` is .never.
     public func ensureImage(_ ref: String, pull: PullPolicy) throws(EngineError) {
         let present = run(["image", "inspect", "--format", "{{.Id}}", ref], timeout: 60).status == 0

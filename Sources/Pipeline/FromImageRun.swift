@@ -136,7 +136,7 @@ public struct FromImageRun {
         var out: [String] = []
         for s in sources {
             let destination = root + "/" + s
-            try? FileManager.default.createDirectory(atPath: (destination as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try? FileManager.default.createDirectory(atPath: PathText.parent(destination), withIntermediateDirectories: true)
             let r = engine.run(["cp", "\(id):/\(s)", destination], timeout: 600)
             guard r.status == 0 else {
                 throw RunError(code: .environment, description: "\(engine.kind.rawValue) cp \(image):/\(s): \(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")

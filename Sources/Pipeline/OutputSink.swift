@@ -1,4 +1,5 @@
 import Engine
+import ELF
 import Foundation
 
 /// Where a report goes, in pieces: stdout, or a file. A regular file (or a new one) is written
@@ -68,7 +69,7 @@ public final class OutputSink {
             return
         }
         // A regular file or a new one: a temporary file in the same folder, renamed over it.
-        let folder = (target as NSString).deletingLastPathComponent
+        let folder = PathText.parent(target)
         let base = (target as NSString).lastPathComponent
         var made: Int32 = -1
         var name = ""

@@ -214,17 +214,17 @@ public struct ProbeRun: Sendable {
                         // link's folder, which the container cannot show with the link's target.
                         skipped[item.displayPath] = Skip(
                             why: "a symbolic link to \(real), outside the checked folders; musl takes a library's $ORIGIN from the link's folder, which the container cannot reproduce",
-                            fix: Fixes.linkOutsideChecked((real as NSString).deletingLastPathComponent))
+                            fix: Fixes.linkOutsideChecked(PathText.parent(real)))
                         notes.append("\(item.displayPath): a symbolic link to a library outside the checked folders; the loader probe skips it")
                         continue
                     } else {
                         // Its folder, or the ancestor its $ORIGIN paths reach ($ORIGIN/../lib).
                         let up = ((item.file.dynamic?.runpath ?? []) + (item.file.dynamic?.rpath ?? [])).map { Self.originLevels($0) }.max() ?? 0
-                        var folder = (real as NSString).deletingLastPathComponent
+                        var folder = PathText.parent(real)
                         var below = (real as NSString).lastPathComponent
                         for _ in 0..<up where folder != "/" {
                             below = (folder as NSString).lastPathComponent + "/" + below
-                            folder = (folder as NSString).deletingLastPathComponent
+                            folder = PathText.parent(folder)
                         }
                         if let covering = extra.keys.first(where: { folder.hasPrefix($0 + "/") }) {
                             below = String(folder.dropFirst(covering.count + 1)) + "/" + below
@@ -327,9 +327,9 @@ public struct ProbeRun: Sendable {
         runner.probeTimeout = probeTimeout
         runner.runTimeout = runTimeout
         runner.mounts = prepared.mounts
-        runner.transfer = transfer.resolved()
+        runner.transfer = transfer.resolved(daemonHostname: { engine.daemonHostname() })
         if transfer == .auto && runner.transfer == .copy {
-            log("probes: muslcheck runs in a container or talks to a remote engine: the probes and artifacts are copied into each container (--transfer mount to bind-mount them)")
+            log("probes: the engine does not share this machine's files (muslcheck runs in a container, or the daemon is remote): the probes and artifacts are copied into each container (--transfer mount to bind-mount them)")
         }
 
         final class Reports: @unchecked Sendable {

@@ -345,7 +345,8 @@ public struct ProbeRunner: Sendable {
                 guard m.container.hasPrefix(root + "/") else {
                     return .failure(EngineError(.commandFailed, "cannot copy \(m.host) to \(m.container): the copy transfer places files under \(root) only"))
                 }
-                let parent = (String(m.container.dropFirst(root.count + 1)) as NSString).deletingLastPathComponent
+                // Its parent folders below the volume ("a/0" for /muslcheck/a/0/file).
+                let parent = m.container.dropFirst(root.count + 1).split(separator: "/").dropLast().joined(separator: "/")
                 if !parent.isEmpty { try FileManager.default.createDirectory(at: tree.appendingPathComponent(parent), withIntermediateDirectories: true) }
             }
             for (path, content) in files.sorted(by: { $0.key < $1.key }) {
@@ -707,16 +708,30 @@ extension ImageProbeReport {
 public enum FileTransfer: String, Sendable, Codable, CaseIterable {
     case auto, mount, copy
 
-    /// `auto`: copy when muslcheck itself runs in a container (/.dockerenv, /run/.containerenv)
-    /// or the engine's daemon is remote (DOCKER_HOST or CONTAINER_HOST not a unix socket);
+    /// `auto`: copy when the engine's daemon is remote (DOCKER_HOST or CONTAINER_HOST not a
+    /// unix socket), or when muslcheck runs in a container (/.dockerenv, /run/.containerenv)
+    /// whose host name is not the daemon's (a daemon in the same container sees its files);
     /// mount otherwise.
     public func resolved(environment: [String: String] = ProcessInfo.processInfo.environment,
-                         fileExists: (String) -> Bool = { FileManager.default.fileExists(atPath: $0) }) -> FileTransfer {
+                         fileExists: (String) -> Bool = { FileManager.default.fileExists(atPath: $0) },
+                         localHostname: String? = FileTransfer.hostname(),
+                         daemonHostname: () -> String?) -> FileTransfer {
         guard self == .auto else { return self }
-        if fileExists("/.dockerenv") || fileExists("/run/.containerenv") { return .copy }
         for key in ["DOCKER_HOST", "CONTAINER_HOST"] {
             if let host = environment[key], !host.isEmpty, !host.hasPrefix("unix://") { return .copy }
         }
+        if fileExists("/.dockerenv") || fileExists("/run/.containerenv") {
+            if let local = localHostname, let daemon = daemonHostname(), local == daemon { return .mount }
+            return .copy
+        }
         return .mount
+    }
+
+    /// This machine's (or container's) host name.
+    public static func hostname() -> String? {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return nil }
+        let name = String(cString: buffer)
+        return name.isEmpty ? nil : name
     }
 }

@@ -1,4 +1,5 @@
 import Compat
+import ELF
 import Foundation
 
 /// SARIF 2.1.0 for code scanning: one rule per finding id (help text, a help URI into the
@@ -97,7 +98,7 @@ public struct SARIFRenderer {
                 let abs = Self.absolute(p, cwd: workingDirectory)
                 var isDir: ObjCBool = false
                 let root = FileManager.default.fileExists(atPath: abs, isDirectory: &isDir) && !isDir.boolValue
-                    ? (abs as NSString).deletingLastPathComponent : abs
+                    ? PathText.parent(abs) : abs
                 if bases.contains(where: { root == $0.1 || root.hasPrefix($0.1 == "/" ? "/" : $0.1 + "/") }) { continue }
                 n += 1
                 bases.append(("ROOT\(n)", root))

@@ -1,4 +1,5 @@
 import Compat
+import ELF
 import Foundation
 
 /// `muslcheck targets`: the bundled profiles, each as is and with gcompat.
@@ -32,7 +33,7 @@ public struct TargetsRenderer {
         if let glibc = try? data.glibcProfiles() {
             for p in glibc.profiles {
                 let libraries = glibc.libraries.values.filter { p.packages.contains($0.package) && $0.soname != nil }
-                    .map { ($0.path as NSString).deletingLastPathComponent + "/" + $0.soname! }.sorted { ($0 as NSString).lastPathComponent < ($1 as NSString).lastPathComponent }
+                    .map { PathText.parent($0.path) + "/" + $0.soname! }.sorted { ($0 as NSString).lastPathComponent < ($1 as NSString).lastPathComponent }
                 rows.append(Row(name: p.name, musl: nil, muslPackage: nil, libc: p.libc, glibc: p.libc == "glibc" ? glibc.glibcVersion : nil,
                                 packages: p.packages, gcompat: false, baseLibraries: libraries, isDefault: false))
             }

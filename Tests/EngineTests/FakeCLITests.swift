@@ -116,7 +116,7 @@ struct FakeCLI {
         #expect(fake.calls() == [
             ["create", "--label", "org.muslcheck.run=run-7", "--network", "none", "-v", "/a:/b:ro", "alpine:3.20", "/bin/sh", "-c", "echo hi"],
             ["create", "--label", "org.muslcheck.run=run-7", "alpine:3.20", "/bin/true"],
-            ["rm", "-f", "c0ffee"],
+            ["rm", "-f", "-v", "c0ffee"],
         ])
     }
 
@@ -138,7 +138,7 @@ struct FakeCLI {
         fake.engine.removeContainers(runID: "run-9")
         #expect(fake.calls() == [
             ["--context", "ctx", "ps", "-aq", "--filter", "label=org.muslcheck.run=run-9"],
-            ["--context", "ctx", "rm", "-f", "aaa111", "bbb222"],
+            ["--context", "ctx", "rm", "-f", "-v", "aaa111", "bbb222"],
         ])
         let none = try FakeCLI(states: ["empty"])
         defer { none.remove() }

@@ -9,14 +9,24 @@ import Probes
 @Suite(.serialized) struct TransferTests {
     @Test func autoCopiesInAContainerOrToARemoteEngineAndMountsOtherwise() {
         let none: (String) -> Bool = { _ in false }
-        #expect(FileTransfer.auto.resolved(environment: [:], fileExists: none) == .mount)
-        #expect(FileTransfer.auto.resolved(environment: ["DOCKER_HOST": "unix:///var/run/docker.sock"], fileExists: none) == .mount)
-        #expect(FileTransfer.auto.resolved(environment: ["DOCKER_HOST": "tcp://10.0.0.2:2376"], fileExists: none) == .copy)
-        #expect(FileTransfer.auto.resolved(environment: ["CONTAINER_HOST": "ssh://me@box/run/podman/podman.sock"], fileExists: none) == .copy)
-        #expect(FileTransfer.auto.resolved(environment: [:], fileExists: { $0 == "/.dockerenv" }) == .copy)
-        #expect(FileTransfer.auto.resolved(environment: [:], fileExists: { $0 == "/run/.containerenv" }) == .copy)
-        #expect(FileTransfer.mount.resolved(environment: ["DOCKER_HOST": "tcp://x:1"], fileExists: { _ in true }) == .mount)
-        #expect(FileTransfer.copy.resolved(environment: [:], fileExists: none) == .copy)
+        let sameHost: () -> String? = { "vm" }, otherHost: () -> String? = { "docker-host" }, silent: () -> String? = { nil }
+        #expect(FileTransfer.auto.resolved(environment: [:], fileExists: none, localHostname: "vm", daemonHostname: otherHost) == .mount)
+        #expect(FileTransfer.auto.resolved(environment: ["DOCKER_HOST": "unix:///var/run/docker.sock"], fileExists: none, localHostname: "vm",
+                                           daemonHostname: otherHost) == .mount)
+        #expect(FileTransfer.auto.resolved(environment: ["DOCKER_HOST": "tcp://10.0.0.2:2376"], fileExists: none, localHostname: "vm",
+                                           daemonHostname: sameHost) == .copy)
+        #expect(FileTransfer.auto.resolved(environment: ["CONTAINER_HOST": "ssh://me@box/run/podman/podman.sock"], fileExists: none,
+                                           localHostname: "vm", daemonHostname: sameHost) == .copy)
+        // In a container: the host's daemon (another host name) does not see its files; a daemon
+        // running in the same container does.
+        for marker in ["/.dockerenv", "/run/.containerenv"] {
+            let inContainer: (String) -> Bool = { $0 == marker }
+            #expect(FileTransfer.auto.resolved(environment: [:], fileExists: inContainer, localHostname: "bc764b9615bd", daemonHostname: otherHost) == .copy)
+            #expect(FileTransfer.auto.resolved(environment: [:], fileExists: inContainer, localHostname: "vm", daemonHostname: sameHost) == .mount)
+            #expect(FileTransfer.auto.resolved(environment: [:], fileExists: inContainer, localHostname: "vm", daemonHostname: silent) == .copy)
+        }
+        #expect(FileTransfer.mount.resolved(environment: ["DOCKER_HOST": "tcp://x:1"], fileExists: { _ in true }, daemonHostname: otherHost) == .mount)
+        #expect(FileTransfer.copy.resolved(environment: [:], fileExists: none, daemonHostname: sameHost) == .copy)
     }
 
     /// JSON with sorted keys, for comparing decoded values.
@@ -37,10 +47,19 @@ import Probes
         let fixtures = try Fixtures.directory().path
         let dir = try CheckedFixtures.scratch("transfer")
         defer { try? FileManager.default.removeItem(atPath: dir) }
+        // A wheel too: its ELF members are staged, and reach the container under /muslcheck/s.
+        try FileManager.default.createDirectory(atPath: dir + "/wheels", withIntermediateDirectories: true)
+        let packed = try TestCommand.run("python3", ["-c", """
+        import sys, zipfile
+        with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:
+            for name in sys.argv[3:]:
+                z.write(sys.argv[2] + "/" + name, "pkg/" + name)
+        """, dir + "/wheels/bundle-1.0-py3-none-any.whl", fixtures, "hello-musl", "libcxxlib.so"])
+        try #require(packed.status == 0, "\(packed.stderr)")
         let before = try Self.volumes()
         var reports: [String: [String: Any]] = [:]
         for t in ["mount", "copy"] {
-            let r = try CheckedFixtures.muslcheck(["check", fixtures, "--image", DockerTest.baseImage, "--fail-on", "never", "--transfer", t,
+            let r = try CheckedFixtures.muslcheck(["check", fixtures, dir + "/wheels", "--image", DockerTest.baseImage, "--fail-on", "never", "--transfer", t,
                                                    "--run-id", "transfer\(t)", "--format", "json=\(dir)/\(t).json"])
             #expect(r.status == 0, "\(t): \(r.stderr)")
             if t == "copy" { #expect(!r.stderr.contains("bind-mount")) }

@@ -237,7 +237,7 @@ struct GlibcLinkMap {
     func expand(_ entries: [String], origin object: Object) -> [String] {
         guard !entries.isEmpty else { return [] }
         let base = object.identity.split(separator: ":", maxSplits: 1).last.map(String.init) ?? object.path
-        let origin = (base as NSString).deletingLastPathComponent
+        let origin = PathText.parent(base)
         return entries.flatMap { $0.split(separator: ":", omittingEmptySubsequences: false).map(String.init) }.map { e in
             guard e.contains("$") else { return e }
             return e.replacingOccurrences(of: "${ORIGIN}", with: origin).replacingOccurrences(of: "$ORIGIN", with: origin)

@@ -216,7 +216,7 @@ extension Target {
 
     /// glibc's version: the newest GLIBC_2.x version libc.so.6 defines.
     static func glibcVersion(tree: any ArtifactTree, interpreter: String) -> String? {
-        let dir = (interpreter as NSString).deletingLastPathComponent
+        let dir = PathText.parent(interpreter)
         for path in ["/lib/x86_64-linux-gnu/libc.so.6", "/lib/aarch64-linux-gnu/libc.so.6", dir + "/libc.so.6", "/lib64/libc.so.6", "/usr/lib/libc.so.6"] {
             guard case .elf(let file, _) = tree.lookup(path) else { continue }
             let versions = file.versionDefinitions.compactMap { d -> VersionNumber? in
