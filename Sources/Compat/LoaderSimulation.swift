@@ -251,7 +251,11 @@ public struct LoaderSimulation {
         while i < run.chain.count {
             let p = run.chain[i]
             i += 1
-            guard let file = p.file, p.kind == .app || p.kind == .elf else { continue }
+            // gcompat's libgcompat.so.0 and its ld-linux stub are musl programs: each needs musl's
+            // libc, which their turn loads (and so puts in the lookup order). A libgcompat read
+            // from the target has its own DT_NEEDED.
+            if p.source == .gcompat && p.file == nil { run.appendLibc(); continue }
+            guard let file = p.file, p.kind == .app || p.kind == .elf || p.kind == .gcompat else { continue }
             for name in file.needed {
                 do throws(LoadFailure) {
                     _ = try loadLibrary(name, neededBy: p, run: run, host: host)
