@@ -290,6 +290,7 @@ public struct ProbeRunner: Sendable {
         CleanupRegistry.shared.register(name: name, engine: engine)
         defer { CleanupRegistry.shared.forget(container: name) }
         let head = ["--name", name, "--label", "\(runLabel)=\(runID)", "--entrypoint", "\(Self.probesMount)/driver"]
+            + Self.engineLimits(engine.kind)
         let timeout = min(runTimeout, jobs.reduce(30) { $0 + $1.timeout + 1 })
         let r: CommandOutput
         switch transfer {
@@ -324,6 +325,18 @@ public struct ProbeRunner: Sendable {
         return .success(all)
     }
 
+    /// Limits the engine must be given. podman asks the runtime for RLIMIT_NOFILE 1048576 and
+    /// RLIMIT_NPROC 32768 by default (and, given one of them, 1048576 for the other), which a
+    /// machine without CAP_SYS_RESOURCE refuses ("error setting rlimit type 7"): both are set
+    /// to what any machine allows. docker takes its daemon's limits, and lets any user bind low
+    /// ports in the container's network, which podman must be told.
+    static func engineLimits(_ kind: ContainerEngine.Kind) -> [String] {
+        kind == .podman ? ["--ulimit", "nofile=4096:4096", "--ulimit", "nproc=4096:4096",
+                           // As docker does in a container's own network: ports below 1024 for any
+                           // user (the resolver probe's DNS server binds port 53).
+                           "--sysctl", "net.ipv4.ip_unprivileged_port_start=0"] : []
+    }
+
     /// The copy transfer: the container is created with an anonymous volume at /muslcheck
     /// (removed with it), the probes, the job file and the artifacts are copied into the volume
     /// with `cp` (the root stays read-only), and the container is started attached. For an
@@ -351,7 +364,10 @@ public struct ProbeRunner: Sendable {
             }
             for (path, content) in files.sorted(by: { $0.key < $1.key }) {
                 if path == "/etc/resolv.conf" {
-                    // The engine writes the container's resolv.conf at start: its own flags say what goes in.
+                    // The engine writes the container's resolv.conf at start: its own flags say what
+                    // goes in. podman refuses --dns with --network none: there the resolver probe
+                    // finds the engine's resolv.conf and reports its DNS part as skipped.
+                    if engine.kind == .podman { continue }
                     for line in content.split(separator: "\n") {
                         let w = line.split(separator: " ").map(String.init)
                         guard let key = w.first else { continue }
@@ -381,7 +397,13 @@ public struct ProbeRunner: Sendable {
         var copies = [(tree.path + "/.", root), (runDir.path + "/.", Self.probesMount)]
         copies += mounts.map { ($0.host, $0.container) }
         for (from, to) in copies {
-            let c = engine.run(["cp", "-L", from, "\(name):\(to)"], timeout: left())
+            // A link named as the source is followed (podman's cp has no -L: the path is resolved here).
+            var source = from
+            if engine.kind == .podman {
+                let contents = from.hasSuffix("/.")
+                source = URL(fileURLWithPath: contents ? String(from.dropLast(2)) : from).resolvingSymlinksInPath().path + (contents ? "/." : "")
+            }
+            let c = engine.run(["cp"] + (engine.kind == .podman ? [] : ["-L"]) + [source, "\(name):\(to)"], timeout: left())
             guard c.status == 0 else {
                 _ = engine.run(["rm", "-f", "-v", name], timeout: 60)
                 let why = c.timedOut ? "the run passed its \(Int(timeout)) s limit" : c.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
