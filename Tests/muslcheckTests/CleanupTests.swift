@@ -58,20 +58,21 @@ import TestSupport
         return false
     }
 
-    static func containers(_ runID: String) throws -> String {
-        try DockerTest.docker(["ps", "-aq", "--filter", "label=org.muslcheck.run=\(runID)"]).stdout
+    static func containers(_ runID: String, engine: String = "docker") throws -> String {
+        try TestCommand.run(engine, ["ps", "-aq", "--filter", "label=org.muslcheck.run=\(runID)"]).stdout
             .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// Starts `check` on the workspace against the test image; the report goes to a file in the input folder.
-    static func start(_ w: Workspace, runID: String, freshCache: Bool) throws -> Process {
+    static func start(_ w: Workspace, runID: String, freshCache: Bool, engine: String = "docker") throws -> Process {
         if freshCache {
             try? FileManager.default.removeItem(atPath: w.cache)
             try FileManager.default.createDirectory(atPath: w.cache, withIntermediateDirectories: true)
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestPaths.muslcheck)
-        process.arguments = ["check", w.input, "--image", DockerTest.baseImage, "--pull", "never", "--config", w.config,
+        process.arguments = ["check", w.input, "--image", engine == "podman" ? PodmanTests.image : DockerTest.baseImage, "--pull", "never",
+                             "--engine", engine, "--config", w.config,
                              "--cache-dir", w.cache, "--run-id", runID, "--format", "json=\(w.input)/report.json"]
         process.environment = ProcessInfo.processInfo.environment.merging(["TMPDIR": w.tmp]) { $1 }
         process.standardOutput = FileHandle.nullDevice
@@ -80,8 +81,10 @@ import TestSupport
         return process
     }
 
-    @Test func interruptedRunsLeaveNoFolderAndNoContainer() throws {
+    @Test(arguments: ["docker", "podman"])
+    func interruptedRunsLeaveNoFolderAndNoContainer(engine: String) throws {
         guard Self.dockerReady() else { return }
+        if engine == "podman" && !PodmanTests.ready() { return }
         let w = try Workspace()
         defer { w.remove() }
         // Moments: building the probes (fresh cache), staging and starting the container, the
@@ -93,7 +96,7 @@ import TestSupport
         var sawStaging = false
         for (n, (signal, status, after, fresh)) in moments.enumerated() {
             let runID = "cleanup-\(n)-\(UUID().uuidString.prefix(6).lowercased())"
-            let process = try Self.start(w, runID: runID, freshCache: fresh)
+            let process = try Self.start(w, runID: runID, freshCache: fresh, engine: engine)
             let deadline = Date().addingTimeInterval(after)
             while Date() < deadline && process.isRunning {
                 if w.leftovers().contains(where: { $0.hasPrefix("tmp/muslcheck-run-") }) { sawStaging = true }
@@ -104,8 +107,8 @@ import TestSupport
             process.waitUntilExit()
             #expect(process.terminationStatus == status, "signal \(signal) after \(after) s")
             #expect(w.leftovers().isEmpty, "signal \(signal) after \(after) s left: \(w.leftovers())")
-            let containers = try Self.containers(runID)
-            #expect(containers.isEmpty, "signal \(signal) after \(after) s left containers: \(containers)")
+            let containers = try Self.containers(runID, engine: engine)
+            #expect(containers.isEmpty, "\(engine): signal \(signal) after \(after) s left containers: \(containers)")
             #expect(!FileManager.default.fileExists(atPath: w.input + "/report.json"), "no report is written by an interrupted run")
         }
         #expect(sawStaging, "some interrupt came while a staging folder existed")
