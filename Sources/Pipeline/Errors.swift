@@ -40,7 +40,7 @@ public enum MuslcheckVersion {
     /// `muslcheck --version`: the version, the commit, and each bundled data set's date and source.
     public static var long: String {
         var out = "muslcheck \(current)"
-        if let commit { out += " (commit \(commit.prefix(12))\(commit.hasSuffix("-modified") ? ", modified" : ""), \(BuildInfo.commitDate))" }
+        if let commit { out += " (commit \(commit.prefix(12))\(BuildInfo.modified ? ", modified" : ""), \(BuildInfo.commitDate))" }
         else { out += " (built outside a git checkout: commit unknown)" }
         switch DataManifest.bundled {
         case .success(let m):

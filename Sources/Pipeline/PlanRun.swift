@@ -158,12 +158,7 @@ public struct PlanRun {
                     source += "; the packages to add are not counted"
                 }
             } else if let spec = glibcSpec, let glibcData {
-                var closure = Set<String>()
-                var queue = packages
-                while let p = queue.popLast() {
-                    guard closure.insert(p).inserted, let spec = glibcData.packages[p] else { continue }
-                    queue += spec.depends.filter { !glibcSpecHas(glibcData, c.name, $0) }
-                }
+                let closure = Self.debianClosure(packages, base: spec.packages, data: glibcData)
                 size = spec.sizeBytes + closure.compactMap { glibcData.packages[$0]?.installedBytes }.reduce(0, +) + artifactBytes
                 source = spec.sizeSource + "; packages: Installed-Size from Debian 12's apt metadata"
             } else if let sizes, let base = sizes.releases[String(c.name.split(separator: "+").first ?? "")] {
@@ -180,15 +175,10 @@ public struct PlanRun {
             // build stage, with the packages they depend on that the base lacks.
             var copies: [String] = []
             if !fromImage, libc == "glibc", let spec = glibcSpec, !spec.packages.contains("apt"), !packages.isEmpty, let glibcData {
-                var closure = Set<String>()
-                var queue = packages
-                while let p = queue.popLast() {
-                    guard !spec.packages.contains(p), closure.insert(p).inserted, let known = glibcData.packages[p] else { continue }
-                    queue += known.depends
-                }
                 // Packages with no library (gcc-12-base: documents only) are not worth a copy.
-                let withLibraries = Set(glibcData.libraries.values.map(\.package))
-                copies = closure.filter { withLibraries.contains($0) }.sorted()
+                copies = Self.debianClosure(packages, base: spec.packages, data: glibcData).filter { p in
+                    glibcData.libraries.values.contains { $0.package == p }
+                }.sorted()
             }
             var candidate = PlanReport.Candidate(
                 name: c.name, libc: libc, version: info?.musl ?? info?.glibc ?? (isGlibc && libc == "glibc" ? glibcData?.glibcVersion : nil),
@@ -215,6 +205,17 @@ public struct PlanRun {
         var errors = result.environmentErrors
         for c in missingImages { errors.append("--candidate \(c.name)=\(c.image!): the image could not be read; the candidate is left out") }
         return Result(plan: plan, environmentErrors: errors)
+    }
+
+    /// Debian 12 packages and what they depend on that the base (its package list) lacks.
+    static func debianClosure(_ packages: [String], base: [String], data: GlibcProfileData) -> Set<String> {
+        var closure = Set<String>()
+        var queue = packages
+        while let p = queue.popLast() {
+            guard closure.insert(p).inserted, let known = data.packages[p] else { continue }
+            queue += known.depends.filter { !base.contains($0) }
+        }
+        return closure
     }
 
     /// What a candidate adds to its base: packages, copied packages, gcompat.
@@ -474,10 +475,6 @@ final class Background<T>: @unchecked Sendable {
 }
 
 /// Whether a Debian-based profile holds a package already.
-private func glibcSpecHas(_ data: GlibcProfileData, _ profile: String, _ package: String) -> Bool {
-    data.profiles.first { $0.name == profile }?.packages.contains(package) ?? false
-}
-
 /// Estimated sizes of Alpine releases and packages (Resources/glibc/alpine-sizes.json).
 struct AlpineSizes: Decodable {
     struct Entry: Decodable { var bytes: Int; var depends: [String]?; var source: String }

@@ -350,10 +350,11 @@ public struct ProbeRunner: Sendable {
         let root = "/muslcheck"
         // The folder tree copied first: the job file, and the parents of every copied path.
         let tree = staging.appendingPathComponent("tree")
+        let run = tree.appendingPathComponent(String(Self.runMount.dropFirst(root.count + 1)))
         var extra: [String] = []
         do {
-            try FileManager.default.createDirectory(at: tree.appendingPathComponent("run"), withIntermediateDirectories: true)
-            try FileManager.default.copyItem(at: staging.appendingPathComponent("jobs"), to: tree.appendingPathComponent("run/jobs"))
+            try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(at: staging.appendingPathComponent("jobs"), to: run.appendingPathComponent("jobs"))
             for m in mounts {
                 guard m.container.hasPrefix(root + "/") else {
                     return .failure(EngineError(.commandFailed, "cannot copy \(m.host) to \(m.container): the copy transfer places files under \(root) only"))

@@ -550,14 +550,14 @@ public enum PlanRenderer {
         out += "\n# The base: the smallest candidate on which every artifact loads, tag pinned (never latest).\n"
         out += "# BASE can point at a mirror or a local copy of the same image (--build-arg BASE=...).\n"
         out += "ARG BASE=\(baseTag(c.name))\n"
-        if c.copiedFrom == "build-stage", !(c.copies ?? []).isEmpty { out += "ARG DEBIAN=debian:12-slim\n" }
+        let copies = c.copiedFrom == "build-stage" ? c.copies ?? [] : []
+        if !copies.isEmpty { out += "ARG DEBIAN=debian:12-slim\n" }
         out += "\n# The artifacts, as they are in the build context (replace with your own build stage).\n"
         out += "FROM scratch AS artifacts\n"
         for p in plan.inputs.paths {
             let clean = p.hasPrefix("/") ? String(p.dropFirst()) : p
             out += "COPY \(clean) /app/\(clean)\n"
         }
-        let copies = c.copiedFrom == "build-stage" ? c.copies ?? [] : []
         if !copies.isEmpty {
             out += "\n# Debian 12 packages the artifacts need and the base lacks; the base has no apt, so they are\n"
             out += "# installed in a Debian 12 stage (apt-get only for those it lacks) and their files copied.\n"
